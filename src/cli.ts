@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * The `payouts` executable: parses options with yargs and calls one function per command.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { centralDate } from './calendar.js';
+import { CalendarUsageError, calendarCommand, validateCalendarArgs } from './commands/calendar.js';
+import { runCommand } from './commands/run.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  await yargs(argv)
+    .scriptName('payouts')
+    .usage('$0 <command> [options]\n\nTurn a payee CSV into Dwolla ACH transfers, each paid exactly once.')
+    .command(
+      'run <file>',
+      'validate a payee CSV and send every valid row as a Dwolla transfer',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'the payee CSV (UTF-8, header row)' })
+          .options({
+            'dry-run': { type: 'boolean', describe: 'parse, validate, derive keys and plan clearing; no network; writes OUT/BATCH_ID/plan.csv and plan.json' },
+            env: { choices: ['simulator', 'sandbox', 'production'], default: 'simulator', describe: 'which API: the embedded simulator (no money moves), Dwolla sandbox or production' },
+            'api-url': { type: 'string', describe: 'any Dwolla-compatible base URL; overrides --env' },
+            source: { type: 'string', describe: 'default source funding source (URL or UUID); env PAYOUTS_SOURCE; a row\'s source column overrides it' },
+            out: { type: 'string', default: 'output', describe: 'where batch folders go' },
+            'batch-id': { type: 'string', describe: 'the batch\'s name, 1-64 of A-Za-z0-9._- (default: the file\'s base name)' },
+            resume: { type: 'boolean', describe: 'continue an existing batch whose input file has changed' },
+            'allow-duplicates': { type: 'boolean', describe: 'allow rows identical to an earlier row' },
+            concurrency: { type: 'number', default: 4, describe: 'transfers in flight at most, 1-64' },
+            clearing: { choices: ['auto', 'same-day', 'standard'], default: 'auto', describe: 'Same Day ACH policy' },
+            'cutoff-margin': { type: 'number', default: 10, describe: 'minutes before a cutoff after which that window is no longer targeted' },
+            now: { type: 'string', describe: 'fix the clock for every clearing decision (ISO-8601; without an offset, Central Time)' },
+            'max-amount': { type: 'string', default: '10000.00', describe: 'largest amount accepted for one row, in USD' },
+            'max-attempts': { type: 'number', default: 6, describe: 'tries per row for retryable failures' },
+            timeout: { type: 'number', default: 30, describe: 'one HTTP request\'s limit, in seconds' },
+            'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'pino log level' },
+            'log-file': { type: 'string', describe: 'write JSON logs here instead of stderr' },
+          })
+          .epilogue('Credentials come only from the environment: DWOLLA_KEY and DWOLLA_SECRET.\nExit codes: 0 all created (or planned), 1 some invalid or failed, 2 usage or unreadable input, 3 incomplete (run again), 4 batch locked by another run.'),
+      async (args) => {
+        exitCode = await runCommand({ ...args, file: String(args.file), maxAmount: args.maxAmount === undefined ? undefined : String(args.maxAmount) });
+      },
+    )
+    .command(
+      'calendar',
+      'print business days and Same Day windows (Central Time)',
+      (y) =>
+        y.options({
+          from: { type: 'string', describe: 'first day, YYYY-MM-DD (default: today in Central Time)' },
+          days: { type: 'number', default: 14, describe: 'how many calendar days, 1-366' },
+        }),
+      (args) => {
+        const opts = { from: args.from ?? centralDate(new Date()), days: args.days };
+        try {
+          validateCalendarArgs(opts);
+          process.stdout.write(calendarCommand(opts));
+        } catch (err) {
+          if (!(err instanceof CalendarUsageError)) throw err;
+          process.stderr.write(`payouts: ${err.message}\n`);
+          exitCode = 2;
+        }
+      },
+    )
+    .demandCommand(1, 'name a command: run, simulator or calendar')
+    .strict()
+    .version(pkg.version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`payouts: ${msg}\nRun 'payouts --help' for usage.\n`);
+      exitCode = 2;
+    })
+    .parseAsync();
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`payouts: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 3;
+  },
+);
