@@ -40,7 +40,7 @@ export class FingerprintIndex {
     const digest = createHash('sha256').update(value, 'utf8').digest();
     // lo is never 0, so that [0, 0] marks an empty slot.
     const hi = digest.readUInt32LE(0);
-    const lo = digest.readUInt32LE(4) | 1;
+    const lo = (digest.readUInt32LE(4) | 1) >>> 0;
     let i = hi & this.mask;
     for (;;) {
       const at = i * 4;
