@@ -5,7 +5,9 @@
  * (civil dates with no time zone); instants are `Date`s. Wall-clock times are America/Chicago,
  * converted with date-fns-tz so that DST is handled by the time zone database.
  */
-import { formatInTimeZone, fromZonedTime } from 'date-fns-tz';
+// A deep import: the package index also loads all of date-fns's formatting (about 20 MB resident),
+// so formatting uses the Intl time-zone data directly (what date-fns-tz itself reads).
+import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
 
 export const CENTRAL_TIME_ZONE = 'America/Chicago';
 
@@ -201,19 +203,41 @@ function centralInstant(date: IsoDate, time: string): Date {
   return fromZonedTime(`${date}T${time}:00`, CENTRAL_TIME_ZONE);
 }
 
+const CENTRAL_FORMAT = new Intl.DateTimeFormat('en-US', {
+  timeZone: CENTRAL_TIME_ZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'longOffset',
+});
+
+/** The Central wall-clock time at this instant as `YYYY-MM-DDTHH:mm:ss`, and its UTC offset (`-05:00`). */
+function centralWallClock(instant: Date): { wall: string; offset: string } {
+  if (Number.isNaN(instant.getTime())) throw new RangeError(`not a valid instant: ${String(instant)}`);
+  const p: Record<string, string> = {};
+  for (const part of CENTRAL_FORMAT.formatToParts(instant)) p[part.type] = part.value;
+  const offset = (p.timeZoneName ?? '').replace(/^GMT/, '') || '+00:00';
+  return { wall: `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`, offset };
+}
+
 /** The calendar date in Central Time at this instant. */
 export function centralDate(instant: Date): IsoDate {
-  return formatInTimeZone(instant, CENTRAL_TIME_ZONE, 'yyyy-MM-dd');
+  return centralWallClock(instant).wall.slice(0, 10);
 }
 
 /** ISO-8601 in Central Time with its offset, e.g. `2026-03-09T09:00:00-05:00`. */
 export function formatCentral(instant: Date): string {
-  return formatInTimeZone(instant, CENTRAL_TIME_ZONE, "yyyy-MM-dd'T'HH:mm:ssXXX");
+  const { wall, offset } = centralWallClock(instant);
+  return `${wall}${offset}`;
 }
 
 /** The Central wall-clock time, `HH:mm`. */
 export function formatCentralClock(instant: Date): string {
-  return formatInTimeZone(instant, CENTRAL_TIME_ZONE, 'HH:mm');
+  return centralWallClock(instant).wall.slice(11, 16);
 }
 
 /** The day's three Same Day windows, in cutoff order; none on a day that is not a business day. */

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { centralDate } from './calendar.js';
-import { CalendarUsageError, calendarCommand, validateCalendarArgs } from './commands/calendar.js';
-import { runCommand } from './commands/run.js';
+
+// Each command's module is imported when that command runs, so that a command loads only what it
+// uses (the HTTP client and the simulator cost tens of MB resident that a dry run does not need).
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
           })
           .epilogue('Credentials come only from the environment: DWOLLA_KEY and DWOLLA_SECRET.\nExit codes: 0 all created (or planned), 1 some invalid or failed, 2 usage or unreadable input, 3 incomplete (run again), 4 batch locked by another run.'),
       async (args) => {
+        const { runCommand } = await import('./commands/run.js');
         exitCode = await runCommand({ ...args, file: String(args.file), maxAmount: args.maxAmount === undefined ? undefined : String(args.maxAmount) });
       },
     )
@@ -54,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
           from: { type: 'string', describe: 'first day, YYYY-MM-DD (default: today in Central Time)' },
           days: { type: 'number', default: 14, describe: 'how many calendar days, 1-366' },
         }),
-      (args) => {
+      async (args) => {
+        const { centralDate } = await import('./calendar.js');
+        const { CalendarUsageError, calendarCommand, validateCalendarArgs } = await import('./commands/calendar.js');
         const opts = { from: args.from ?? centralDate(new Date()), days: args.days };
         try {
           validateCalendarArgs(opts);

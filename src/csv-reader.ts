@@ -58,12 +58,14 @@ export interface PayeeCsv {
 }
 
 const TERMINATOR = /\r\n|\r|\n/g;
-const LEADING_BLANK_LINES = /^(?:\r\n|\r|\n)+/;
 
-function countTerminators(text: string): number {
+/** Line breaks inside a record's quoted cells: the lines it spans beyond its first. */
+function innerLineBreaks(cells: readonly string[]): number {
   let n = 0;
-  TERMINATOR.lastIndex = 0;
-  while (TERMINATOR.exec(text)) n++;
+  for (const cell of cells) {
+    if (cell.indexOf('\n') === -1 && cell.indexOf('\r') === -1) continue;
+    n += cell.match(TERMINATOR)?.length ?? 0;
+  }
   return n;
 }
 
@@ -78,17 +80,24 @@ function incompleteTail(buf: Buffer): number {
   return 0;
 }
 
+/** How many LF bytes `buf` holds. */
+function countLineFeeds(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
+
 /**
- * Bytes in, checked UTF-8 text out; hashes the bytes on the way. A BOM is dropped. Invalid UTF-8
- * fails the stream with INPUT_NOT_UTF8 naming the line of the first bad byte.
+ * Bytes in, the same bytes out once they are known to be UTF-8 (a multi-byte character split
+ * across reads waits for its end); hashes the bytes on the way. Invalid UTF-8 fails the stream
+ * with INPUT_NOT_UTF8 naming the line of the first bad byte.
  */
 class Utf8Checker extends Transform {
   private pending: Buffer = Buffer.alloc(0);
-  private linesBefore = 1;
-  private first = true;
+  private lineFeedsBefore = 0;
 
   constructor(private readonly hash: Hash) {
-    super({ decodeStrings: true, readableObjectMode: false, encoding: 'utf8' });
+    super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -97,7 +106,9 @@ class Utf8Checker extends Transform {
     const cut = buf.length - incompleteTail(buf);
     const body = buf.subarray(0, cut);
     this.pending = Buffer.from(buf.subarray(cut));
-    this.pass(body, done);
+    if (!isUtf8(body)) return done(this.notUtf8(body));
+    this.lineFeedsBefore += countLineFeeds(body);
+    done(null, body);
   }
 
   override _flush(done: TransformCallback): void {
@@ -105,21 +116,12 @@ class Utf8Checker extends Transform {
     done();
   }
 
-  private pass(body: Buffer, done: TransformCallback): void {
-    if (!isUtf8(body)) return done(this.notUtf8(body));
-    let text = body.toString('utf8');
-    if (this.first && text.length) {
-      this.first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    this.linesBefore += countTerminators(text);
-    done(null, text);
-  }
-
   private notUtf8(body: Buffer): UsageError {
+    // Invalid bytes decode to U+FFFD: the text before the first one locates the bad byte.
     const text = body.toString('utf8');
     const bad = text.indexOf('\uFFFD');
-    const line = this.linesBefore + countTerminators(text.slice(0, bad < 0 ? text.length : bad));
+    const before = Buffer.byteLength(bad < 0 ? text : text.slice(0, bad));
+    const line = 1 + this.lineFeedsBefore + countLineFeeds(body.subarray(0, before));
     return new UsageError('INPUT_NOT_UTF8', `the file is not UTF-8 text (first bad byte on line ${line}); save it as CSV UTF-8`, line);
   }
 }
@@ -158,9 +160,8 @@ function isBlank(cells: string[]): boolean {
   return cells.every((c) => c.trim() === '');
 }
 
-function csvErrorToUsage(err: unknown, linesRead: number): unknown {
+function csvErrorToUsage(err: unknown, line: number): unknown {
   if (!(err instanceof CsvError)) return err;
-  const line = (err as CsvError & { lines?: number }).lines ?? linesRead;
   const what =
     err.code === 'CSV_QUOTE_NOT_CLOSED'
       ? 'a quoted field is never closed'
@@ -176,9 +177,12 @@ function csvErrorToUsage(err: unknown, linesRead: number): unknown {
  */
 export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
   const hash = createHash('sha256');
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const file = createReadStream(path);
+  // Blank lines come through as records of one empty cell (skip_empty_lines is off) so that every
+  // physical line is accounted for: a record starts on the line after the previous one ended.
   const parser = parse({
-    raw: true,
+    bom: true,
+    encoding: 'utf8',
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: false,
@@ -191,50 +195,39 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
   file.pipe(checker).pipe(parser);
 
   let digest: string | undefined;
-  let linesRead = 0;
-  const iterator = (parser as AsyncIterable<{ record: string[]; raw: string }>)[Symbol.asyncIterator]();
+  let width = 0;
 
-  async function next(): Promise<CsvRecord | undefined> {
-    for (;;) {
-      let step: IteratorResult<{ record: string[]; raw: string }>;
-      try {
-        step = await iterator.next();
-      } catch (err) {
-        file.destroy();
-        throw csvErrorToUsage(err, linesRead + 1);
+  /** Every non-blank record, the header first; after the header, field counts are checked. */
+  async function* nonBlankRecords(): AsyncGenerator<CsvRecord> {
+    let nextLine = 1;
+    try {
+      for await (const cells of parser as AsyncIterable<string[]>) {
+        const line = nextLine;
+        nextLine += 1 + innerLineBreaks(cells);
+        if (isBlank(cells)) continue;
+        const record: CsvRecord = { line, cells };
+        if (width) {
+          if (cells.length > width && cells.slice(width).every((c) => c.trim() === '')) cells.length = width;
+          if (cells.length !== width) record.fieldCountError = `has ${cells.length} field${cells.length === 1 ? '' : 's'} where the header has ${width}`;
+        }
+        yield record;
       }
-      if (step.done) {
-        digest = hash.digest('hex');
-        return undefined;
-      }
-      const { record, raw } = step.value;
-      const leading = LEADING_BLANK_LINES.exec(raw);
-      const line = linesRead + 1 + (leading ? countTerminators(leading[0]) : 0);
-      linesRead += countTerminators(raw);
-      if (isBlank(record)) continue;
-      return { line, cells: record };
+    } catch (err) {
+      file.destroy();
+      throw csvErrorToUsage(err, nextLine);
     }
+    digest = hash.digest('hex');
   }
 
-  const first = await next();
-  if (!first) throw new UsageError('INPUT_EMPTY', `${path} is empty: expected a header row with at least 'destination' and 'amount'`);
-  const header = readHeader(first.cells);
-  const width = header.names.length;
-
-  async function* records(): AsyncGenerator<CsvRecord> {
-    for (let rec = await next(); rec; rec = await next()) {
-      const cells = rec.cells;
-      if (cells.length > width && cells.slice(width).every((c) => c.trim() === '')) cells.length = width;
-      if (cells.length !== width) {
-        rec.fieldCountError = `has ${cells.length} field${cells.length === 1 ? '' : 's'} where the header has ${width}`;
-      }
-      yield rec;
-    }
-  }
+  const records = nonBlankRecords();
+  const first = await records.next();
+  if (first.done) throw new UsageError('INPUT_EMPTY', `${path} is empty: expected a header row with at least 'destination' and 'amount'`);
+  const header = readHeader(first.value.cells);
+  width = header.names.length;
 
   return {
     header,
-    records: records(),
+    records,
     digest: () => {
       if (digest === undefined) throw new Error('digest() called before the records were read to the end');
       return digest;

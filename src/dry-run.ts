@@ -9,7 +9,7 @@ import { decideClearing, SAME_DAY_LIMIT_CENTS, type ClearingPolicy } from './cal
 import { openPayeeCsv } from './csv-reader.js';
 import type { Logger } from './logger.js';
 import { parseAmount } from './money.js';
-import { planRows } from './plan.js';
+import { Planner } from './plan.js';
 import { carriedCells, clearingColumns, invalidResult, validResult, type ClearingColumns } from './report.js';
 import { PLAN_STATUSES, ResultsWriter, Tally, writeFileAtomic, type Summary } from './results.js';
 import type { RunSettings } from './run-options.js';
@@ -52,7 +52,9 @@ export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Pr
   const clearing = clearingAt(now, s.cutoffMarginMinutes);
   log.info({ batchId: s.batchId, file: s.file, now: now.toISOString() }, 'dry run started');
   try {
-    for await (const row of planRows(csv.header, csv.records, { ...s })) {
+    const planner = new Planner(csv.header, s);
+    for await (const record of csv.records) {
+      const row = planner.plan(record);
       if (row.status === 'invalid') {
         await writer.write(invalidResult(row), carriedCells(csv.header, row));
         const amount = parseAmount(row.given.amount);

@@ -6,7 +6,7 @@
  * occurrence]. The first 16 bytes of the digest are laid out as an RFC 9562 version-8 (custom)
  * UUID. Changing anything here changes every key: test/keys.test.ts pins a known answer.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const KEY_NAMESPACE = 'payouts/v1';
 
@@ -51,17 +51,14 @@ function identityParts(identity: RowIdentity): unknown[] {
     : ['content', identity.canonical, identity.occurrence];
 }
 
-/** Formats the first 16 bytes of a digest as a version-8, RFC 4122-variant UUID. */
-export function uuidFromDigest(digest: Buffer): string {
-  const b = Buffer.from(digest.subarray(0, 16));
-  b[6] = (b[6]! & 0x0f) | 0x80;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+/** Formats the first 16 bytes (32 hex digits) of a digest as a version-8, RFC 4122-variant UUID. */
+export function uuidFromHex(hex: string): string {
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The row's idempotency key within a batch. */
 export function idempotencyKey(batchId: string, identity: RowIdentity): string {
   const text = JSON.stringify([KEY_NAMESPACE, batchId, ...identityParts(identity)]);
-  return uuidFromDigest(createHash('sha256').update(text, 'utf8').digest());
+  return uuidFromHex(hash('sha256', text, 'hex'));
 }

@@ -38,7 +38,7 @@ export interface InvalidRow extends RowBase {
 export type PlannedRow = ValidRow | InvalidRow;
 
 /** Finds repeats across the file; one instance per planning pass. */
-export class RepeatFinder {
+class RepeatFinder {
   private readonly paymentIds = new FingerprintIndex();
   private readonly correlationIds = new FingerprintIndex();
   private readonly contents = new FingerprintIndex();
@@ -71,29 +71,41 @@ export class RepeatFinder {
   }
 }
 
-/** Plans one record. */
-export function planRecord(header: CsvHeader, record: CsvRecord, settings: PlanSettings, repeats: RepeatFinder): PlannedRow {
-  const { line, cells } = record;
-  const given = {
-    destination: cellOf(header, cells, 'destination'),
-    amount: cellOf(header, cells, 'amount'),
-    paymentId: cellOf(header, cells, 'paymentId'),
-    correlationId: cellOf(header, cells, 'correlationId'),
-  };
-  const errors = record.fieldCountError ? [`row: ${record.fieldCountError}`] : [];
-  const check = validateRow(header, cells, settings);
-  if (!check.ok) errors.push(...check.errors);
-  errors.push(...repeats.idRepeats(line, given.paymentId, given.correlationId));
-  if (!check.ok || errors.length) return { status: 'invalid', line, cells, given, errors };
+/** Plans the records of one file, in input order: one instance per pass over the file. */
+export class Planner {
+  private readonly repeats: RepeatFinder;
 
-  const found = repeats.identity(line, check.payment);
-  if ('error' in found) return { status: 'invalid', line, cells, given, errors: [found.error] };
-  const key = idempotencyKey(settings.batchId, found.identity);
-  return { status: 'valid', line, cells, given, payment: check.payment, key, correlationId: check.payment.correlationId ?? key };
+  constructor(
+    private readonly header: CsvHeader,
+    private readonly settings: PlanSettings,
+  ) {
+    this.repeats = new RepeatFinder(settings.allowDuplicates);
+  }
+
+  plan(record: CsvRecord): PlannedRow {
+    const { header, settings, repeats } = this;
+    const { line, cells } = record;
+    const given = {
+      destination: cellOf(header, cells, 'destination'),
+      amount: cellOf(header, cells, 'amount'),
+      paymentId: cellOf(header, cells, 'paymentId'),
+      correlationId: cellOf(header, cells, 'correlationId'),
+    };
+    const errors = record.fieldCountError ? [`row: ${record.fieldCountError}`] : [];
+    const check = validateRow(header, cells, settings);
+    if (!check.ok) errors.push(...check.errors);
+    errors.push(...repeats.idRepeats(line, given.paymentId, given.correlationId));
+    if (!check.ok || errors.length) return { status: 'invalid', line, cells, given, errors };
+
+    const found = repeats.identity(line, check.payment);
+    if ('error' in found) return { status: 'invalid', line, cells, given, errors: [found.error] };
+    const key = idempotencyKey(settings.batchId, found.identity);
+    return { status: 'valid', line, cells, given, payment: check.payment, key, correlationId: check.payment.correlationId ?? key };
+  }
 }
 
 /** Plans every record of a file, in input order. */
 export async function* planRows(header: CsvHeader, records: AsyncIterable<CsvRecord>, settings: PlanSettings): AsyncGenerator<PlannedRow> {
-  const repeats = new RepeatFinder(settings.allowDuplicates);
-  for await (const record of records) yield planRecord(header, record, settings, repeats);
+  const planner = new Planner(header, settings);
+  for await (const record of records) yield planner.plan(record);
 }

@@ -5,7 +5,7 @@
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { stringify, type Stringifier } from 'csv-stringify';
+import { stringify } from 'csv-stringify/sync';
 import { formatCents } from './money.js';
 
 export const RESULT_COLUMNS = [
@@ -88,62 +88,51 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   }
 }
 
-const WRITE_BATCH_CHARS = 256 * 1024;
+/** Rows gathered before they are stringified and written in one go. */
+const ROWS_PER_WRITE = 1000;
 
-/** Streams result rows through csv-stringify into an AtomicFile. */
+/**
+ * Writes result lines into an AtomicFile. Rows are gathered in small batches and turned into CSV
+ * by csv-stringify, so a large file costs one write per thousand rows and memory stays flat.
+ */
 export class ResultsWriter {
-  private readonly done: Promise<void>;
+  private batch: string[][] = [];
 
   private constructor(
     private readonly file: AtomicFile,
-    private readonly csv: Stringifier,
     private readonly extra: readonly string[],
-  ) {
-    this.done = (async () => {
-      // csv-stringify yields a chunk per record: gather them into large writes.
-      let pending: string[] = [];
-      let size = 0;
-      for await (const chunk of csv) {
-        const text = String(chunk);
-        pending.push(text);
-        size += text.length;
-        if (size >= WRITE_BATCH_CHARS) {
-          await file.write(pending.join(''));
-          pending = [];
-          size = 0;
-        }
-      }
-      if (pending.length) await file.write(pending.join(''));
-    })();
-    this.done.catch(() => undefined);
-  }
+  ) {}
 
   static async create(path: string, carriedNames: readonly string[], extraColumns: readonly string[] = []): Promise<ResultsWriter> {
-    const file = await AtomicFile.create(path);
-    const csv = stringify({ record_delimiter: 'unix' });
-    const writer = new ResultsWriter(file, csv, extraColumns);
-    csv.write([...RESULT_COLUMNS, ...extraColumns, ...carriedHeader(carriedNames, extraColumns)]);
+    const writer = new ResultsWriter(await AtomicFile.create(path), extraColumns);
+    writer.batch.push([...RESULT_COLUMNS, ...extraColumns, ...carriedHeader(carriedNames, extraColumns)]);
     return writer;
   }
 
-  /** Writes one line; waits when csv-stringify's buffer is full. */
+  /** Adds one line; every thousandth call waits for the disk. */
   async write(row: ResultRow, carried: readonly string[], extra: Partial<Record<string, string>> = {}): Promise<void> {
-    const cells = [
-      ...RESULT_COLUMNS.map((c) => String(row[c] ?? '')),
-      ...this.extra.map((c) => extra[c] ?? ''),
-      ...carried,
-    ].map(guardCell);
-    if (!this.csv.write(cells)) await new Promise<void>((resolve) => this.csv.once('drain', resolve));
+    const cells: string[] = [];
+    for (const c of RESULT_COLUMNS) cells.push(guardCell(String(row[c] ?? '')));
+    for (const c of this.extra) cells.push(guardCell(extra[c] ?? ''));
+    for (const c of carried) cells.push(guardCell(c));
+    this.batch.push(cells);
+    if (this.batch.length >= ROWS_PER_WRITE) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.batch.length) return;
+    const text = stringify(this.batch, { record_delimiter: 'unix' });
+    this.batch = [];
+    await this.file.write(text);
   }
 
   async commit(): Promise<void> {
-    this.csv.end();
-    await this.done;
+    await this.flush();
     await this.file.commit();
   }
 
   async abort(): Promise<void> {
-    this.csv.destroy();
+    this.batch = [];
     await this.file.abort();
   }
 }

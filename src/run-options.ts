@@ -3,7 +3,7 @@
  * parsed flags and the environment come in; a UsageError (exit 2) comes out for anything unusable.
  */
 import { basename, extname, resolve } from 'node:path';
-import { fromZonedTime } from 'date-fns-tz';
+import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
 import type { ClearingPolicy } from './calendar.js';
 import { parseFundingSourceRef } from './dwolla-ids.js';
 import { DWOLLA_URLS, SIMULATOR } from './dwolla-types.js';
