@@ -5,7 +5,7 @@
  */
 import type { Options } from 'yargs';
 import { SIMULATOR } from '../dwolla-types.js';
-import { SPECIAL_FUNDING_SOURCES, startSimulator, type FaultOptions } from '../simulator/index.js';
+import { SPECIAL_FUNDING_SOURCES, startSimulator, type FaultOptions, type SimulatorHandle } from '../simulator/index.js';
 
 export const simulatorOptions = {
   port: { type: 'number', default: 8787, describe: 'port to listen on (0: any free port)' },
@@ -81,7 +81,7 @@ export async function runSimulatorCommand(args: SimulatorCommandArgs): Promise<n
     return 2;
   }
   const faults = faultsOf(args);
-  let sim;
+  let sim: SimulatorHandle;
   try {
     sim = await startSimulator({ port: args.port, host: args.host, ...faults });
   } catch (err) {

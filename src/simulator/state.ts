@@ -1,0 +1,110 @@
+/** Everything one simulator instance knows, and the counters its stats are made of. */
+import type { ServerResponse } from 'node:http';
+import { SimulatedClock } from './clock.js';
+import { Faults, type FaultKind, type FaultOptions } from './faults.js';
+import { findFundingSource, type SimFundingSource } from './funding-sources.js';
+import { Sleeper } from './http.js';
+import { AccessTokens, IdempotencyKeys, TransferStore } from './store.js';
+
+export interface SimulatorStats {
+  /** Requests to Dwolla endpoints (admin endpoints excluded). */
+  requests: number;
+  tokensIssued: number;
+  /** POST /transfers requests received, whatever their answer. */
+  createRequests: number;
+  transfersCreated: number;
+  /** Most POST /transfers requests in flight at once. */
+  maxInFlight: number;
+  /** Most POST /transfers requests from one balance source in flight at once (over 1: some got 429). */
+  maxInFlightPerBalanceSource: number;
+  /** Created transfers whose correlationId an earlier created transfer already had. */
+  duplicatesByCorrelationId: number;
+  /** 201 answers that returned an earlier transfer for a repeated Idempotency-Key. */
+  idempotentReplays: number;
+  /** 409 answers: the key's first request was still being processed. */
+  idempotencyConflicts: number;
+  /** 429 answers for a balance source that already had a transfer in flight. */
+  concurrencyRejections: number;
+  /** 400 answers to POST /transfers. */
+  validationFailures: number;
+  /** How many times each injected fault struck. */
+  injected: Record<FaultKind, number>;
+}
+
+export class SimulatorState {
+  readonly clock: SimulatedClock;
+  readonly faults: Faults;
+  readonly transfers: TransferStore;
+  readonly keys = new IdempotencyKeys();
+  readonly tokens = new AccessTokens();
+  readonly sleeper = new Sleeper();
+  readonly counters: Omit<SimulatorStats, 'maxInFlight' | 'maxInFlightPerBalanceSource' | 'duplicatesByCorrelationId' | 'transfersCreated'> = {
+    requests: 0,
+    tokensIssued: 0,
+    createRequests: 0,
+    idempotentReplays: 0,
+    idempotencyConflicts: 0,
+    concurrencyRejections: 0,
+    validationFailures: 0,
+    injected: { rate429: 0, error5xxBefore: 0, error5xxAfter: 0, dropAfter: 0, slow: 0 },
+  };
+
+  private inFlight = 0;
+  private maxInFlight = 0;
+  private readonly arrivalsBySource = new Map<string, number>();
+  private maxPerBalanceSource = 0;
+  /** Balance sources with a transfer being processed: another one is answered 429. */
+  private readonly busySources = new Set<string>();
+
+  constructor(opts: { startTime?: Date; processingMs: number; faults: FaultOptions }) {
+    this.clock = new SimulatedClock(opts.startTime);
+    this.faults = new Faults(opts.faults);
+    this.transfers = new TransferStore(opts.processingMs);
+  }
+
+  fundingSource(id: string): SimFundingSource | undefined {
+    const nowMs = this.clock.nowMs();
+    return findFundingSource(id, (fsId) => this.transfers.removedByReturn(fsId, nowMs));
+  }
+
+  /** Counts a POST /transfers as in flight until its answer is sent or its connection closes. */
+  trackCreateRequest(res: ServerResponse): void {
+    this.counters.createRequests += 1;
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once('close', () => {
+      this.inFlight -= 1;
+    });
+  }
+
+  /** Counts a POST /transfers naming a balance source, for maxInFlightPerBalanceSource. */
+  trackBalanceArrival(sourceId: string, res: ServerResponse): void {
+    const n = (this.arrivalsBySource.get(sourceId) ?? 0) + 1;
+    this.arrivalsBySource.set(sourceId, n);
+    this.maxPerBalanceSource = Math.max(this.maxPerBalanceSource, n);
+    res.once('close', () => {
+      const left = (this.arrivalsBySource.get(sourceId) ?? 1) - 1;
+      if (left === 0) this.arrivalsBySource.delete(sourceId);
+      else this.arrivalsBySource.set(sourceId, left);
+    });
+  }
+
+  /** Marks the balance source busy until this answer is over; false when it already is. */
+  occupyBalanceSource(sourceId: string, res: ServerResponse): boolean {
+    if (this.busySources.has(sourceId)) return false;
+    this.busySources.add(sourceId);
+    res.once('close', () => this.busySources.delete(sourceId));
+    return true;
+  }
+
+  stats(): SimulatorStats {
+    return {
+      ...this.counters,
+      injected: { ...this.counters.injected },
+      transfersCreated: this.transfers.all().length,
+      maxInFlight: this.maxInFlight,
+      maxInFlightPerBalanceSource: this.maxPerBalanceSource,
+      duplicatesByCorrelationId: this.transfers.duplicatesByCorrelationId,
+    };
+  }
+}
