@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { simulatorOptions, specialSourcesHelp, type SimulatorCommandArgs } from './commands/simulator-options.js';
 
 // Each command's module is imported when that command runs, so that a command loads only what it
 // uses (the HTTP client and the simulator cost tens of MB resident that a dry run does not need).
@@ -45,6 +46,15 @@ async function main(argv: string[]): Promise<number> {
       async (args) => {
         const { runCommand } = await import('./commands/run.js');
         exitCode = await runCommand({ ...args, file: String(args.file), maxAmount: args.maxAmount === undefined ? undefined : String(args.maxAmount) });
+      },
+    )
+    .command(
+      'simulator',
+      'run the Dwolla-compatible simulator as a standalone server until stopped',
+      (y) => y.options(simulatorOptions).epilogue(specialSourcesHelp),
+      async (args) => {
+        const { runSimulatorCommand } = await import('./commands/simulator.js');
+        exitCode = await runSimulatorCommand(args as unknown as SimulatorCommandArgs);
       },
     )
     .command(

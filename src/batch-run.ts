@@ -1,0 +1,203 @@
+/**
+ * `payouts run FILE` for real: lock the batch → read and plan the whole file (nothing is sent
+ * if it cannot be read) → check the journal → preflight the sources → submit → report.
+ * results.csv and summary.json always describe the whole batch, in input order.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { acquireBatchLock } from './batch-lock.js';
+import { openPayeeCsv, type CsvHeader, type CsvRecord } from './csv-reader.js';
+import { DwollaClient } from './dwolla-client.js';
+import { SIMULATOR } from './dwolla-types.js';
+import { Journal, JournalCorruptError, readJournal, type JournalState, type KeyState } from './journal.js';
+import type { Logger } from './logger.js';
+import { parseAmount } from './money.js';
+import { Planner, type ValidRow } from './plan.js';
+import { preflightSources } from './preflight.js';
+import { carriedCells, invalidResult, validResult } from './report.js';
+import { ResultsWriter, RUN_STATUSES, Tally, writeFileAtomic, type RowStatus, type Summary } from './results.js';
+import type { RunSettings } from './run-options.js';
+import { Submitter, type RowOutcome, type RowToSend } from './submit.js';
+import { UsageError } from './usage-error.js';
+
+export interface BatchRunDeps {
+  log: Logger;
+  clock: () => Date;
+  /** Human messages (the embedded simulator notice, warnings). */
+  say: (line: string) => void;
+  /** Called as rows settle: progress display. */
+  onProgress?: (done: number, total: number) => void;
+  /** Registers the function that stops the run (signals). */
+  onStoppable?: (stop: () => void) => void;
+  /** Retry waits, injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface BatchRunResult {
+  summary: Summary;
+  resultsPath: string;
+  simulated: boolean;
+}
+
+/** The API a run talks to: a real or standalone one, or the embedded simulator started here. */
+async function openApi(s: RunSettings, say: (line: string) => void): Promise<{ baseUrl: string; key: string; secret: string; close: () => Promise<void> }> {
+  if (s.apiUrl !== undefined) {
+    if (!s.credentials) throw new UsageError('USAGE', `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${s.apiUrl}`);
+    return { baseUrl: s.apiUrl, ...s.credentials, close: async () => undefined };
+  }
+  const { startSimulator } = await import('./simulator/index.js');
+  const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
+  say(`Using the embedded Dwolla simulator at ${sim.url}: a rehearsal, no money moves. Use --env sandbox or --api-url for a real API.`);
+  return { baseUrl: sim.url, key: SIMULATOR.key, secret: SIMULATOR.secret, close: () => sim.close() };
+}
+
+/** The status a valid row shows: created in any run wins; else this run's outcome; else not attempted. */
+function statusOf(own: RowOutcome | undefined, journalled: KeyState | undefined): { status: RowStatus; outcome: Partial<RowOutcome> } {
+  const earlier = journalled?.outcome;
+  if (earlier?.status === 'created') return { status: 'created', outcome: earlier };
+  if (own) return { status: own.status, outcome: own };
+  return { status: 'pending', outcome: {} };
+}
+
+function exitCodeOf(tally: Tally): number {
+  if (tally.count('unresolved') || tally.count('pending')) return 3;
+  if (tally.count('invalid') || tally.count('failed')) return 1;
+  return 0;
+}
+
+export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
+  const { log, clock, say } = deps;
+  const startedAt = clock();
+  const madeDir = (await mkdir(s.batchDir, { recursive: true })) !== undefined;
+  const runId = randomUUID();
+  const lock = await acquireBatchLock(s.batchDir, {
+    runId,
+    onTakeover: (prev) => {
+      const who = prev ? `pid ${prev.pid} on ${prev.host}, started ${prev.startedAt}` : 'an unreadable lock';
+      say(`warning: took over the lock of batch ${s.batchId} left by a run that is no longer alive (${who})`);
+      log.warn({ batchId: s.batchId, previous: prev }, 'stale batch lock taken over');
+    },
+  });
+  try {
+    // 1. Read and plan the whole file before anything is sent.
+    let header: CsvHeader;
+    let digest: string;
+    const toPlan: ValidRow[] = [];
+    try {
+      const first = await openPayeeCsv(s.file);
+      header = first.header;
+      const planner = new Planner(header, s);
+      for await (const record of first.records) {
+        const row = planner.plan(record);
+        if (row.status === 'valid') toPlan.push(row);
+      }
+      digest = first.digest();
+    } catch (err) {
+      if (madeDir) {
+        await lock.release();
+        await rmdir(s.batchDir).catch(() => undefined);
+      }
+      throw err;
+    }
+
+    // 2. The journal: what earlier runs did, and whether this is the same file.
+    const journalPath = join(s.batchDir, 'journal.jsonl');
+    let state: JournalState;
+    try {
+      state = await readJournal(journalPath);
+    } catch (err) {
+      if (err instanceof JournalCorruptError) throw new UsageError('BATCH_CORRUPT', `the journal ${journalPath} is damaged at line ${err.line}: ${err.message}`);
+      throw err;
+    }
+    if (state.lastDigest !== undefined && state.lastDigest !== digest && !s.resume) {
+      throw new UsageError(
+        'BATCH_INPUT_CHANGED',
+        `batch ${s.batchId} was run with a different ${s.file} (it has changed since). Run again with --resume to continue that batch with the edited file (rows already created are not sent again), or with a new --batch-id to start a separate batch.`,
+      );
+    }
+    const toSend: RowToSend[] = [];
+    for (const row of toPlan) {
+      const known = state.byKey.get(row.key);
+      if (known?.outcome?.status === 'created') continue;
+      toSend.push({ row, lookUpFirst: known?.intent !== undefined });
+    }
+
+    const journal = await Journal.open(journalPath);
+    let outcomes = new Map<string, RowOutcome>();
+    try {
+      await journal.append({ type: 'run', at: startedAt.toISOString(), runId, pid: process.pid, host: hostname(), inputDigest: digest, inputFile: s.file, resume: s.resume });
+      log.info({ batchId: s.batchId, runId, valid: toPlan.length, toSend: toSend.length }, 'run started');
+
+      // 3. Send.
+      if (toSend.length) {
+        const api = await openApi(s, say);
+        const client = new DwollaClient({ baseUrl: api.baseUrl, key: api.key, secret: api.secret, timeoutMs: s.timeoutMs, logger: log });
+        try {
+          const retry = { maxAttempts: s.maxAttempts, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
+          const sources = await preflightSources(client, toSend.map((r) => r.row.payment.sourceId), retry);
+          const submitter = new Submitter({ client, journal, log, clock, ...(deps.sleep ? { sleep: deps.sleep } : {}) }, s, sources);
+          deps.onStoppable?.(() => submitter.stop());
+          let done = 0;
+          outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
+        } finally {
+          client.close();
+          await api.close();
+        }
+      }
+    } finally {
+      await journal.close();
+    }
+
+    // 4. Report: the whole batch, in input order, from the file again and the journal.
+    const finalState = await readJournal(journalPath);
+    const resultsPath = join(s.batchDir, 'results.csv');
+    const again = await openPayeeCsv(s.file);
+    const writer = await ResultsWriter.create(resultsPath, again.header.carried.map((c) => c.name));
+    const tally = new Tally(RUN_STATUSES);
+    try {
+      await reportRows(again.header, again.records, new Planner(again.header, s), writer, tally, (row) => statusOf(outcomes.get(row.key), finalState.byKey.get(row.key)));
+      if (again.digest() !== digest) throw new UsageError('INPUT_UNREADABLE', `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`);
+      const exitCode = exitCodeOf(tally);
+      const summary = tally.summary({ batchId: s.batchId, inputDigest: digest, startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), exitCode });
+      await writer.commit();
+      await writeFileAtomic(join(s.batchDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      log.info({ batchId: s.batchId, exitCode, byStatus: summary.byStatus }, 'run finished');
+      return { summary, resultsPath, simulated: s.apiUrl === undefined };
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+async function reportRows(
+  header: CsvHeader,
+  records: AsyncIterable<CsvRecord>,
+  planner: Planner,
+  writer: ResultsWriter,
+  tally: Tally,
+  statusOfRow: (row: ValidRow) => { status: RowStatus; outcome: Partial<RowOutcome> },
+): Promise<void> {
+  for await (const record of records) {
+    const row = planner.plan(record);
+    if (row.status === 'invalid') {
+      const amount = parseAmount(row.given.amount);
+      await writer.write(invalidResult(row), carriedCells(header, row));
+      tally.add('invalid', amount.ok ? amount.cents : undefined, false);
+      continue;
+    }
+    const { status, outcome } = statusOfRow(row);
+    const clearing = outcome.clearing ? { clearing: outcome.clearing, sameDayCutoff: outcome.sameDayCutoff, fundsAvailableBy: outcome.fundsAvailableBy } : undefined;
+    const result = validResult(row, status, clearing as Parameters<typeof validResult>[2]);
+    for (const f of ['transferId', 'transferUrl', 'attempts', 'httpStatus', 'errorCode', 'errorMessage'] as const) {
+      const v = outcome[f];
+      if (v !== undefined && !(f === 'attempts' && status === 'pending')) result[f] = v;
+    }
+    await writer.write(result, carriedCells(header, row));
+    tally.add(status, row.payment.amountCents, status === 'created' && outcome.clearing === 'same-day');
+  }
+}
