@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { SIMULATOR } from '../../src/dwolla-types.js';
-import { simulatorOptions, specialSourcesHelp } from '../../src/commands/simulator.js';
+import { simulatorOptions, specialSourcesHelp } from '../../src/commands/simulator-options.js';
 import { SPECIAL_FUNDING_SOURCES } from '../../src/simulator/index.js';
-import { Session, basic, call, transferBody } from './helpers.js';
+import { Session, basic, call, transferBody } from '../simulator/helpers.js';
 
 /** Runs `runSimulatorCommand(args)` in a child process, as `payouts simulator` would. */
 function startCommand(args: Record<string, unknown>): ChildProcessWithoutNullStreams {
