@@ -2,13 +2,25 @@
  * `npm run bench`: prints figures, asserts nothing. Sections:
  *   dry-run  — payouts run --dry-run over 100,000 and 1,000,000 generated rows, beside a baseline
  *              that only streams the same file through csv-parse into csv-stringify (rows/s, peak RSS).
+ *   submit   — payouts run against a standalone simulator with 50 ms latency: 2,000 rows from bank
+ *              sources at --concurrency 16 (bound 320 rows/s) and from one balance source (bound
+ *              20 rows/s: one transfer in flight); and the journal's cost (rows/s with and without fsync).
  * `npm run bench -- dry-run` runs one section.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { DwollaClient } from '../src/dwolla-client.js';
+import { SIMULATOR } from '../src/dwolla-types.js';
+import { openPayeeCsv } from '../src/csv-reader.js';
+import { Journal } from '../src/journal.js';
+import { Planner, type ValidRow } from '../src/plan.js';
+import { preflightSources } from '../src/preflight.js';
+import { Submitter } from '../src/submit.js';
 import { generatePayees } from './generate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -69,7 +81,97 @@ async function dryRunSection(): Promise<void> {
   }
 }
 
-const SECTIONS: Record<string, () => Promise<void>> = { 'dry-run': dryRunSection };
+/** Starts `payouts simulator` in a child process; resolves with its URL. */
+async function startSimulatorChild(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [CLI, 'simulator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(seen);
+      if (m) resolvePromise(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`simulator exited ${code}`)));
+  });
+  child.stdout!.resume();
+  return { url, child };
+}
+
+async function validRows(file: string): Promise<ValidRow[]> {
+  const csv = await openPayeeCsv(file);
+  const planner = new Planner(csv.header, { batchId: `bench-${randomUUID()}`, allowDuplicates: false, defaultSourceId: SIMULATOR.defaultSourceId, maxAmountCents: 100_000_000 });
+  const rows: ValidRow[] = [];
+  for await (const record of csv.records) {
+    const row = planner.plan(record);
+    if (row.status === 'valid') rows.push(row);
+  }
+  return rows;
+}
+
+/** The submitter alone (in this process), journal fsync on or off: the journal's cost. */
+async function submitInProcess(url: string, file: string, work: string, fsync: boolean): Promise<number> {
+  const rows = await validRows(file);
+  const client = new DwollaClient({ baseUrl: url, key: SIMULATOR.key, secret: SIMULATOR.secret, timeoutMs: 30_000 });
+  const journal = await Journal.open(join(work, `journal-${fsync}-${randomUUID()}.jsonl`), { fsync });
+  const log = pino({ level: 'silent' });
+  try {
+    const sources = await preflightSources(client, rows.map((r) => r.payment.sourceId), { maxAttempts: 6 });
+    const submitter = new Submitter({ client, journal, log, clock: () => new Date() }, { concurrency: 16, maxAttempts: 6, clearing: 'auto', cutoffMarginMinutes: 10, now: undefined }, sources);
+    const started = process.hrtime.bigint();
+    const outcomes = await submitter.submitAll(rows.map((row) => ({ row, lookUpFirst: false })));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const created = [...outcomes.values()].filter((o) => o.status === 'created').length;
+    if (created !== rows.length) throw new Error(`only ${created} of ${rows.length} created`);
+    return rows.length / seconds;
+  } finally {
+    await journal.close();
+    client.close();
+  }
+}
+
+async function submitSection(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
+  const { url, child } = await startSimulatorChild(['--latency', '50']);
+  const rows = 2000;
+  try {
+    const bankFile = join(work, 'bank.csv');
+    const bankSources = Array.from({ length: 4 }, () => randomUUID());
+    await generatePayees(bankFile, rows, { bankSource: (i) => bankSources[i % bankSources.length] });
+    const balanceFile = join(work, 'balance.csv');
+    await generatePayees(balanceFile, rows);
+    const env = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret };
+    console.log(`payouts run against a standalone simulator (${url}) with 50 ms latency, ${fmt(rows)} rows each`);
+    console.log('case                                 | seconds | rows/s | bound rows/s | of bound');
+    const cases = [
+      { name: '4 bank sources, --concurrency 16', file: bankFile, args: ['--concurrency', '16'], bound: 16 / 0.05 },
+      { name: 'one balance source, --concurrency 16', file: balanceFile, args: ['--concurrency', '16', '--source', SIMULATOR.defaultSourceId], bound: 1 / 0.05 },
+    ];
+    for (const c of cases) {
+      const started = process.hrtime.bigint();
+      const code = await new Promise<number | null>((resolvePromise, reject) => {
+        const run = spawn(process.execPath, [CLI, 'run', c.file, '--api-url', url, '--out', join(work, 'out'), '--batch-id', `b-${randomUUID()}`, '--log-level', 'warn', ...c.args], {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        run.on('error', reject);
+        run.on('close', resolvePromise);
+      });
+      if (code !== 0) throw new Error(`run exited ${code}`);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const rate = rows / seconds;
+      console.log(`${c.name.padEnd(36)} | ${fmt(seconds, 1).padStart(7)} | ${fmt(rate, 1).padStart(6)} | ${fmt(c.bound).padStart(12)} | ${fmt((100 * rate) / c.bound)}%`);
+    }
+    console.log('target: at least 85% of each bound (whole command: start-up, planning, preflight and report included)');
+    const withSync = await submitInProcess(url, bankFile, work, true);
+    const withoutSync = await submitInProcess(url, bankFile, work, false);
+    console.log(`journal cost (submitter alone, bank sources, concurrency 16): ${fmt(withSync, 1)} rows/s with fsync, ${fmt(withoutSync, 1)} rows/s without`);
+  } finally {
+    child.kill('SIGTERM');
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const SECTIONS: Record<string, () => Promise<void>> = { 'dry-run': dryRunSection, submit: submitSection };
 
 const wanted = process.argv.slice(2);
 for (const [name, section] of Object.entries(SECTIONS)) {

@@ -136,7 +136,7 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
         const client = new DwollaClient({ baseUrl: api.baseUrl, key: api.key, secret: api.secret, timeoutMs: s.timeoutMs, logger: log });
         try {
           const retry = { maxAttempts: s.maxAttempts, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
-          const sources = await preflightSources(client, toSend.map((r) => r.row.payment.sourceId), retry);
+          const sources = await preflightSources(client, toSend.map((r) => r.row.payment.sourceId), retry, s.concurrency);
           const submitter = new Submitter({ client, journal, log, clock, ...(deps.sleep ? { sleep: deps.sleep } : {}) }, s, sources);
           deps.onStoppable?.(() => submitter.stop());
           let done = 0;

@@ -78,6 +78,8 @@ export class Submitter {
   private readonly stopper = new AbortController();
   private readonly global: LimitFunction;
   private readonly perBalance = new Map<string, LimitFunction>();
+  /** Outcome records being made durable: awaited before submitAll returns, not on each row's path. */
+  private readonly outcomeWrites: Array<Promise<void>> = [];
 
   constructor(
     private readonly deps: SubmitDeps,
@@ -108,6 +110,7 @@ export class Submitter {
         }),
       ),
     );
+    await Promise.all(this.outcomeWrites);
     return outcomes;
   }
 
@@ -187,14 +190,18 @@ export class Submitter {
   }
 
   /** Journals a settled outcome and logs it. */
-  private async record(row: ValidRow, outcome: RowOutcome): Promise<RowOutcome> {
+  private record(row: ValidRow, outcome: RowOutcome): RowOutcome {
     const { journal, log, clock } = this.deps;
     if (outcome.status !== 'pending') {
       const rec: OutcomeRecord = { type: 'outcome', at: clock().toISOString(), key: row.key, row: row.line, status: outcome.status, attempts: outcome.attempts };
       for (const f of ['transferUrl', 'transferId', 'httpStatus', 'errorCode', 'errorMessage', 'clearing', 'sameDayCutoff', 'fundsAvailableBy', 'via'] as const) {
         if (outcome[f] !== undefined) (rec as unknown as Record<string, unknown>)[f] = outcome[f];
       }
-      await journal.append(rec);
+      // The intent was durable before the POST; a crash before this record is durable only means
+      // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
+      const durable = journal.append(rec);
+      durable.catch(() => undefined); // surfaced by submitAll; must not be an unhandled rejection meanwhile
+      this.outcomeWrites.push(durable);
     }
     const entry = { row: row.line, key: row.key, status: outcome.status, transferId: outcome.transferId, errorCode: outcome.errorCode, attempts: outcome.attempts };
     if (outcome.status === 'created') log.info(entry, 'row created');
