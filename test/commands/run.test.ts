@@ -148,3 +148,42 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     expect((await runCli(['--version'])).stdout.trim()).to.equal(pkg.version);
   });
 });
+
+describe('payouts run against the embedded simulator (built CLI, child process)', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await tempDir()));
+  afterEach(() => removeDir(dir));
+
+  it('the quick start: creates every sample row, says no money moved, exits 0; a rerun sends nothing', async () => {
+    const out = join(dir, 'out');
+    const r = await runCli(['run', join(ROOT, 'samples/payees.csv'), '--out', out]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('no money moves');
+    expect(r.stdout).to.contain('25 created');
+    const rows = await readCsv(join(out, 'payees', 'results.csv'));
+    expect(rows).to.have.length(25);
+    expect(rows.every((x) => x.status === 'created' && /\/transfers\/[0-9a-f-]{36}$/.test(x.transferUrl!) && x.attempts === '1')).to.equal(true);
+    const summary = JSON.parse(await readFile(join(out, 'payees', 'summary.json'), 'utf8'));
+    expect(summary.byStatus.created.count).to.equal(25);
+    expect(summary.exitCode).to.equal(0);
+    const logs = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; row?: number; key?: string; status?: string; transferId?: string });
+    const perRow = logs.filter((l) => l.msg === 'row created');
+    expect(perRow).to.have.length(25);
+    expect(perRow.every((l) => l.row && l.key && l.status === 'created' && l.transferId)).to.equal(true);
+
+    const again = await runCli(['run', join(ROOT, 'samples/payees.csv'), '--out', out]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).not.to.contain('embedded Dwolla simulator at');
+    const rowsAgain = await readCsv(join(out, 'payees', 'results.csv'));
+    expect(rowsAgain.map((x) => [x.row, x.status, x.transferId])).to.deep.equal(rows.map((x) => [x.row, x.status, x.transferId]));
+  });
+
+  it('the errors sample exits 1 with invalid rows reported and valid ones created', async () => {
+    const out = join(dir, 'out');
+    const r = await runCli(['run', join(ROOT, 'samples/payees-with-errors.csv'), '--out', out, '--log-level', 'warn']);
+    expect(r.code, r.stderr).to.equal(1);
+    const rows = await readCsv(join(out, 'payees-with-errors', 'results.csv'));
+    expect(rows.filter((x) => x.status === 'created')).to.have.length(2);
+    expect(rows.filter((x) => x.status === 'invalid')).to.have.length(19);
+  });
+});
