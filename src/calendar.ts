@@ -240,13 +240,21 @@ export function formatCentralClock(instant: Date): string {
   return centralWallClock(instant).wall.slice(11, 16);
 }
 
+/** Windows by date: a pure memo (time-zone conversion is the costly part of a clearing decision). */
+const windowsByDate = new Map<IsoDate, readonly SameDayWindow[]>();
+const MAX_MEMO_DAYS = 400;
+
 /** The day's three Same Day windows, in cutoff order; none on a day that is not a business day. */
-export function windowsOn(date: IsoDate): SameDayWindow[] {
-  if (!isBusinessDay(date)) return [];
-  return WINDOW_TIMES.map((times) => ({
-    cutoff: centralInstant(date, times.cutoff),
-    fundsAvailableBy: centralInstant(date, times.fundsAvailableBy),
-  }));
+export function windowsOn(date: IsoDate): readonly SameDayWindow[] {
+  let windows = windowsByDate.get(date);
+  if (!windows) {
+    windows = !isBusinessDay(date)
+      ? []
+      : WINDOW_TIMES.map((times) => Object.freeze({ cutoff: centralInstant(date, times.cutoff), fundsAvailableBy: centralInstant(date, times.fundsAvailableBy) }));
+    if (windowsByDate.size >= MAX_MEMO_DAYS) windowsByDate.clear();
+    windowsByDate.set(date, Object.freeze(windows));
+  }
+  return windows;
 }
 
 function isInTimeFor(window: SameDayWindow, instant: Date, marginMinutes: number): boolean {
