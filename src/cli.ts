@@ -80,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .demandCommand(1, 'name a command: run, simulator or calendar')
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
     .version(pkg.version)
     .help()

@@ -183,6 +183,9 @@ export class Submitter {
       const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());
       return this.record(row, { status: 'created', attempts, transferUrl: value.location, transferId: value.id, httpStatus: value.httpStatus, via: 'post', ...clearing });
     } catch (err) {
+      // Stopped while the intent was being made durable: no POST was sent, so the row was not
+      // attempted (pending), not unresolved. Its open intent makes a rerun look it up first.
+      if (err instanceof RetryExhaustedError && err.reason === 'aborted' && err.attempts === 0) return this.record(row, { status: 'pending', attempts: 0 });
       const attempts = err instanceof RetryExhaustedError ? err.attempts : 1;
       const status = err instanceof RetryExhaustedError && err.reason === 'permanent' ? 'failed' : 'unresolved';
       return this.record(row, { status, attempts, ...describeFailure(err), ...clearing });
