@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import { acquireBatchLock } from './batch-lock.js';
 import { openPayeeCsv, type CsvHeader, type CsvRecord } from './csv-reader.js';
 import { DwollaClient } from './dwolla-client.js';
-import { SIMULATOR } from './dwolla-types.js';
-import { Journal, JournalCorruptError, readJournal, type JournalState, type KeyState } from './journal.js';
+import { Journal, JournalCorruptError, readJournal, type JournalState, type KeyState, type ReconcileRecord } from './journal.js';
 import type { Logger } from './logger.js';
 import { parseAmount } from './money.js';
 import { Planner, type ValidRow } from './plan.js';
 import { preflightSources } from './preflight.js';
 import { carriedCells, invalidResult, validResult } from './report.js';
-import { ResultsWriter, RUN_STATUSES, Tally, writeFileAtomic, type RowStatus, type Summary } from './results.js';
+import { RECONCILE_COLUMNS, ResultsWriter, RUN_STATUSES, Tally, writeFileAtomic, type RowStatus, type Summary } from './results.js';
 import type { RunSettings } from './run-options.js';
+import { openApi } from './api-connection.js';
 import { Submitter, type RowOutcome, type RowToSend } from './submit.js';
 import { UsageError } from './usage-error.js';
 
@@ -39,18 +39,6 @@ export interface BatchRunResult {
   summary: Summary;
   resultsPath: string;
   simulated: boolean;
-}
-
-/** The API a run talks to: a real or standalone one, or the embedded simulator started here. */
-async function openApi(s: RunSettings, say: (line: string) => void): Promise<{ baseUrl: string; key: string; secret: string; close: () => Promise<void> }> {
-  if (s.apiUrl !== undefined) {
-    if (!s.credentials) throw new UsageError('USAGE', `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${s.apiUrl}`);
-    return { baseUrl: s.apiUrl, ...s.credentials, close: async () => undefined };
-  }
-  const { startSimulator } = await import('./simulator/index.js');
-  const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
-  say(`Using the embedded Dwolla simulator at ${sim.url}: a rehearsal, no money moves. Use --env sandbox or --api-url for a real API.`);
-  return { baseUrl: sim.url, key: SIMULATOR.key, secret: SIMULATOR.secret, close: () => sim.close() };
 }
 
 /** The status a valid row shows: created in any run wins; else this run's outcome; else not attempted. */
@@ -154,10 +142,15 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
     const finalState = await readJournal(journalPath);
     const resultsPath = join(s.batchDir, 'results.csv');
     const again = await openPayeeCsv(s.file);
-    const writer = await ResultsWriter.create(resultsPath, again.header.carried.map((c) => c.name));
+    // Once reconcile has run on the batch, results keep its columns.
+    const reconciled = [...finalState.byKey.values()].some((k) => k.reconcile);
+    const writer = await ResultsWriter.create(resultsPath, again.header.carried.map((c) => c.name), reconciled ? RECONCILE_COLUMNS : []);
     const tally = new Tally(RUN_STATUSES);
     try {
-      await reportRows(again.header, again.records, new Planner(again.header, s), writer, tally, (row) => statusOf(outcomes.get(row.key), finalState.byKey.get(row.key)));
+      await reportRows(again.header, again.records, new Planner(again.header, s), writer, tally, (row) => {
+        const journalled = finalState.byKey.get(row.key);
+        return { ...statusOf(outcomes.get(row.key), journalled), reconcile: journalled?.reconcile };
+      });
       if (again.digest() !== digest) throw new UsageError('INPUT_UNREADABLE', `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`);
       const exitCode = exitCodeOf(tally);
       const summary = tally.summary({ batchId: s.batchId, inputDigest: digest, startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), exitCode });
@@ -180,7 +173,7 @@ async function reportRows(
   planner: Planner,
   writer: ResultsWriter,
   tally: Tally,
-  statusOfRow: (row: ValidRow) => { status: RowStatus; outcome: Partial<RowOutcome> },
+  statusOfRow: (row: ValidRow) => { status: RowStatus; outcome: Partial<RowOutcome>; reconcile: ReconcileRecord | undefined },
 ): Promise<void> {
   for await (const record of records) {
     const row = planner.plan(record);
@@ -190,14 +183,15 @@ async function reportRows(
       tally.add('invalid', amount.ok ? amount.cents : undefined, false);
       continue;
     }
-    const { status, outcome } = statusOfRow(row);
+    const { status, outcome, reconcile } = statusOfRow(row);
     const clearing = outcome.clearing ? { clearing: outcome.clearing, sameDayCutoff: outcome.sameDayCutoff, fundsAvailableBy: outcome.fundsAvailableBy } : undefined;
     const result = validResult(row, status, clearing as Parameters<typeof validResult>[2]);
     for (const f of ['transferId', 'transferUrl', 'attempts', 'httpStatus', 'errorCode', 'errorMessage'] as const) {
       const v = outcome[f];
       if (v !== undefined && !(f === 'attempts' && status === 'pending')) result[f] = v;
     }
-    await writer.write(result, carriedCells(header, row));
+    const extra = reconcile ? { transferStatus: reconcile.transferStatus, returnCode: reconcile.returnCode ?? '', returnReason: reconcile.returnReason ?? '' } : {};
+    await writer.write(result, carriedCells(header, row), extra);
     tally.add(status, row.payment.amountCents, status === 'created' && outcome.clearing === 'same-day');
   }
 }

@@ -49,6 +49,28 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'reconcile <batch-id>',
+      "refresh a batch's transfer statuses and ACH return codes into its journal and results.csv",
+      (y) =>
+        y
+          .positional('batch-id', { type: 'string', demandOption: true, describe: 'the batch to reconcile (a folder of --out)' })
+          .options({
+            out: { type: 'string', default: 'output', describe: 'where batch folders are' },
+            env: { choices: ['simulator', 'sandbox', 'production'], default: 'simulator', describe: 'which API (the embedded simulator keeps nothing between runs: use --api-url for a standalone one)' },
+            'api-url': { type: 'string', describe: 'any Dwolla-compatible base URL; overrides --env' },
+            concurrency: { type: 'number', default: 4, describe: 'requests in flight at most, 1-64' },
+            'max-attempts': { type: 'number', default: 6, describe: 'tries per request for retryable failures' },
+            timeout: { type: 'number', default: 30, describe: "one HTTP request's limit, in seconds" },
+            'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'pino log level' },
+            'log-file': { type: 'string', describe: 'write JSON logs here instead of stderr' },
+          })
+          .epilogue('Exit codes: 0 every transfer fetched and none failed or cancelled, 1 some failed (ACH return) or were cancelled, 2 usage, 3 some could not be fetched (run again), 4 batch locked.'),
+      async (args) => {
+        const { reconcileCommand } = await import('./commands/reconcile.js');
+        exitCode = await reconcileCommand({ ...args, batchId: String(args.batchId) });
+      },
+    )
+    .command(
       'simulator',
       'run the Dwolla-compatible simulator as a standalone server until stopped',
       (y) => y.options(simulatorOptions).epilogue(specialSourcesHelp),
@@ -79,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
         }
       },
     )
-    .demandCommand(1, 'name a command: run, simulator or calendar')
+    .demandCommand(1, 'name a command: run, reconcile, simulator or calendar')
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
     .version(pkg.version)

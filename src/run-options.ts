@@ -84,7 +84,8 @@ export function parseNow(text: string): Date {
   return date;
 }
 
-export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): RunSettings {
+/** The API and credentials of --env / --api-url; credentials are required when `needsCredentials`. */
+export function resolveApi(flags: Pick<RunFlags, 'env' | 'apiUrl'>, env: NodeJS.ProcessEnv, needsCredentials: boolean): Pick<RunSettings, 'env' | 'apiUrl' | 'credentials'> {
   const apiEnv = (flags.env ?? 'simulator') as ApiEnv;
   if (!API_ENVS.includes(apiEnv)) throw new UsageError('USAGE', `--env must be one of ${API_ENVS.join(', ')} (got '${flags.env}')`);
   let apiUrl = flags.apiUrl ?? (apiEnv === 'simulator' ? undefined : DWOLLA_URLS[apiEnv]);
@@ -92,6 +93,18 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     if (!/^https?:\/\/[^\s/]+/.test(apiUrl)) throw new UsageError('USAGE', `--api-url must be an http(s) URL (got '${apiUrl}')`);
     apiUrl = apiUrl.replace(/\/+$/, '');
   }
+  const key = env.DWOLLA_KEY;
+  const secret = env.DWOLLA_SECRET;
+  if (needsCredentials && apiUrl !== undefined && (!key || !secret)) {
+    throw new UsageError('USAGE', `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${apiUrl}`);
+  }
+  return { env: apiEnv, apiUrl, credentials: key && secret && apiUrl !== undefined ? { key, secret } : undefined };
+}
+
+export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): RunSettings {
+  const dryRun = flags.dryRun ?? false;
+  const api = resolveApi(flags, env, !dryRun);
+  const { apiUrl } = api;
 
   const sourceText = flags.source ?? env.PAYOUTS_SOURCE;
   let defaultSourceId: string | undefined;
@@ -100,30 +113,19 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     if (!defaultSourceId) throw new UsageError('USAGE', `--source / PAYOUTS_SOURCE must be a funding-source URL or UUID (got '${sourceText}')`);
   } else if (apiUrl === undefined) defaultSourceId = SIMULATOR.defaultSourceId;
 
-  const batchId = flags.batchId ?? defaultBatchId(flags.file);
-  if (!BATCH_ID.test(batchId)) throw new UsageError('USAGE', `--batch-id must be 1-64 of A-Z a-z 0-9 . _ - (got '${batchId}')`);
-  if (batchId === '.' || batchId === '..') throw new UsageError('USAGE', `--batch-id cannot be '${batchId}'`);
+  const batchId = checkBatchId(flags.batchId ?? defaultBatchId(flags.file));
 
   const clearing = (flags.clearing ?? 'auto') as ClearingPolicy;
   if (!CLEARING_POLICIES.includes(clearing)) throw new UsageError('USAGE', `--clearing must be auto, same-day or standard (got '${flags.clearing}')`);
 
   const maxAmount = parseAmount(String(flags.maxAmount ?? '10000.00'));
   if (!maxAmount.ok || maxAmount.cents < 1) throw new UsageError('USAGE', `--max-amount must be a dollar amount like 10000.00 (got '${flags.maxAmount}')`);
-
-  const dryRun = flags.dryRun ?? false;
-  const needsCredentials = !dryRun && apiUrl !== undefined;
-  const key = env.DWOLLA_KEY;
-  const secret = env.DWOLLA_SECRET;
-  if (needsCredentials && (!key || !secret)) {
-    throw new UsageError('USAGE', `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${apiUrl}`);
-  }
   const outDir = resolve(flags.out ?? 'output');
 
   return {
     file: flags.file,
     dryRun,
-    env: apiEnv,
-    apiUrl,
+    ...api,
     defaultSourceId,
     outDir,
     batchId,
@@ -139,6 +141,45 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     timeoutMs: integerIn('timeout', flags.timeout, 30, 1, 600) * 1000,
     logLevel: flags.logLevel ?? 'info',
     logFile: flags.logFile,
-    credentials: key && secret && apiUrl !== undefined ? { key, secret } : undefined,
+  };
+}
+
+export function checkBatchId(batchId: string): string {
+  if (!BATCH_ID.test(batchId) || batchId === '.' || batchId === '..') throw new UsageError('USAGE', `--batch-id must be 1-64 of A-Z a-z 0-9 . _ - (got '${batchId}')`);
+  return batchId;
+}
+
+/** The flags of `payouts reconcile`. */
+export interface ReconcileFlags {
+  batchId: string;
+  out?: string;
+  env?: string;
+  apiUrl?: string;
+  concurrency?: number;
+  maxAttempts?: number;
+  timeout?: number;
+  logLevel?: string;
+  logFile?: string;
+}
+
+export type ReconcileSettings = Pick<RunSettings, 'env' | 'apiUrl' | 'credentials' | 'outDir' | 'batchId' | 'batchDir' | 'concurrency' | 'maxAttempts' | 'timeoutMs' | 'logLevel' | 'logFile'>;
+
+export function resolveReconcileSettings(flags: ReconcileFlags, env: NodeJS.ProcessEnv): ReconcileSettings {
+  const api = resolveApi(flags, env, true);
+  if (api.apiUrl === undefined) {
+    throw new UsageError('USAGE', 'the embedded simulator keeps no transfers between runs: give --api-url of a standalone simulator, or --env sandbox / production');
+  }
+  const batchId = checkBatchId(flags.batchId);
+  const outDir = resolve(flags.out ?? 'output');
+  return {
+    ...api,
+    outDir,
+    batchId,
+    batchDir: resolve(outDir, batchId),
+    concurrency: integerIn('concurrency', flags.concurrency, 4, 1, 64),
+    maxAttempts: integerIn('max-attempts', flags.maxAttempts, 6, 1, 100),
+    timeoutMs: integerIn('timeout', flags.timeout, 30, 1, 600) * 1000,
+    logLevel: flags.logLevel ?? 'info',
+    logFile: flags.logFile,
   };
 }
