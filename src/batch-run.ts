@@ -12,10 +12,9 @@ import { openPayeeCsv, type CsvHeader, type CsvRecord } from './csv-reader.js';
 import { DwollaClient } from './dwolla-client.js';
 import { Journal, JournalCorruptError, readJournal, type JournalState, type KeyState, type ReconcileRecord } from './journal.js';
 import type { Logger } from './logger.js';
-import { parseAmount } from './money.js';
 import { Planner, type ValidRow } from './plan.js';
 import { preflightSources } from './preflight.js';
-import { carriedCells, invalidResult, validResult } from './report.js';
+import { carriedCells, reportInvalid, validResult } from './report.js';
 import { RECONCILE_COLUMNS, ResultsWriter, RUN_STATUSES, Tally, writeFileAtomic, type RowStatus, type Summary } from './results.js';
 import type { RunSettings } from './run-options.js';
 import { openApi } from './api-connection.js';
@@ -178,14 +177,12 @@ async function reportRows(
   for await (const record of records) {
     const row = planner.plan(record);
     if (row.status === 'invalid') {
-      const amount = parseAmount(row.given.amount);
-      await writer.write(invalidResult(row), carriedCells(header, row));
-      tally.add('invalid', amount.ok ? amount.cents : undefined, false);
+      await reportInvalid(writer, tally, header, row);
       continue;
     }
     const { status, outcome, reconcile } = statusOfRow(row);
     const clearing = outcome.clearing ? { clearing: outcome.clearing, sameDayCutoff: outcome.sameDayCutoff, fundsAvailableBy: outcome.fundsAvailableBy } : undefined;
-    const result = validResult(row, status, clearing as Parameters<typeof validResult>[2]);
+    const result = validResult(row, status, clearing);
     for (const f of ['transferId', 'transferUrl', 'attempts', 'httpStatus', 'errorCode', 'errorMessage'] as const) {
       const v = outcome[f];
       if (v !== undefined && !(f === 'attempts' && status === 'pending')) result[f] = v;

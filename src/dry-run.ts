@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { decideClearing, SAME_DAY_LIMIT_CENTS, type ClearingPolicy } from './calendar.js';
 import { openPayeeCsv } from './csv-reader.js';
 import type { Logger } from './logger.js';
-import { parseAmount } from './money.js';
 import { Planner } from './plan.js';
-import { carriedCells, clearingColumns, invalidResult, validResult, type ClearingColumns } from './report.js';
+import { carriedCells, clearingColumns, reportInvalid, validResult, type ClearingColumns } from './report.js';
 import { PLAN_STATUSES, ResultsWriter, Tally, writeFileAtomic, type Summary } from './results.js';
 import type { RunSettings } from './run-options.js';
 
@@ -56,9 +55,7 @@ export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Pr
     for await (const record of csv.records) {
       const row = planner.plan(record);
       if (row.status === 'invalid') {
-        await writer.write(invalidResult(row), carriedCells(csv.header, row));
-        const amount = parseAmount(row.given.amount);
-        tally.add('invalid', amount.ok ? amount.cents : undefined, false);
+        await reportInvalid(writer, tally, csv.header, row);
         log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid');
         continue;
       }

@@ -5,9 +5,9 @@
 import type { ClearingDecision } from './calendar.js';
 import { formatCentral } from './calendar.js';
 import type { CsvHeader } from './csv-reader.js';
-import { formatCents } from './money.js';
+import { formatCents, parseAmount } from './money.js';
 import type { InvalidRow, PlannedRow, ValidRow } from './plan.js';
-import type { ResultRow, RowStatus } from './results.js';
+import type { ResultRow, ResultsWriter, RowStatus, Tally } from './results.js';
 
 /** The cells of the carried (not sent) columns of a row. */
 export function carriedCells(header: CsvHeader, row: PlannedRow): string[] {
@@ -24,6 +24,13 @@ export function invalidResult(row: InvalidRow): ResultRow {
     correlationId: row.given.correlationId,
     errorMessage: row.errors.join('; '),
   };
+}
+
+/** Writes an invalid row's line and counts it (with its amount, when that can be read). */
+export async function reportInvalid(writer: ResultsWriter, tally: Tally, header: CsvHeader, row: InvalidRow): Promise<void> {
+  await writer.write(invalidResult(row), carriedCells(header, row));
+  const amount = parseAmount(row.given.amount);
+  tally.add('invalid', amount.ok ? amount.cents : undefined, false);
 }
 
 /** Clearing columns as results show them. */
