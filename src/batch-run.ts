@@ -48,8 +48,9 @@ function statusOf(own: RowOutcome | undefined, journalled: KeyState | undefined)
   return { status: 'pending', outcome: {} };
 }
 
-function exitCodeOf(tally: Tally): number {
-  if (tally.count('unresolved') || tally.count('pending')) return 3;
+/** SPEC's order: 3 (incomplete, or stopped by a signal) before 1 before 0; 4 and 2 end a run earlier. */
+function exitCodeOf(tally: Tally, stopped: boolean): number {
+  if (stopped || tally.count('unresolved') || tally.count('pending')) return 3;
   if (tally.count('invalid') || tally.count('failed')) return 1;
   return 0;
 }
@@ -113,6 +114,7 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
 
     const journal = await Journal.open(journalPath);
     let outcomes = new Map<string, RowOutcome>();
+    let stopped = false;
     try {
       await journal.append({ type: 'run', at: startedAt.toISOString(), runId, pid: process.pid, host: hostname(), inputDigest: digest, inputFile: s.file, resume: s.resume });
       log.info({ batchId: s.batchId, runId, valid: toPlan.length, toSend: toSend.length }, 'run started');
@@ -128,6 +130,7 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
           deps.onStoppable?.(() => submitter.stop());
           let done = 0;
           outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
+          stopped = submitter.stopped;
         } finally {
           client.close();
           await api.close();
@@ -151,7 +154,7 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
         return { ...statusOf(outcomes.get(row.key), journalled), reconcile: journalled?.reconcile };
       });
       if (again.digest() !== digest) throw new UsageError('INPUT_UNREADABLE', `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`);
-      const exitCode = exitCodeOf(tally);
+      const exitCode = exitCodeOf(tally, stopped);
       const summary = tally.summary({ batchId: s.batchId, inputDigest: digest, startedAt: startedAt.toISOString(), finishedAt: clock().toISOString(), exitCode });
       await writer.commit();
       await writeFileAtomic(join(s.batchDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

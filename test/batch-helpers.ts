@@ -20,17 +20,8 @@ export const DEFAULT_SOURCE = SIMULATOR.defaultSourceId;
 
 export type Row = Record<string, string>;
 
-/** mulberry32: a small seeded PRNG, floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG (mulberry32), so that a seeded trial is reproducible. */
+export { seededRandom } from '../src/simulator/faults.js';
 
 /** A UUID (v4 layout) from a PRNG, so a seeded trial's file is reproducible. */
 export function uuidFrom(random: () => number): string {

@@ -2,11 +2,10 @@
  * `payouts reconcile BATCH_ID`: resolves the options, refreshes the batch's transfer statuses
  * and ACH returns, and turns the result into the exit code.
  */
-import { BatchLockedError } from '../batch-lock.js';
 import { createLogger } from '../logger.js';
 import { resolveReconcileSettings, type ReconcileFlags } from '../run-options.js';
-import { UsageError } from '../usage-error.js';
-import { displayPath, EXIT } from './run.js';
+import { exitCodeForError } from './exit-codes.js';
+import { displayPath } from './run.js';
 
 export async function reconcileCommand(flags: ReconcileFlags): Promise<number> {
   try {
@@ -19,14 +18,6 @@ export async function reconcileCommand(flags: ReconcileFlags): Promise<number> {
     process.stdout.write(`Batch ${settings.batchId}: ${counts.join(', ') || 'no created transfers'}.\nResults: ${displayPath(result.resultsPath)}\n`);
     return result.exitCode;
   } catch (err) {
-    if (err instanceof BatchLockedError) {
-      process.stderr.write(`payouts: ${err.message}\n`);
-      return EXIT.locked;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`payouts: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    throw err;
+    return exitCodeForError(err);
   }
 }

@@ -3,13 +3,11 @@
  * what happened into the exit code. The edges live here: the clock, signals, the terminal.
  */
 import { relative } from 'node:path';
-import { BatchLockedError } from '../batch-lock.js';
 import { createLogger } from '../logger.js';
 import type { Summary } from '../results.js';
 import { resolveRunSettings, type RunFlags } from '../run-options.js';
-import { UsageError } from '../usage-error.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
 
-export const EXIT = { ok: 0, attention: 1, usage: 2, incomplete: 3, locked: 4 } as const;
 
 /** A path relative to the working directory when it is below it, else absolute. */
 export function displayPath(path: string): string {
@@ -83,25 +81,17 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         },
         ...(process.stderr.isTTY ? { onProgress: progressLine(Date.now()) } : {}),
       });
-      const exitCode = signalled && summary.exitCode !== 0 ? Math.max(summary.exitCode, EXIT.incomplete) : summary.exitCode;
+      const { exitCode } = summary;
       process.stdout.write(
         `Batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
           `${simulated ? ' Simulated: no money moved.' : ''}\n${NEXT_STEP[exitCode] ?? ''}\nResults: ${displayPath(resultsPath)}\n`,
       );
-      return signalled ? EXIT.incomplete : exitCode;
+      return exitCode;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
   } catch (err) {
-    if (err instanceof BatchLockedError) {
-      process.stderr.write(`payouts: ${err.message}\n`);
-      return EXIT.locked;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`payouts: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    throw err;
+    return exitCodeForError(err);
   }
 }

@@ -32,7 +32,7 @@ const DEFAULT_TOKEN_LIFETIME_SEC = 3600;
 const DEFAULT_SLOW_MS = 60_000;
 
 /** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
