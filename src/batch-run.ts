@@ -140,17 +140,17 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
       await journal.close();
     }
 
-    // 4. Report: the whole batch, in input order, from the file again and the journal.
-    const finalState = await readJournal(journalPath);
+    // 4. Report: the whole batch, in input order, from the file again, what the journal said
+    // before this run, and this run's outcomes.
     const resultsPath = join(s.batchDir, 'results.csv');
     const again = await openPayeeCsv(s.file);
     // Once reconcile has run on the batch, results keep its columns.
-    const reconciled = [...finalState.byKey.values()].some((k) => k.reconcile);
+    const reconciled = [...state.byKey.values()].some((k) => k.reconcile);
     const writer = await ResultsWriter.create(resultsPath, again.header.carried.map((c) => c.name), reconciled ? RECONCILE_COLUMNS : []);
     const tally = new Tally(RUN_STATUSES);
     try {
       await reportRows(again.header, again.records, new Planner(again.header, s), writer, tally, (row) => {
-        const journalled = finalState.byKey.get(row.key);
+        const journalled = state.byKey.get(row.key);
         return { ...statusOf(outcomes.get(row.key), journalled), reconcile: journalled?.reconcile };
       });
       if (again.digest() !== digest) throw new UsageError('INPUT_UNREADABLE', `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`);
