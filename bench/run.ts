@@ -118,7 +118,7 @@ async function submitInProcess(url: string, file: string, work: string, fsync: b
     const sources = await preflightSources(client, rows.map((r) => r.payment.sourceId), { maxAttempts: 6 });
     const submitter = new Submitter({ client, journal, log, clock: () => new Date() }, { concurrency: 16, maxAttempts: 6, clearing: 'auto', cutoffMarginMinutes: 10, now: undefined }, sources);
     const started = process.hrtime.bigint();
-    const outcomes = await submitter.submitAll(rows.map((row) => ({ row, lookUpFirst: false })));
+    const outcomes = await submitter.submitAll(rows.map((row) => ({ row })));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const created = [...outcomes.values()].filter((o) => o.status === 'created').length;
     if (created !== rows.length) throw new Error(`only ${created} of ${rows.length} created`);

@@ -109,7 +109,7 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
     for (const row of toPlan) {
       const known = state.byKey.get(row.key);
       if (known?.outcome?.status === 'created') continue;
-      toSend.push({ row, lookUpFirst: known?.intent !== undefined });
+      toSend.push(known?.intent ? { row, earlierIntent: known.intent } : { row });
     }
 
     const journal = await Journal.open(journalPath);

@@ -43,6 +43,10 @@ export interface IntentRecord {
   destination: string;
   amountCents: number;
   source: string;
+  /** The clearing decided when it was sent, so that a transfer later found by lookup shows it. */
+  clearing?: 'same-day' | 'standard';
+  sameDayCutoff?: string;
+  fundsAvailableBy?: string;
 }
 
 export type OutcomeStatus = 'created' | 'failed' | 'unresolved';

@@ -13,7 +13,7 @@ import type { DwollaClient } from './dwolla-client.js';
 import { DwollaError } from './dwolla-errors.js';
 import { parseFundingSourceRef } from './dwolla-ids.js';
 import type { Transfer } from './dwolla-types.js';
-import type { Journal, OutcomeRecord } from './journal.js';
+import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { Logger } from './logger.js';
 import { formatCents } from './money.js';
 import type { ValidRow } from './plan.js';
@@ -54,8 +54,8 @@ export interface SubmitDeps {
 
 export interface RowToSend {
   row: ValidRow;
-  /** An intent was journalled before without a created outcome: look it up before sending. */
-  lookUpFirst: boolean;
+  /** The row's last intent of an earlier run, without a created outcome: look it up before sending. */
+  earlierIntent?: IntentRecord;
 }
 
 /** The failure as results columns: Dwolla's code, status and one-line message. */
@@ -127,11 +127,11 @@ export class Submitter {
     return { maxAttempts: this.settings.maxAttempts, signal: this.stopper.signal, ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}) };
   }
 
-  private async process({ row, lookUpFirst }: RowToSend): Promise<RowOutcome> {
+  private async process({ row, earlierIntent }: RowToSend): Promise<RowOutcome> {
     if (this.stopped) return { status: 'pending', attempts: 0 };
     const source = this.sources.get(row.payment.sourceId);
-    if (lookUpFirst) {
-      const found = await this.lookUp(row, source);
+    if (earlierIntent) {
+      const found = await this.lookUp(row, source, earlierIntent);
       if (found) return found;
       if (this.stopped) return { status: 'pending', attempts: 0 };
     }
@@ -144,14 +144,15 @@ export class Submitter {
   }
 
   /** Searches the source owner's transfers by correlationId; undefined when none is this row's. */
-  private async lookUp(row: ValidRow, source: SourceCheck | undefined): Promise<RowOutcome | undefined> {
+  private async lookUp(row: ValidRow, source: SourceCheck | undefined, intent: IntentRecord): Promise<RowOutcome | undefined> {
     const { client } = this.deps;
     const owner = source?.ok && source.customerId ? { customerId: source.customerId } : {};
     try {
       const { value: page } = await withRetries(() => client.listTransfers({ ...owner, correlationId: row.correlationId, limit: 200 }), this.retryOptions());
       const match = page._embedded.transfers.find((t) => isTransferOf(t, row));
       if (!match) return undefined;
-      const outcome: RowOutcome = { status: 'created', attempts: 0, transferUrl: match._links.self?.href ?? client.transferUrl(match.id), transferId: match.id, via: 'lookup' };
+      const { clearing, sameDayCutoff, fundsAvailableBy } = intent;
+      const outcome: RowOutcome = { status: 'created', attempts: 0, transferUrl: match._links.self?.href ?? client.transferUrl(match.id), transferId: match.id, via: 'lookup', clearing, sameDayCutoff, fundsAvailableBy };
       return this.record(row, outcome);
     } catch (err) {
       // Not knowing whether it exists, the row must not be sent again in this run.
@@ -178,6 +179,7 @@ export class Submitter {
       destination: row.payment.destinationId,
       amountCents: row.payment.amountCents,
       source: row.payment.sourceId,
+      ...clearing,
     });
     try {
       const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());

@@ -281,6 +281,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       expect(outcomes.map((o) => o.status), `row ${row.row}`).to.deep.equal(['unresolved', 'created']);
       expect(outcomes[1]!.via, `row ${row.row}`).to.equal('lookup');
       expect(outcomes[1]!.transferId).to.equal(row.transferId);
+      expect(row.clearing, `row ${row.row}: the clearing decided when it was sent, from its intent`).to.be.oneOf(['same-day', 'standard']);
     }
   });
 
