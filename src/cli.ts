@@ -3,12 +3,23 @@
  * The `payouts` executable: parses options with yargs and calls one function per command.
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { simulatorOptions, specialSourcesHelp, type SimulatorCommandArgs } from './commands/simulator-options.js';
 
 // Each command's module is imported when that command runs, so that a command loads only what it
 // uses (the HTTP client and the simulator cost tens of MB resident that a dry run does not need).
+
+/** Options that `run` and `reconcile` share: where batches are, which API, HTTP limits, logs. */
+const API_AND_LOG_OPTIONS = {
+  out: { type: 'string', default: 'output', describe: 'where batch folders are' },
+  env: { choices: ['simulator', 'sandbox', 'production'], default: 'simulator', describe: 'which API: the embedded simulator (no money moves), Dwolla sandbox or production' },
+  'api-url': { type: 'string', describe: 'any Dwolla-compatible base URL; overrides --env' },
+  'max-attempts': { type: 'number', default: 6, describe: 'tries per request for retryable failures' },
+  timeout: { type: 'number', default: 30, describe: "one HTTP request's limit, in seconds" },
+  'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'pino log level' },
+  'log-file': { type: 'string', describe: 'write JSON logs here instead of stderr' },
+} as const satisfies Record<string, Options>;
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,11 +35,9 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'the payee CSV (UTF-8, header row)' })
           .options({
+            ...API_AND_LOG_OPTIONS,
             'dry-run': { type: 'boolean', describe: 'parse, validate, derive keys and plan clearing; no network; writes OUT/BATCH_ID/plan.csv and plan.json' },
-            env: { choices: ['simulator', 'sandbox', 'production'], default: 'simulator', describe: 'which API: the embedded simulator (no money moves), Dwolla sandbox or production' },
-            'api-url': { type: 'string', describe: 'any Dwolla-compatible base URL; overrides --env' },
             source: { type: 'string', describe: 'default source funding source (URL or UUID); env PAYOUTS_SOURCE; a row\'s source column overrides it' },
-            out: { type: 'string', default: 'output', describe: 'where batch folders go' },
             'batch-id': { type: 'string', describe: 'the batch\'s name, 1-64 of A-Za-z0-9._- (default: the file\'s base name)' },
             resume: { type: 'boolean', describe: 'continue an existing batch whose input file has changed' },
             'allow-duplicates': { type: 'boolean', describe: 'allow rows identical to an earlier row' },
@@ -37,10 +46,6 @@ async function main(argv: string[]): Promise<number> {
             'cutoff-margin': { type: 'number', default: 10, describe: 'minutes before a cutoff after which that window is no longer targeted' },
             now: { type: 'string', describe: 'fix the clock for every clearing decision (ISO-8601; without an offset, Central Time)' },
             'max-amount': { type: 'string', default: '10000.00', describe: 'largest amount accepted for one row, in USD' },
-            'max-attempts': { type: 'number', default: 6, describe: 'tries per row for retryable failures' },
-            timeout: { type: 'number', default: 30, describe: 'one HTTP request\'s limit, in seconds' },
-            'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'pino log level' },
-            'log-file': { type: 'string', describe: 'write JSON logs here instead of stderr' },
           })
           .epilogue('Credentials come only from the environment: DWOLLA_KEY and DWOLLA_SECRET.\nExit codes: 0 all created (or planned), 1 some invalid or failed, 2 usage or unreadable input, 3 incomplete (run again), 4 batch locked by another run.'),
       async (args) => {
@@ -55,14 +60,8 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('batch-id', { type: 'string', demandOption: true, describe: 'the batch to reconcile (a folder of --out)' })
           .options({
-            out: { type: 'string', default: 'output', describe: 'where batch folders are' },
-            env: { choices: ['simulator', 'sandbox', 'production'], default: 'simulator', describe: 'which API (the embedded simulator keeps nothing between runs: use --api-url for a standalone one)' },
-            'api-url': { type: 'string', describe: 'any Dwolla-compatible base URL; overrides --env' },
+            ...API_AND_LOG_OPTIONS,
             concurrency: { type: 'number', default: 4, describe: 'requests in flight at most, 1-64' },
-            'max-attempts': { type: 'number', default: 6, describe: 'tries per request for retryable failures' },
-            timeout: { type: 'number', default: 30, describe: "one HTTP request's limit, in seconds" },
-            'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'pino log level' },
-            'log-file': { type: 'string', describe: 'write JSON logs here instead of stderr' },
           })
           .epilogue('Exit codes: 0 every transfer fetched and none failed or cancelled, 1 some failed (ACH return) or were cancelled, 2 usage, 3 some could not be fetched (run again), 4 batch locked.'),
       async (args) => {
