@@ -23,9 +23,13 @@ const API_AND_LOG_OPTIONS = {
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/** A command line yargs could not accept (unknown command or option, missing argument). */
+class CliUsage extends Error {}
+
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
-  await yargs(argv)
+  try {
+    await yargs(argv)
     .scriptName('payouts')
     .usage('$0 <command> [options]\n\nTurn a payee CSV into Dwolla ACH transfers, each paid exactly once.')
     .command(
@@ -109,10 +113,16 @@ async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`payouts: ${msg}\nRun 'payouts --help' for usage.\n`);
-      exitCode = 2;
+      // Thrown so that no command runs after a usage error.
+      throw new CliUsage(msg);
     })
     .parseAsync();
+  } catch (err) {
+    // yargs throws a usage failure synchronously or rejects with it, depending on where it is found.
+    if (!(err instanceof CliUsage)) throw err;
+    process.stderr.write(`payouts: ${err.message}\nRun 'payouts --help' for usage.\n`);
+    exitCode = 2;
+  }
   return exitCode;
 }
 

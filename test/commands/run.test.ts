@@ -103,6 +103,15 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     expect(existsSync(join(out, 'latin1'))).to.equal(false);
   });
 
+  it('exits 2 for a command line yargs refuses, without running anything', async () => {
+    for (const args of [['run'], ['run', join(ROOT, 'samples/payees.csv'), '--dry-run', '--bogus'], ['frobnicate'], []]) {
+      const r = await runCli([...args, '--out', dir]);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr, args.join(' ')).to.match(/^payouts: /).and.not.contain('unexpected error');
+    }
+    expect(await readdir(dir)).to.deep.equal([]);
+  });
+
   it('exits 2 for a missing file and for bad options', async () => {
     expect((await runCli(['run', join(dir, 'nope.csv'), '--dry-run', '--out', dir])).code).to.equal(2);
     const file = await writeCsv(dir, 'ok.csv', `destination,amount\n${UUIDS.a},1.00\n`);
