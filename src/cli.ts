@@ -12,13 +12,13 @@ import { simulatorOptions, specialSourcesHelp, type SimulatorCommandArgs } from 
 
 /** Options that `run` and `reconcile` share: where batches are, which API, HTTP limits, logs. */
 const API_AND_LOG_OPTIONS = {
-  out: { type: 'string', default: 'output', describe: 'where batch folders are' },
-  env: { choices: ['simulator', 'sandbox', 'production'], default: 'simulator', describe: 'which API: the embedded simulator (no money moves), Dwolla sandbox or production' },
-  'api-url': { type: 'string', describe: 'any Dwolla-compatible base URL; overrides --env' },
-  'max-attempts': { type: 'number', default: 6, describe: 'tries per request for retryable failures' },
-  timeout: { type: 'number', default: 30, describe: "one HTTP request's limit, in seconds" },
-  'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'pino log level' },
-  'log-file': { type: 'string', describe: 'write JSON logs here instead of stderr' },
+  out: { type: 'string', requiresArg: true, default: 'output', describe: 'where batch folders are' },
+  env: { choices: ['simulator', 'sandbox', 'production'], requiresArg: true, default: 'simulator', describe: 'which API: the embedded simulator (no money moves), Dwolla sandbox or production' },
+  'api-url': { type: 'string', requiresArg: true, describe: 'any Dwolla-compatible base URL; overrides --env' },
+  'max-attempts': { type: 'number', requiresArg: true, default: 6, describe: 'tries per request for retryable failures' },
+  timeout: { type: 'number', requiresArg: true, default: 30, describe: "one HTTP request's limit, in seconds" },
+  'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], requiresArg: true, default: 'info', describe: 'pino log level' },
+  'log-file': { type: 'string', requiresArg: true, describe: 'write JSON logs here instead of stderr' },
 } as const satisfies Record<string, Options>;
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,19 +37,19 @@ async function main(argv: string[]): Promise<number> {
       'validate a payee CSV and send every valid row as a Dwolla transfer',
       (y) =>
         y
-          .positional('file', { type: 'string', demandOption: true, describe: 'the payee CSV (UTF-8, header row)' })
+          .positional('file', { type: 'string', requiresArg: true, demandOption: true, describe: 'the payee CSV (UTF-8, header row)' })
           .options({
             ...API_AND_LOG_OPTIONS,
             'dry-run': { type: 'boolean', describe: 'parse, validate, derive keys and plan clearing; no network; writes OUT/BATCH_ID/plan.csv and plan.json' },
-            source: { type: 'string', describe: 'default source funding source (URL or UUID); env PAYOUTS_SOURCE; a row\'s source column overrides it' },
-            'batch-id': { type: 'string', describe: 'the batch\'s name, 1-64 of A-Za-z0-9._- (default: the file\'s base name)' },
+            source: { type: 'string', requiresArg: true, describe: 'default source funding source (URL or UUID); env PAYOUTS_SOURCE; a row\'s source column overrides it' },
+            'batch-id': { type: 'string', requiresArg: true, describe: 'the batch\'s name, 1-64 of A-Za-z0-9._- (default: the file\'s base name)' },
             resume: { type: 'boolean', describe: 'continue an existing batch whose input file has changed' },
             'allow-duplicates': { type: 'boolean', describe: 'allow rows identical to an earlier row' },
-            concurrency: { type: 'number', default: 4, describe: 'transfers in flight at most, 1-64' },
-            clearing: { choices: ['auto', 'same-day', 'standard'], default: 'auto', describe: 'Same Day ACH policy' },
-            'cutoff-margin': { type: 'number', default: 10, describe: 'minutes before a cutoff after which that window is no longer targeted' },
-            now: { type: 'string', describe: 'fix the clock for every clearing decision (ISO-8601; without an offset, Central Time)' },
-            'max-amount': { type: 'string', default: '10000.00', describe: 'largest amount accepted for one row, in USD' },
+            concurrency: { type: 'number', requiresArg: true, default: 4, describe: 'transfers in flight at most, 1-64' },
+            clearing: { choices: ['auto', 'same-day', 'standard'], requiresArg: true, default: 'auto', describe: 'Same Day ACH policy' },
+            'cutoff-margin': { type: 'number', requiresArg: true, default: 10, describe: 'minutes before a cutoff after which that window is no longer targeted' },
+            now: { type: 'string', requiresArg: true, describe: 'fix the clock for every clearing decision (ISO-8601; without an offset, Central Time)' },
+            'max-amount': { type: 'string', requiresArg: true, default: '10000.00', describe: 'largest amount accepted for one row, in USD' },
           })
           .epilogue('Credentials come only from the environment: DWOLLA_KEY and DWOLLA_SECRET.\nExit codes: 0 all created (or planned), 1 some invalid or failed, 2 usage or unreadable input, 3 incomplete (run again), 4 batch locked by another run.'),
       async (args) => {
@@ -62,10 +62,10 @@ async function main(argv: string[]): Promise<number> {
       "refresh a batch's transfer statuses and ACH return codes into its journal and results.csv",
       (y) =>
         y
-          .positional('batch-id', { type: 'string', demandOption: true, describe: 'the batch to reconcile (a folder of --out)' })
+          .positional('batch-id', { type: 'string', requiresArg: true, demandOption: true, describe: 'the batch to reconcile (a folder of --out)' })
           .options({
             ...API_AND_LOG_OPTIONS,
-            concurrency: { type: 'number', default: 4, describe: 'requests in flight at most, 1-64' },
+            concurrency: { type: 'number', requiresArg: true, default: 4, describe: 'requests in flight at most, 1-64' },
           })
           .epilogue('Exit codes: 0 every transfer fetched and none failed or cancelled, 1 some failed (ACH return) or were cancelled, 2 usage, 3 some could not be fetched (run again), 4 batch locked.'),
       async (args) => {
@@ -87,8 +87,8 @@ async function main(argv: string[]): Promise<number> {
       'print business days and Same Day windows (Central Time)',
       (y) =>
         y.options({
-          from: { type: 'string', describe: 'first day, YYYY-MM-DD (default: today in Central Time)' },
-          days: { type: 'number', default: 14, describe: 'how many calendar days, 1-366' },
+          from: { type: 'string', requiresArg: true, describe: 'first day, YYYY-MM-DD (default: today in Central Time)' },
+          days: { type: 'number', requiresArg: true, default: 14, describe: 'how many calendar days, 1-366' },
         }),
       async (args) => {
         const { centralDate } = await import('./calendar.js');
@@ -112,9 +112,10 @@ async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
+      // yargs' own validation errors (YError) are usage errors too; anything else is a real failure.
+      if (err && err.name !== 'YError') throw err;
       // Thrown so that no command runs after a usage error.
-      throw new CliUsage(msg);
+      throw new CliUsage(msg ?? err?.message ?? 'invalid command line');
     })
     .parseAsync();
   } catch (err) {

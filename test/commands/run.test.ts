@@ -104,8 +104,9 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
   });
 
   it('exits 2 for a command line yargs refuses, without running anything', async () => {
-    for (const args of [['run'], ['run', join(ROOT, 'samples/payees.csv'), '--dry-run', '--bogus'], ['frobnicate'], []]) {
-      const r = await runCli([...args, '--out', dir]);
+    const sample = join(ROOT, 'samples/payees.csv');
+    for (const args of [['run', '--out', dir], ['run', sample, '--dry-run', '--out', dir, '--bogus'], ['run', sample, '--dry-run', '--out', dir, '--concurrency'], ['frobnicate'], []]) {
+      const r = await runCli(args);
       expect(r.code, args.join(' ')).to.equal(2);
       expect(r.stderr, args.join(' ')).to.match(/^payouts: /).and.not.contain('unexpected error');
     }
