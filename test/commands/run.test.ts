@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -147,6 +148,14 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B3', '--clearing', 'standard', '--now', '2026-03-09T08:00:00-05:00']);
     rows = await readCsv(join(out, 'B3', 'plan.csv'));
     expect(rows.map((x) => x.clearing)).to.deep.equal(['standard', 'standard', 'same-day']);
+  });
+
+  it('the package bin runs as an executable (what npx payouts starts)', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: { payouts: string } };
+    const out = await new Promise<string>((resolvePromise, reject) => {
+      execFile(join(ROOT, pkg.bin.payouts), ['--version'], (err, stdout) => (err ? reject(err) : resolvePromise(stdout)));
+    });
+    expect(out.trim()).to.equal(pkg.version);
   });
 
   it('--help describes every option, --version prints the version', async () => {
