@@ -1,24 +1,23 @@
 /**
- * Helpers of the end-to-end `payouts run` tests (test/batch-run*.test.ts): payee files, the built
- * CLI as a child process that can be signalled, results and journal readers, and the count of
- * transfers at the simulator by correlationId.
+ * Helpers of the end-to-end `payouts run` tests (test/batch-run*.test.ts): payee files, the
+ * arguments of a run against a simulator, the journal reader, and the count of transfers at the
+ * simulator by correlationId. The CLI runner and the CSV reader are test/helpers.ts's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parse } from 'csv-parse/sync';
 import { SIMULATOR } from '../src/dwolla-types.js';
 import type { SimulatorHandle, SimulatorTransfer } from '../src/simulator/index.js';
-import { CLI, ROOT, type CliResult } from './helpers.js';
+
 
 /** What the simulator accepts; any non-empty pair works, these are its documented ones. */
 export const SIM_ENV = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret };
 export const DEFAULT_SOURCE = SIMULATOR.defaultSourceId;
 
-export type Row = Record<string, string>;
+import type { CsvRow as Row } from './helpers.js';
+export type { Row };
 
 /** The simulator's seeded PRNG (mulberry32), so that a seeded trial is reproducible. */
 export { seededRandom } from '../src/simulator/faults.js';
@@ -82,10 +81,6 @@ export async function writePayees(dir: string, name: string, payees: readonly Pa
   return path;
 }
 
-export async function readCsvRows(path: string): Promise<Row[]> {
-  return parse(await readFile(path, 'utf8'), { columns: true }) as Row[];
-}
-
 export async function readJournalLines(path: string): Promise<Array<Record<string, unknown>>> {
   if (!existsSync(path)) return [];
   const text = await readFile(path, 'utf8');
@@ -113,33 +108,6 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-export interface RunningCli {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-}
-
-/** The built CLI these tests run; PAYOUTS_TEST_CLI points them at another build (e.g. a mutant). */
-export const TEST_CLI = process.env.PAYOUTS_TEST_CLI ?? CLI;
-
-/** Starts the built CLI in a child process, to be awaited or signalled. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = SIM_ENV): RunningCli {
-  const child = spawn(process.execPath, [TEST_CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-/** Runs the built CLI to its end. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = SIM_ENV): Promise<CliResult> {
-  return startCli(args, env).done;
 }
 
 /** The arguments of a real run of `file` against the simulator `sim` (its balance as the default source), into `out`. */

@@ -14,16 +14,14 @@ import {
   countOutcomes,
   expectExactlyOnce,
   makePayees,
-  readCsvRows,
   readJournalLines,
   runArgs,
+  SIM_ENV,
   seededRandom,
-  startCli,
   waitFor,
   writePayees,
-  type RunningCli,
 } from './batch-helpers.js';
-import { removeDir, tempDir, type CliResult } from './helpers.js';
+import { readCsvRows, removeDir, startCli, tempDir, type CliResult, type RunningCli } from './helpers.js';
 
 const TRIALS = 20;
 const BASE_SEED = Number(process.env.PAYOUTS_CRASH_SEED ?? 4_212_026);
@@ -103,7 +101,7 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     for (let i = 0; ; i++) {
       if (i >= MAX_RUNS) throw new Error(`seed ${seed}: not done after ${MAX_RUNS} runs: ${history.join('; ')}`);
       const staleLock = existsSync(lock);
-      const run = startCli(runArgs(file, sim, out, RUN_FLAGS));
+      const run = startCli(runArgs(file, sim, out, RUN_FLAGS), { env: SIM_ENV });
       const plan = plans[i];
       const { killed, result } = plan ? await killWhen(run, plan, journal, sim) : { killed: false, result: await run.done };
       history.push(killed ? `run ${i + 1} killed at ${describePlan(plan!)}` : `run ${i + 1} exit ${result.code}`);

@@ -14,19 +14,16 @@ import {
   expectExactlyOnce,
   makePayees,
   payeesCsv,
-  readCsvRows,
   readJournalLines,
   runArgs,
-  runCli,
   SIM_ENV,
-  startCli,
   transfersByCorrelationId,
   waitFor,
   writePayees,
   type Payee,
   type Row,
 } from './batch-helpers.js';
-import { removeDir, tempDir, type CliResult } from './helpers.js';
+import { readCsvRows, removeDir, runCli, startCli, tempDir, type CliResult } from './helpers.js';
 
 describe('payouts run against the simulator (built CLI, child process)', function () {
   this.timeout(120_000);
@@ -55,7 +52,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
   const resultsOf = (name: string) => readCsvRows(join(batchDir(name), 'results.csv'));
 
   function run(file: string, sim: SimulatorHandle, extra: string[] = [], env: NodeJS.ProcessEnv = SIM_ENV): Promise<CliResult> {
-    return runCli(runArgs(file, sim, out, extra), env);
+    return runCli(runArgs(file, sim, out, extra), { env });
   }
 
   /** Runs the same command until it exits 0 (at most `max` times); returns every exit code. */
@@ -139,7 +136,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       const args = ['--max-attempts', '10', '--concurrency', '6', ...extra];
       let codes: number[];
       if (during) {
-        const first = startCli(runArgs(file, sim, out, args));
+        const first = startCli(runArgs(file, sim, out, args), { env: SIM_ENV });
         await during(sim, join(batchDir(name), 'journal.jsonl'));
         const r = await first.done;
         codes = [r.code ?? -1];
@@ -217,8 +214,8 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const payees = makePayees(16, { bankShare: 1 });
     const file = await writePayees(dir, 'race.csv', payees);
     const args = (o: string) => ['run', file, '--api-url', sim.url, '--source', DEFAULT_SOURCE, '--out', o, '--concurrency', '16', '--max-attempts', '20', '--log-level', 'warn'];
-    const a = startCli(args(join(dir, 'a')));
-    const b = startCli(args(join(dir, 'b')));
+    const a = startCli(args(join(dir, 'a')), { env: SIM_ENV });
+    const b = startCli(args(join(dir, 'b')), { env: SIM_ENV });
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect(ra.code, ra.stderr).to.equal(0);
     expect(rb.code, rb.stderr).to.equal(0);
@@ -319,7 +316,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const sim = await simulator({ latencyMs: 300 });
     const payees = makePayees(20);
     const file = await writePayees(dir, 'held.csv', payees);
-    const first = startCli(runArgs(file, sim, out, ['--concurrency', '1']));
+    const first = startCli(runArgs(file, sim, out, ['--concurrency', '1']), { env: SIM_ENV });
     await waitFor('the first outcome', async () => (await countOutcomes(join(batchDir('held'), 'journal.jsonl'))) >= 1);
 
     const second = await run(file, sim, ['--concurrency', '1']);
@@ -336,7 +333,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const payees = makePayees(100, { bankShare: 1, bankPool: 5 });
     const file = await writePayees(dir, 'term.csv', payees);
     const journal = join(batchDir('term'), 'journal.jsonl');
-    const running = startCli(runArgs(file, sim, out, ['--concurrency', '2']));
+    const running = startCli(runArgs(file, sim, out, ['--concurrency', '2']), { env: SIM_ENV });
     await waitFor('5 outcomes', async () => (await countOutcomes(journal)) >= 5);
     running.child.kill('SIGTERM');
     const r = await running.done;
@@ -464,7 +461,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const names = ['results.csv', 'summary.json', 'journal.jsonl'];
     const before = await Promise.all(names.map((n) => readFile(join(batchDir('dry'), n))));
 
-    const dry = await runCli(['run', file, '--dry-run', '--out', out], {});
+    const dry = await runCli(['run', file, '--dry-run', '--out', out]);
     expect(dry.code, dry.stderr).to.equal(0);
     const after = await Promise.all(names.map((n) => readFile(join(batchDir('dry'), n))));
     for (const [i, n] of names.entries()) expect(after[i]!.equals(before[i]!), n).to.equal(true);

@@ -1,6 +1,7 @@
 /** Helpers shared by the tests: temp folders, CSV files, the planner over a real file, the built CLI. */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openPayeeCsv } from '../src/csv-reader.js';
@@ -59,19 +60,45 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI in a child process. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+export interface RunningCli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The built CLI the tests run; PAYOUTS_TEST_CLI points them at another build (e.g. a mutant). */
+export const TEST_CLI = process.env.PAYOUTS_TEST_CLI ?? CLI;
+
+/** Starts the built CLI in a child process, to be awaited or signalled. */
+export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [TEST_CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+  return { child, done };
+}
+
+/** Runs the built CLI in a child process to its end. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
+
+export type CsvRow = Record<string, string>;
+
+/** A results, plan or payee CSV as objects keyed by its header. */
+export async function readCsvRows(path: string): Promise<CsvRow[]> {
+  return parse(await readFile(path, 'utf8'), { columns: true }) as CsvRow[];
 }

@@ -5,14 +5,13 @@ import { parse } from 'csv-parse/sync';
 import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../src/simulator/index.js';
 import { RECONCILE_COLUMNS, RESULT_COLUMNS } from '../src/results.js';
 import { DEFAULT_SOURCE, SIM_ENV } from './batch-helpers.js';
-import { removeDir, runCli, tempDir, UUIDS, writeCsv } from './helpers.js';
+import { readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv, type CsvRow } from './helpers.js';
 
-type Row = Record<string, string>;
 const DAY = 24 * 3600 * 1000;
 
-async function readResults(path: string): Promise<{ header: string[]; rows: Row[] }> {
+async function readResults(path: string): Promise<{ header: string[]; rows: CsvRow[] }> {
   const text = await readFile(path, 'utf8');
-  return { header: (parse(text, { to_line: 1 }) as string[][])[0]!, rows: parse(text, { columns: true }) as Row[] };
+  return { header: (parse(text, { to_line: 1 }) as string[][])[0]!, rows: await readCsvRows(path) };
 }
 
 describe('payouts reconcile (built CLI against a simulator)', () => {

@@ -265,10 +265,11 @@ describe('withRetries', () => {
     expect(x.attempts).to.equal(0);
   });
 
-  it('the default sleep is cut short by the signal (no long waits)', async () => {
+  it('the default sleep is cut short by the signal (no long waits)', async function () {
+    // A harness limit, not a timing assertion: an uncut 60 s Retry-After wait would exceed it.
+    this.timeout(20_000);
     const ac = new AbortController();
     let calls = 0;
-    const started = Date.now();
     setTimeout(() => ac.abort(), 20);
     const x = await withRetries(
       async () => {
@@ -282,8 +283,6 @@ describe('withRetries', () => {
     );
     expect(x.reason).to.equal('aborted');
     expect(calls).to.equal(1);
-    // Not a timing assertion on the code under test's speed, only that it did not sleep 60 s.
-    expect(Date.now() - started).to.be.below(30_000);
   });
 
   it('a throwing onRetry does not change the outcome', async () => {

@@ -3,15 +3,9 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parse } from 'csv-parse/sync';
 import { RESULT_COLUMNS } from '../../src/results.js';
-import { removeDir, ROOT, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
+import { readCsvRows, removeDir, ROOT, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
 
-type Row = Record<string, string>;
-
-async function readCsv(path: string): Promise<Row[]> {
-  return parse(await readFile(path, 'utf8'), { columns: true }) as Row[];
-}
 
 describe('payouts run --dry-run (built CLI, child process)', () => {
   let dir: string;
@@ -23,7 +17,7 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     const r = await runCli(['run', join(ROOT, 'samples/payees.csv'), '--dry-run', '--out', out, '--now', '2026-03-09T08:00:00-05:00']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('Nothing was sent');
-    const rows = await readCsv(join(out, 'payees', 'plan.csv'));
+    const rows = await readCsvRows(join(out, 'payees', 'plan.csv'));
     expect(rows).to.have.length(25);
     expect(rows.every((x) => x.status === 'planned')).to.equal(true);
     expect(rows.every((x) => x.clearing === 'same-day' && x.sameDayCutoff === '2026-03-09T09:00:00-05:00')).to.equal(true);
@@ -48,7 +42,7 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     const out = join(dir, 'out');
     const r = await runCli(['run', join(ROOT, 'samples/payees-with-errors.csv'), '--dry-run', '--out', out]);
     expect(r.code, r.stderr).to.equal(1);
-    const rows = await readCsv(join(out, 'payees-with-errors', 'plan.csv'));
+    const rows = await readCsvRows(join(out, 'payees-with-errors', 'plan.csv'));
     const expectations: Array<[string, string]> = [
       ['amount with a dollar sign', 'currency symbol'],
       ['amount with a thousands separator', 'thousands separator'],
@@ -140,13 +134,13 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     // 08:49 CT: 11 minutes before the 09:00 cutoff.
     let r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B1', '--now', '2026-03-09T08:49:00-05:00', '--cutoff-margin', '10']);
     expect(r.code, r.stderr).to.equal(0);
-    let rows = await readCsv(join(out, 'B1', 'plan.csv'));
+    let rows = await readCsvRows(join(out, 'B1', 'plan.csv'));
     expect(rows.map((x) => x.clearing)).to.deep.equal(['same-day', 'standard', 'same-day']);
     r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B2', '--now', '2026-03-09T08:49:00-05:00', '--cutoff-margin', '15']);
-    rows = await readCsv(join(out, 'B2', 'plan.csv'));
+    rows = await readCsvRows(join(out, 'B2', 'plan.csv'));
     expect(rows.map((x) => x.sameDayCutoff)).to.deep.equal(['2026-03-09T13:00:00-05:00', '', '2026-03-09T13:00:00-05:00']);
     r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B3', '--clearing', 'standard', '--now', '2026-03-09T08:00:00-05:00']);
-    rows = await readCsv(join(out, 'B3', 'plan.csv'));
+    rows = await readCsvRows(join(out, 'B3', 'plan.csv'));
     expect(rows.map((x) => x.clearing)).to.deep.equal(['standard', 'standard', 'same-day']);
   });
 
@@ -179,7 +173,7 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('no money moves');
     expect(r.stdout).to.contain('25 created');
-    const rows = await readCsv(join(out, 'payees', 'results.csv'));
+    const rows = await readCsvRows(join(out, 'payees', 'results.csv'));
     expect(rows).to.have.length(25);
     expect(rows.every((x) => x.status === 'created' && /\/transfers\/[0-9a-f-]{36}$/.test(x.transferUrl!) && x.attempts === '1')).to.equal(true);
     const summary = JSON.parse(await readFile(join(out, 'payees', 'summary.json'), 'utf8'));
@@ -193,7 +187,7 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     const again = await runCli(['run', join(ROOT, 'samples/payees.csv'), '--out', out]);
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).not.to.contain('embedded Dwolla simulator at');
-    const rowsAgain = await readCsv(join(out, 'payees', 'results.csv'));
+    const rowsAgain = await readCsvRows(join(out, 'payees', 'results.csv'));
     expect(rowsAgain.map((x) => [x.row, x.status, x.transferId])).to.deep.equal(rows.map((x) => [x.row, x.status, x.transferId]));
   });
 
@@ -201,7 +195,7 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     const out = join(dir, 'out');
     const r = await runCli(['run', join(ROOT, 'samples/payees-with-errors.csv'), '--out', out, '--log-level', 'warn']);
     expect(r.code, r.stderr).to.equal(1);
-    const rows = await readCsv(join(out, 'payees-with-errors', 'results.csv'));
+    const rows = await readCsvRows(join(out, 'payees-with-errors', 'results.csv'));
     expect(rows.filter((x) => x.status === 'created')).to.have.length(2);
     expect(rows.filter((x) => x.status === 'invalid')).to.have.length(19);
   });
