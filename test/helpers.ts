@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openPayeeCsv } from '../src/csv-reader.js';
-import { planRows, type PlannedRow, type PlanSettings } from '../src/plan.js';
+import { openPayeeCsv } from '../src/input/csv-reader.js';
+import { planRows, type PlannedRow, type PlanSettings } from '../src/plan/planner.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** A temp folder removed after the current mocha suite. */
 export async function tempDir(prefix = 'payouts-'): Promise<string> {

@@ -3,7 +3,7 @@
  * (api-fundamentals/errors, transfers/initiate and the error schemas of dwolla-openapi.yml).
  */
 import { randomUUID } from 'node:crypto';
-import type { DwollaErrorBody, EmbeddedError } from '../dwolla-types.js';
+import type { DwollaErrorBody, EmbeddedError } from '../dwolla/types.js';
 
 /** An HTTP status with the body to answer. */
 export interface ErrorAnswer {

@@ -4,7 +4,7 @@
  * values, and any other UUID, which is a verified checking account of its own customer (a payee).
  */
 import { createHash } from 'node:crypto';
-import { SIMULATOR, type FundingSourceStatus, type FundingSourceType } from '../dwolla-types.js';
+import { SIMULATOR, type FundingSourceStatus, type FundingSourceType } from '../dwolla/types.js';
 
 export type Owner = { kind: 'account' | 'customer'; id: string };
 

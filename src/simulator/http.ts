@@ -1,6 +1,6 @@
 /** Small helpers over Node's http module: reading bodies, answering, and cancellable sleeps. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HAL_JSON } from '../dwolla-types.js';
+import { HAL_JSON } from '../dwolla/types.js';
 import type { ErrorAnswer } from './errors.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -7,7 +7,7 @@ import {
   type Transfer,
   type TransferFailure,
   type TransferList,
-} from '../dwolla-types.js';
+} from '../dwolla/types.js';
 import type { Owner, ReturnCode, SimFundingSource } from './funding-sources.js';
 import { formatCents } from './money.js';
 import type { StoredTransfer } from './store.js';

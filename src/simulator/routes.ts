@@ -1,5 +1,5 @@
 /** Dwolla's endpoints: the route table, authentication, and every handler but POST /transfers. */
-import { HAL_JSON, SIMULATOR, type TokenResponse } from '../dwolla-types.js';
+import { HAL_JSON, SIMULATOR, type TokenResponse } from '../dwolla/types.js';
 import { createTransfer } from './create-transfer.js';
 import { errors, oauthErrors, validationError, type ErrorAnswer } from './errors.js';
 import { isUuid } from './funding-sources.js';

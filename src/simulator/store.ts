@@ -1,6 +1,6 @@
 /** In-memory state: created transfers, idempotency keys and access tokens. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { TransferStatus } from '../dwolla-types.js';
+import type { TransferStatus } from '../dwolla/types.js';
 import type { ReturnCode } from './funding-sources.js';
 import type { ValidTransfer } from './validate-transfer.js';
 

@@ -3,7 +3,7 @@
  * resource's JSON objects, and the 400 error schemas of dwolla-openapi.yml). Every broken rule
  * becomes one embedded error with Dwolla's code, message and path.
  */
-import type { EmbeddedError, TransferClearing } from '../dwolla-types.js';
+import type { EmbeddedError, TransferClearing } from '../dwolla/types.js';
 import { fundingSourceIdOfHref, isUuid, type SimFundingSource } from './funding-sources.js';
 import { parseAmountCents } from './money.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HAL_JSON, SIMULATOR } from '../../src/dwolla-types.js';
+import { HAL_JSON, SIMULATOR } from '../../src/dwolla/types.js';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
 import { basic, call, getToken, hal } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SIMULATOR } from '../../src/dwolla-types.js';
+import { SIMULATOR } from '../../src/dwolla/types.js';
 import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
 import { Session, findOpenApiSpec, specErrorExample, transferBody, until, type Reply } from './helpers.js';
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { HAL_JSON, SIMULATOR, type CreateTransferRequest } from '../../src/dwolla-types.js';
+import { HAL_JSON, SIMULATOR, type CreateTransferRequest } from '../../src/dwolla/types.js';
 
 export interface Reply {
   status: number;

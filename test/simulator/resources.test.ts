@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { SIMULATOR } from '../../src/dwolla-types.js';
+import { SIMULATOR } from '../../src/dwolla/types.js';
 import { SPECIAL_FUNDING_SOURCES, SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
 import { DAY_MS, Session, fsUrl, idOfLocation, transferBody } from './helpers.js';
 

@@ -1,0 +1,61 @@
+/**
+ * Before the first send, every source funding source of the batch is looked up once: its type
+ * (a balance allows one transfer in flight; a bank is debited next-available for Same Day), its
+ * owner (whose transfer list a rerun searches by correlationId), and whether it can be used.
+ */
+import pLimit from 'p-limit';
+import { parseCustomerRef } from '../input/dwolla-ids.js';
+import type { DwollaClient } from '../dwolla/client.js';
+import { DwollaApiError } from '../dwolla/errors.js';
+import type { FundingSourceType } from '../dwolla/types.js';
+import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+
+export interface UsableSource {
+  ok: true;
+  id: string;
+  type: FundingSourceType;
+  /** The customer owning it; undefined when it is the account's own. */
+  customerId: string | undefined;
+}
+
+export interface SourceProblem {
+  ok: false;
+  id: string;
+  /** Stable code for the results' errorCode. */
+  code: 'SourceNotFound' | 'SourceRemoved' | 'SourceUnverified' | 'SourceLookupFailed';
+  message: string;
+  httpStatus?: number;
+}
+
+export type SourceCheck = UsableSource | SourceProblem;
+
+export interface PreflightOptions {
+  maxAttempts: number;
+  signal?: AbortSignal;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+async function checkSource(client: DwollaClient, id: string, opts: PreflightOptions): Promise<SourceCheck> {
+  try {
+    const { value: fs } = await withRetries(() => client.getFundingSource(id), opts);
+    if (fs.removed) return { ok: false, id, code: 'SourceRemoved', message: `source funding source ${id} is removed` };
+    if (fs.status !== 'verified') return { ok: false, id, code: 'SourceUnverified', message: `source funding source ${id} is ${fs.status}` };
+    const customerHref = fs._links.customer?.href;
+    return { ok: true, id, type: fs.type, customerId: customerHref ? parseCustomerRef(customerHref) : undefined };
+  } catch (err) {
+    const last = err instanceof RetryExhaustedError ? err.lastError : err;
+    if (last instanceof DwollaApiError && last.httpStatus === 404) {
+      return { ok: false, id, code: 'SourceNotFound', message: `source funding source ${id} was not found`, httpStatus: 404 };
+    }
+    const summary = err instanceof RetryExhaustedError ? err.summary() : String(err);
+    const httpStatus = last instanceof DwollaApiError ? last.httpStatus : undefined;
+    return { ok: false, id, code: 'SourceLookupFailed', message: `could not look up source ${id}: ${summary}`, ...(httpStatus ? { httpStatus } : {}) };
+  }
+}
+
+/** Looks up each distinct source once, a few at a time. */
+export async function preflightSources(client: DwollaClient, ids: Iterable<string>, opts: PreflightOptions, concurrency = 4): Promise<Map<string, SourceCheck>> {
+  const limit = pLimit(concurrency);
+  const checks = await Promise.all([...new Set(ids)].map((id) => limit(() => checkSource(client, id, opts))));
+  return new Map(checks.map((c) => [c.id, c]));
+}

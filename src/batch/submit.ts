@@ -1,0 +1,217 @@
+/**
+ * Submission: every valid row still to pay becomes one Dwolla transfer, at most `concurrency` in
+ * flight and at most one per balance source (Dwolla answers 429 to concurrent balance transfers).
+ *
+ * Per row: a row with an earlier intent is first looked up by correlationId (a transfer with its
+ * destination and amount means it was created); then clearing is decided at this moment, the
+ * intent is made durable in the journal, and the POST is sent with the row's Idempotency-Key,
+ * retried with the same key; the outcome is journalled after the answer.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ClearingPolicy } from '../input/validation.js';
+import { decideClearing } from '../plan/calendar.js';
+import type { DwollaClient } from '../dwolla/client.js';
+import { DwollaError } from '../dwolla/errors.js';
+import { parseFundingSourceRef } from '../input/dwolla-ids.js';
+import type { Transfer } from '../dwolla/types.js';
+import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
+import type { Logger } from '../cli/logger.js';
+import { formatCents } from '../input/money.js';
+import type { ValidRow } from '../plan/planner.js';
+import type { SourceCheck, UsableSource } from './preflight.js';
+import { clearingColumns, type ClearingColumns } from '../results/rows.js';
+import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+import { transferRequest } from '../dwolla/transfer-request.js';
+
+/** What became of a row in this run. `pending`: not attempted (stopped, or its source could not be checked). */
+export interface RowOutcome extends Partial<ClearingColumns> {
+  status: 'created' | 'failed' | 'unresolved' | 'pending';
+  attempts: number;
+  transferUrl?: string;
+  transferId?: string;
+  httpStatus?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  via?: 'post' | 'lookup';
+}
+
+export interface SubmitSettings {
+  concurrency: number;
+  maxAttempts: number;
+  clearing: ClearingPolicy;
+  cutoffMarginMinutes: number;
+  /** Fixed clock for clearing decisions (--now). */
+  now: Date | undefined;
+}
+
+export interface SubmitDeps {
+  client: DwollaClient;
+  journal: Journal;
+  log: Logger;
+  clock: () => Date;
+  /** Injectable retry wait (tests); default: a real timer cut short by stop(). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface RowToSend {
+  row: ValidRow;
+  /** The row's last intent of an earlier run, without a created outcome: look it up before sending. */
+  earlierIntent?: IntentRecord;
+}
+
+/** The failure as results columns: Dwolla's code, status and one-line message. */
+function describeFailure(err: unknown): Pick<RowOutcome, 'httpStatus' | 'errorCode' | 'errorMessage'> {
+  const last = err instanceof RetryExhaustedError ? err.lastError : err;
+  const summary = err instanceof RetryExhaustedError ? err.summary() : err instanceof Error ? err.message : String(err);
+  if (last instanceof DwollaError) {
+    return { ...(last.httpStatus ? { httpStatus: last.httpStatus } : {}), errorCode: last.code, errorMessage: summary };
+  }
+  return { errorCode: 'Error', errorMessage: summary };
+}
+
+/** A transfer found by correlationId is this row's when it pays the same destination the same amount. */
+function isTransferOf(t: Transfer, row: ValidRow): boolean {
+  const dest = t._links['destination-funding-source']?.href;
+  return dest !== undefined && parseFundingSourceRef(dest) === row.payment.destinationId && t.amount.value === formatCents(row.payment.amountCents);
+}
+
+export class Submitter {
+  private readonly stopper = new AbortController();
+  private readonly global: LimitFunction;
+  private readonly perBalance = new Map<string, LimitFunction>();
+  /** Outcome records being made durable: awaited before submitAll returns, not on each row's path. */
+  private readonly outcomeWrites: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly deps: SubmitDeps,
+    private readonly settings: SubmitSettings,
+    private readonly sources: ReadonlyMap<string, SourceCheck>,
+  ) {
+    this.global = pLimit(settings.concurrency);
+  }
+
+  get stopped(): boolean {
+    return this.stopper.signal.aborted;
+  }
+
+  /** No new sends; retry waits end at once; requests in flight finish (bounded by the timeout). */
+  stop(): void {
+    this.stopper.abort();
+  }
+
+  /** Sends every row; resolves with each row's outcome by key once all are settled. */
+  async submitAll(rows: readonly RowToSend[], onOutcome?: (row: ValidRow, outcome: RowOutcome) => void): Promise<Map<string, RowOutcome>> {
+    const outcomes = new Map<string, RowOutcome>();
+    await Promise.all(
+      rows.map((r) =>
+        this.schedule(r.row, async () => {
+          const outcome = await this.process(r);
+          outcomes.set(r.row.key, outcome);
+          onOutcome?.(r.row, outcome);
+        }),
+      ),
+    );
+    await Promise.all(this.outcomeWrites);
+    return outcomes;
+  }
+
+  /** A balance source's rows wait for that source first, so that waiting never holds a global slot. */
+  private schedule(row: ValidRow, task: () => Promise<void>): Promise<void> {
+    const source = this.sources.get(row.payment.sourceId);
+    if (!source?.ok || source.type !== 'balance') return this.global(task);
+    let lane = this.perBalance.get(source.id);
+    if (!lane) this.perBalance.set(source.id, (lane = pLimit(1)));
+    return lane(() => this.global(task));
+  }
+
+  private retryOptions() {
+    return { maxAttempts: this.settings.maxAttempts, signal: this.stopper.signal, ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}) };
+  }
+
+  private async process({ row, earlierIntent }: RowToSend): Promise<RowOutcome> {
+    if (this.stopped) return { status: 'pending', attempts: 0 };
+    const source = this.sources.get(row.payment.sourceId);
+    if (earlierIntent) {
+      const found = await this.lookUp(row, source, earlierIntent);
+      if (found) return found;
+      if (this.stopped) return { status: 'pending', attempts: 0 };
+    }
+    if (!source || !source.ok) {
+      const problem = source ?? { code: 'SourceLookupFailed', message: `source ${row.payment.sourceId} was not checked` };
+      if (problem.code === 'SourceLookupFailed') return { status: 'pending', attempts: 0, errorCode: problem.code, errorMessage: problem.message };
+      return this.record(row, { status: 'failed', attempts: 0, errorCode: problem.code, errorMessage: problem.message, ...('httpStatus' in problem && problem.httpStatus ? { httpStatus: problem.httpStatus } : {}) });
+    }
+    return this.send(row, source);
+  }
+
+  /** Searches the source owner's transfers by correlationId; undefined when none is this row's. */
+  private async lookUp(row: ValidRow, source: SourceCheck | undefined, intent: IntentRecord): Promise<RowOutcome | undefined> {
+    const { client } = this.deps;
+    const owner = source?.ok && source.customerId ? { customerId: source.customerId } : {};
+    try {
+      const { value: page } = await withRetries(() => client.listTransfers({ ...owner, correlationId: row.correlationId, limit: 200 }), this.retryOptions());
+      const match = page._embedded.transfers.find((t) => isTransferOf(t, row));
+      if (!match) return undefined;
+      const { clearing, sameDayCutoff, fundsAvailableBy } = intent;
+      const outcome: RowOutcome = { status: 'created', attempts: 0, transferUrl: match._links.self?.href ?? client.transferUrl(match.id), transferId: match.id, via: 'lookup', clearing, sameDayCutoff, fundsAvailableBy };
+      return this.record(row, outcome);
+    } catch (err) {
+      // Not knowing whether it exists, the row must not be sent again in this run.
+      return this.record(row, { status: 'unresolved', attempts: 0, ...describeFailure(err) });
+    }
+  }
+
+  private async send(row: ValidRow, source: UsableSource): Promise<RowOutcome> {
+    const { client, journal, clock } = this.deps;
+    const decision = decideClearing({
+      now: this.settings.now ?? clock(),
+      policy: row.payment.clearing ?? this.settings.clearing,
+      amountCents: row.payment.amountCents,
+      cutoffMarginMinutes: this.settings.cutoffMarginMinutes,
+    });
+    const clearing = clearingColumns(decision);
+    const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, client);
+    await journal.append({
+      type: 'intent',
+      at: clock().toISOString(),
+      key: row.key,
+      row: row.line,
+      correlationId: row.correlationId,
+      destination: row.payment.destinationId,
+      amountCents: row.payment.amountCents,
+      source: row.payment.sourceId,
+      ...clearing,
+    });
+    try {
+      const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());
+      return this.record(row, { status: 'created', attempts, transferUrl: value.location, transferId: value.id, httpStatus: value.httpStatus, via: 'post', ...clearing });
+    } catch (err) {
+      // Stopped while the intent was being made durable: no POST was sent, so the row was not
+      // attempted (pending), not unresolved. Its open intent makes a rerun look it up first.
+      if (err instanceof RetryExhaustedError && err.reason === 'aborted' && err.attempts === 0) return this.record(row, { status: 'pending', attempts: 0 });
+      const attempts = err instanceof RetryExhaustedError ? err.attempts : 1;
+      const status = err instanceof RetryExhaustedError && err.reason === 'permanent' ? 'failed' : 'unresolved';
+      return this.record(row, { status, attempts, ...describeFailure(err), ...clearing });
+    }
+  }
+
+  /** Journals a settled outcome and logs it. */
+  private record(row: ValidRow, outcome: RowOutcome): RowOutcome {
+    const { journal, log, clock } = this.deps;
+    if (outcome.status !== 'pending') {
+      const rec: OutcomeRecord = { type: 'outcome', at: clock().toISOString(), key: row.key, row: row.line, status: outcome.status, attempts: outcome.attempts };
+      for (const f of ['transferUrl', 'transferId', 'httpStatus', 'errorCode', 'errorMessage', 'clearing', 'sameDayCutoff', 'fundsAvailableBy', 'via'] as const) {
+        if (outcome[f] !== undefined) (rec as unknown as Record<string, unknown>)[f] = outcome[f];
+      }
+      // The intent was durable before the POST; a crash before this record is durable only means
+      // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
+      const durable = journal.append(rec);
+      durable.catch(() => undefined); // surfaced by submitAll; must not be an unhandled rejection meanwhile
+      this.outcomeWrites.push(durable);
+    }
+    const entry = { row: row.line, key: row.key, status: outcome.status, transferId: outcome.transferId, errorCode: outcome.errorCode, attempts: outcome.attempts };
+    if (outcome.status === 'created') log.info(entry, 'row created');
+    else log.warn({ ...entry, error: outcome.errorMessage }, `row ${outcome.status}`);
+    return outcome;
+  }
+}

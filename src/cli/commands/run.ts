@@ -1,0 +1,97 @@
+/**
+ * `payouts run FILE`: resolves the options, then runs the dry run or the real batch, and turns
+ * what happened into the exit code. The edges live here: the clock, signals, the terminal.
+ */
+import { relative } from 'node:path';
+import { createLogger } from '../logger.js';
+import type { Summary } from '../../results/writer.js';
+import { resolveRunSettings, type RunFlags } from '../run-options.js';
+import { EXIT, exitCodeForError } from '../exit-codes.js';
+
+
+/** A path relative to the working directory when it is below it, else absolute. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+function describeCounts(summary: Summary): string {
+  return Object.entries(summary.byStatus)
+    .filter(([, t]) => t.count > 0)
+    .map(([status, t]) => `${t.count} ${status} (${t.total})`)
+    .join(', ');
+}
+
+const NEXT_STEP: Record<number, string> = {
+  0: 'Every row is created.',
+  1: 'Some rows are invalid or failed: see errorMessage in the results.',
+  3: 'Incomplete: run the same command again to finish the batch (nothing is paid twice).',
+};
+
+/** A progress line on a terminal: rows done / total, rate, ETA. */
+function progressLine(startedMs: number) {
+  let last = 0;
+  return (done: number, total: number) => {
+    const now = Date.now();
+    if (done < total && now - last < 250) return;
+    last = now;
+    const rate = done / Math.max(0.001, (now - startedMs) / 1000);
+    const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+    process.stderr.write(`\r${done}/${total} rows, ${rate.toFixed(1)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`);
+  };
+}
+
+export async function runCommand(flags: RunFlags): Promise<number> {
+  try {
+    const settings = resolveRunSettings(flags, process.env);
+    const log = createLogger({ level: settings.logLevel, file: settings.logFile });
+    if (settings.dryRun) {
+      const { dryRun } = await import('../../batch/dry-run.js');
+      const { summary, planPath } = await dryRun(settings, () => new Date(), log);
+      process.stdout.write(
+        `Dry run of ${settings.file} as batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ` +
+          `${summary.sameDay.count} would go Same Day. Nothing was sent.\nPlan: ${displayPath(planPath)}\n`,
+      );
+      return summary.exitCode;
+    }
+
+    const { batchRun } = await import('../../batch/run.js');
+    let stop: (() => void) | undefined;
+    let signalled = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signalled++;
+      if (signalled > 1) {
+        process.stderr.write(`\npayouts: ${signal} again: exiting now; the journal is safe, run the same command again\n`);
+        process.exit(EXIT.incomplete);
+      }
+      process.stderr.write(`\npayouts: ${signal}: no new transfers; letting those in flight finish, then writing results\n`);
+      log.warn({ signal }, 'stopping');
+      stop?.();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const { summary, resultsPath, simulated } = await batchRun(settings, {
+        log,
+        clock: () => new Date(),
+        say: (line) => process.stdout.write(`${line}\n`),
+        onStoppable: (fn) => {
+          stop = fn;
+          if (signalled) fn();
+        },
+        ...(process.stderr.isTTY ? { onProgress: progressLine(Date.now()) } : {}),
+      });
+      const { exitCode } = summary;
+      process.stdout.write(
+        `Batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
+          `${simulated ? ' Simulated: no money moved.' : ''}\n${NEXT_STEP[exitCode] ?? ''}\nResults: ${displayPath(resultsPath)}\n`,
+      );
+      return exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } catch (err) {
+    return exitCodeForError(err);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `payouts simulator [--port N]`: the Dwolla-compatible simulator as a standalone server, until
+ * SIGINT/SIGTERM. Prints where it listens, the credentials and default source to use, and the
+ * special funding sources.
+ */
+import { SIMULATOR } from '../../dwolla/types.js';
+import { startSimulator, type FaultOptions, type SimulatorHandle } from '../../simulator/index.js';
+import { specialSourcesHelp, type SimulatorCommandArgs } from './simulator-options.js';
+
+function faultsOf(args: SimulatorCommandArgs): FaultOptions {
+  const faults: FaultOptions = {
+    latencyMs: args.latency,
+    jitterMs: args.jitter,
+    error5xxBeforeRate: args['fail-5xx-before'],
+    error5xxAfterRate: args['fail-5xx-after'],
+    dropAfterRate: args['drop-after'],
+    rate429: args['rate-429'],
+    slowRate: args['slow-rate'],
+    slowMs: args['slow-ms'],
+    tokenLifetimeSec: args['token-lifetime'],
+    seed: args.seed,
+  };
+  return Object.fromEntries(Object.entries(faults).filter(([, v]) => v !== undefined)) as FaultOptions;
+}
+
+function describeFaults(f: FaultOptions): string {
+  const on = Object.entries(f).map(([k, v]) => `${k}=${v}`);
+  return on.length === 0 ? 'none' : on.join(', ');
+}
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export async function runSimulatorCommand(args: SimulatorCommandArgs): Promise<number> {
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
+    process.stderr.write(`payouts simulator: --port must be a whole number from 0 to 65535, got ${args.port}\n`);
+    return 2;
+  }
+  const faults = faultsOf(args);
+  let sim: SimulatorHandle;
+  try {
+    sim = await startSimulator({ port: args.port, host: args.host, ...faults });
+  } catch (err) {
+    process.stderr.write(`payouts simulator: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const stopped = waitForStopSignal();
+  process.stdout.write(
+    [
+      `Dwolla simulator listening on ${sim.url} (simulated: no money moves)`,
+      `Default source: ${SIMULATOR.defaultSourceId} (${sim.url}/funding-sources/${SIMULATOR.defaultSourceId})`,
+      'Credentials (any non-empty pair is accepted):',
+      `  DWOLLA_KEY=${SIMULATOR.key}`,
+      `  DWOLLA_SECRET=${SIMULATOR.secret}`,
+      `Use it: payouts run FILE.csv --api-url ${sim.url}`,
+      specialSourcesHelp,
+      `Faults: ${describeFaults(faults)}`,
+      'Admin: POST /__simulator/clock {"advanceMs":N}, GET /__simulator/transfers, GET /__simulator/stats, POST /__simulator/faults',
+      'Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  const signal = await stopped;
+  await sim.close();
+  process.stdout.write(`Simulator stopped (${signal}).\n`);
+  return 0;
+}

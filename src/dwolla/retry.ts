@@ -1,0 +1,181 @@
+/**
+ * When to try a Dwolla call again, and how long to wait first.
+ *
+ * `retryDecision` is the whole policy, as one small pure function (after stripe-node's
+ * `_shouldRetry`): network errors, timeouts, 5xx, 429 and 409 (Dwolla still processing the same
+ * idempotency key) are retried with the same key; every other 4xx is permanent. Backoff is
+ * exponential with full jitter, capped, and never shorter than a `Retry-After` the server sent.
+ *
+ * `withRetries` runs one operation under that policy and reports how many attempts it took,
+ * whether it succeeded or not.
+ */
+
+import { setTimeout as delay } from 'node:timers/promises';
+import { DwollaError, errorSummary } from './errors.js';
+
+export interface BackoffOptions {
+  /** First retry's ceiling (ms); doubles per attempt. Default 250. */
+  baseMs?: number;
+  /** Ceiling of the exponential part (ms). Default 15 000. */
+  capMs?: number;
+  /** Longest `Retry-After` honoured (ms); longer requests are cut to this. Default 60 000. */
+  maxRetryAfterMs?: number;
+}
+
+export const DEFAULT_BACKOFF: Required<BackoffOptions> = { baseMs: 250, capMs: 15_000, maxRetryAfterMs: 60_000 };
+
+/** Why a failure is not tried again: refused for good, or out of attempts. */
+export type NoRetryReason = 'permanent' | 'exhausted';
+
+export type RetryDecision =
+  | { retry: false; reason: NoRetryReason; detail: string }
+  | { retry: true; delayMs: number };
+
+/** Dwolla 401 codes that mean "get a new token"; the client already renewed once. */
+const TOKEN_CODES = new Set(['ExpiredAccessToken', 'InvalidAccessToken']);
+
+/**
+ * Is this failure worth another try with the same idempotency key? Returns the reason when not.
+ * Exported for callers that need the classification alone.
+ */
+export function classify(error: unknown): { retryable: true } | { retryable: false; detail: string } {
+  if (!(error instanceof DwollaError)) return { retryable: false, detail: `not a Dwolla error: ${errorSummary(error)}` };
+  switch (error.kind) {
+    case 'network':
+    case 'timeout':
+    case 'protocol':
+      return { retryable: true };
+    case 'usage':
+      return { retryable: false, detail: error.summary() };
+    case 'api':
+    case 'auth': {
+      const s = error.httpStatus ?? 0;
+      if (s >= 500 || s === 429 || s === 409 || s === 408) return { retryable: true };
+      // A 401 for the token right after a renewal: one failed attempt, the next one renews again.
+      if (s === 401 && error.kind === 'api' && TOKEN_CODES.has(error.code)) return { retryable: true };
+      return { retryable: false, detail: `HTTP ${s} ${error.summary()}` };
+    }
+  }
+}
+
+/**
+ * Decide what to do after attempt number `attempt` (1-based) failed with `error`.
+ *
+ * Delay: `random() * min(capMs, baseMs * 2^(attempt-1))` (full jitter), raised to the server's
+ * `Retry-After` (itself at most `maxRetryAfterMs`) when one was sent.
+ */
+export function retryDecision(
+  error: unknown,
+  attempt: number,
+  maxAttempts: number,
+  random: () => number = Math.random,
+  backoff: BackoffOptions = {},
+): RetryDecision {
+  const c = classify(error);
+  if (!c.retryable) return { retry: false, reason: 'permanent', detail: c.detail };
+  if (attempt >= maxAttempts) {
+    return { retry: false, reason: 'exhausted', detail: `${attempt} of ${maxAttempts} attempts failed; last: ${errorSummary(error)}` };
+  }
+  const { baseMs, capMs, maxRetryAfterMs } = { ...DEFAULT_BACKOFF, ...backoff };
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  const r = Math.min(Math.max(random(), 0), 1);
+  let delayMs = Math.floor(r * ceiling);
+  const retryAfter = error instanceof DwollaError ? error.retryAfterMs : undefined;
+  if (retryAfter !== undefined && Number.isFinite(retryAfter)) {
+    delayMs = Math.max(delayMs, Math.min(Math.max(0, retryAfter), maxRetryAfterMs));
+  }
+  return { retry: true, delayMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface RetryInfo {
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  error: unknown;
+  delayMs: number;
+}
+
+export interface WithRetriesOptions {
+  /** Tries in all, at least 1. */
+  maxAttempts: number;
+  /** Injectable for tests; must reject (or resolve early) when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  /** Called before each wait; a throwing callback is ignored. */
+  onRetry?: (info: RetryInfo) => void;
+  /** Stop: no new attempt starts after it aborts (an attempt under way is not interrupted). */
+  signal?: AbortSignal;
+}
+
+/** Thrown by `withRetries` when it gives up. `lastError` is what the last attempt threw. */
+export class RetryExhaustedError extends Error {
+  readonly code = 'RetryExhausted';
+  /** `permanent`: refused for good; `exhausted`: out of attempts; `aborted`: stopped by the signal. */
+  readonly reason: NoRetryReason | 'aborted';
+  readonly attempts: number;
+  readonly lastError: unknown;
+
+  constructor(reason: NoRetryReason | 'aborted', attempts: number, lastError: unknown) {
+    super(
+      attempts === 0
+        ? `${reason} before the first attempt`
+        : `${reason} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorSummary(lastError)}`,
+    );
+    this.reason = reason;
+    this.attempts = attempts;
+    this.lastError = lastError;
+  }
+
+  /** One line for the results CSV: the last error's own summary. */
+  summary(): string {
+    return this.attempts === 0 ? `Aborted: ${this.message}` : errorSummary(this.lastError);
+  }
+}
+Object.defineProperty(RetryExhaustedError.prototype, 'name', {
+  value: 'RetryExhaustedError',
+  enumerable: false,
+  configurable: true,
+  writable: true,
+});
+
+async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch {
+    // aborted: the loop checks the signal itself
+  }
+}
+
+/**
+ * Run `op(attempt)` until it succeeds, fails permanently, or `maxAttempts` tries have failed.
+ * Resolves `{ value, attempts }`; rejects with a RetryExhaustedError carrying `attempts`,
+ * `reason` and `lastError`.
+ */
+export async function withRetries<T>(
+  op: (attempt: number) => Promise<T>,
+  opts: WithRetriesOptions,
+): Promise<{ value: T; attempts: number }> {
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts));
+  const sleep = opts.sleep ?? defaultSleep;
+  const random = opts.random ?? Math.random;
+  let lastError: unknown = undefined;
+  for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted) throw new RetryExhaustedError('aborted', attempt - 1, lastError);
+    try {
+      return { value: await op(attempt), attempts: attempt };
+    } catch (error) {
+      lastError = error;
+      const d = retryDecision(error, attempt, maxAttempts, random, opts.backoff);
+      if (!d.retry) throw new RetryExhaustedError(d.reason, attempt, error);
+      if (opts.signal?.aborted) throw new RetryExhaustedError('aborted', attempt, error);
+      try {
+        opts.onRetry?.({ attempt, error, delayMs: d.delayMs });
+      } catch {
+        // a logging callback must not change the outcome
+      }
+      await sleep(d.delayMs, opts.signal);
+    }
+  }
+}

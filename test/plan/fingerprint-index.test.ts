@@ -1,0 +1,21 @@
+import { expect } from 'chai';
+import { FingerprintIndex } from '../../src/plan/fingerprint-index.js';
+
+describe('FingerprintIndex', () => {
+  it('remembers the first line and counts repeats', () => {
+    const index = new FingerprintIndex();
+    expect(index.add('a', 2)).to.deep.equal({ firstLine: 2, count: 1 });
+    expect(index.add('b', 3)).to.deep.equal({ firstLine: 3, count: 1 });
+    expect(index.add('a', 7)).to.deep.equal({ firstLine: 2, count: 2 });
+    expect(index.add('a', 9)).to.deep.equal({ firstLine: 2, count: 3 });
+    expect(index.entries).to.equal(2);
+  });
+
+  it('keeps every value through many growths', () => {
+    const index = new FingerprintIndex(16);
+    const n = 50_000;
+    for (let i = 0; i < n; i++) expect(index.add(`value-${i}`, i + 2).count).to.equal(1);
+    expect(index.entries).to.equal(n);
+    for (let i = 0; i < n; i += 97) expect(index.add(`value-${i}`, 0)).to.deep.equal({ firstLine: i + 2, count: 2 });
+  });
+});

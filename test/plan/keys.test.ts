@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { canonicalContent, idempotencyKey, KEY_NAMESPACE } from '../../src/plan/keys.js';
+import type { ValidRow } from '../../src/plan/planner.js';
+import { planCsv, UUIDS } from '../helpers.js';
+
+const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function keysOf(text: string, settings = {}): Promise<string[]> {
+  const rows = await planCsv(text, settings);
+  return rows.map((r) => {
+    if (r.status !== 'valid') throw new Error(`row ${r.line} invalid: ${r.errors.join('; ')}`);
+    return r.key;
+  });
+}
+
+describe('idempotency keys', () => {
+  // Computed independently: sha256 of the JSON text '["payouts/v1","payroll-2026-11","paymentId","PAY-0001"]',
+  // first 16 bytes, version nibble 8, variant 10.
+  it('known answer: the derivation never drifts silently', () => {
+    expect(KEY_NAMESPACE).to.equal('payouts/v1');
+    expect(idempotencyKey('payroll-2026-11', { kind: 'paymentId', paymentId: 'PAY-0001' })).to.equal('7c920f9f-cefb-8722-a7b6-89aab2019e04');
+  });
+
+  it('known answer for a content identity', () => {
+    const canonical = canonicalContent({
+      sourceId: UUIDS.source,
+      destinationId: UUIDS.a,
+      amountCents: 1050,
+      currency: 'USD',
+      metadata: [['b', '2'], ['a', '1']],
+    });
+    expect(canonical).to.equal(`["${UUIDS.source}","${UUIDS.a}",1050,"USD",[["a","1"],["b","2"]],null,null,null,null]`);
+    expect(idempotencyKey('payroll-2026-11', { kind: 'content', canonical, occurrence: 1 })).to.match(UUID_V8);
+  });
+
+  it('is a version-8 UUID', async () => {
+    const [key] = await keysOf(`destination,amount\n${UUIDS.a},1.00\n`);
+    expect(key).to.match(UUID_V8);
+  });
+
+  it('is stable across runs, row order, blank lines and extra columns', async () => {
+    const a = await keysOf(`paymentId,destination,amount\nP1,${UUIDS.a},1.00\nP2,${UUIDS.b},2.00\n,${UUIDS.c},3.00\n`);
+    const again = await keysOf(`paymentId,destination,amount\nP1,${UUIDS.a},1.00\nP2,${UUIDS.b},2.00\n,${UUIDS.c},3.00\n`);
+    const reordered = await keysOf(`amount,name,destination,paymentId,notes\r\n\r\n3.00,Carol,${UUIDS.c},,x\r\n2.00,Bob,${UUIDS.b},P2,y\r\n\r\n1.00,Al,${UUIDS.a},P1,z\r\n`);
+    expect(again).to.deep.equal(a);
+    expect(reordered).to.deep.equal([a[2], a[1], a[0]]);
+  });
+
+  it('is not changed by the clearing column or the case of the destination UUID', async () => {
+    const [a] = await keysOf(`destination,amount\n${UUIDS.a},1.00\n`);
+    const [b] = await keysOf(`destination,amount,clearing\n${UUIDS.a.toUpperCase()},1.00,standard\n`);
+    expect(b).to.equal(a);
+  });
+
+  it('a URL and a bare UUID of the same funding source give the same key', async () => {
+    const [a] = await keysOf(`destination,amount\n${UUIDS.a},1.00\n`);
+    const [b] = await keysOf(`destination,amount\nhttps://api-sandbox.dwolla.com/funding-sources/${UUIDS.a},1.00\n`);
+    expect(b).to.equal(a);
+  });
+
+  it('is changed by any sent field of a row without paymentId', async () => {
+    const base = { destination: UUIDS.a, amount: '1.00', source: '', 'metadata.n': 'x', feeAmount: '', feeChargeTo: '', sourceAddenda: '', destinationAddenda: '', correlationId: '' };
+    const variants: Array<Partial<typeof base>> = [
+      {},
+      { destination: UUIDS.b },
+      { amount: '1.01' },
+      { source: UUIDS.c },
+      { 'metadata.n': 'y' },
+      { feeAmount: '0.10', feeChargeTo: UUIDS.customer },
+      { sourceAddenda: 'A' },
+      { destinationAddenda: 'B' },
+      { correlationId: 'corr-1' },
+    ];
+    const columns = Object.keys(base);
+    const keys: string[] = [];
+    for (const v of variants) {
+      const row = { ...base, ...v };
+      const [key] = await keysOf(`${columns.join(',')}\n${columns.map((c) => row[c as keyof typeof row]).join(',')}\n`);
+      keys.push(key!);
+    }
+    expect(new Set(keys).size).to.equal(variants.length);
+  });
+
+  it('depends on the batch id', async () => {
+    const text = `paymentId,destination,amount\nP1,${UUIDS.a},1.00\n`;
+    const [a] = await keysOf(text, { batchId: 'one' });
+    const [b] = await keysOf(text, { batchId: 'two' });
+    expect(a).not.to.equal(b);
+  });
+
+  it('with paymentId, only the paymentId matters', async () => {
+    const [a] = await keysOf(`paymentId,destination,amount\nP1,${UUIDS.a},1.00\n`);
+    const [b] = await keysOf(`paymentId,destination,amount\nP1,${UUIDS.b},9.00\n`);
+    expect(b).to.equal(a);
+  });
+
+  it('differs for the 2nd and 3rd identical row, and is stable for each', async () => {
+    const text = `destination,amount\n${UUIDS.a},1.00\n${UUIDS.a},1.00\n${UUIDS.a},1.00\n`;
+    const a = await keysOf(text, { allowDuplicates: true });
+    expect(new Set(a).size).to.equal(3);
+    expect(await keysOf(text, { allowDuplicates: true })).to.deep.equal(a);
+    const [single] = await keysOf(`destination,amount\n${UUIDS.a},1.00\n`);
+    expect(a[0]).to.equal(single);
+  });
+
+  it('defaulted correlationId is the key; a row of its own keeps its own', async () => {
+    const rows = (await planCsv(`destination,amount,correlationId\n${UUIDS.a},1.00,\n${UUIDS.b},1.00,mine\n`)) as ValidRow[];
+    expect(rows[0]!.correlationId).to.equal(rows[0]!.key);
+    expect(rows[1]!.correlationId).to.equal('mine');
+  });
+});
