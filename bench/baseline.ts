@@ -8,5 +8,7 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 
 const [input, output] = process.argv.slice(2);
-if (!input || !output) throw new Error('usage: baseline IN OUT');
+if (!input || !output) {
+  throw new Error('usage: baseline IN OUT');
+}
 await pipeline(createReadStream(input), parse(), stringify(), createWriteStream(output));

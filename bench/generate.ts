@@ -1,6 +1,7 @@
 /** Writes a realistic payee CSV of N rows for the benchmarks, streaming (memory stays flat). */
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 
 const FIRST = ['Ava', 'Liam', 'Sofia', 'Noah', 'Mia', 'Ethan', 'Isabella', 'Lucas', 'Amelia', 'Mason'];
 const LAST = ['Thompson', 'Patel', 'García', 'Kim', 'Johnson', "O'Brien", 'Rossi', 'Müller', 'Nguyen', 'Davis'];
@@ -13,9 +14,15 @@ function uuidOf(n: number, salt: number): string {
   return `${a}-${(salt & 0xffff).toString(16).padStart(4, '0')}-4${a.slice(0, 3)}-8${b.slice(0, 3)}-${b}`;
 }
 
-export async function generatePayees(path: string, rows: number, opts: { bankSource?: (i: number) => string | undefined } = {}): Promise<void> {
+export async function generatePayees(
+  path: string,
+  rows: number,
+  opts: { bankSource?: (i: number) => string | undefined } = {},
+): Promise<void> {
   const out = createWriteStream(path);
-  out.write('paymentId,name,email,destination,amount,source,metadata.invoice,metadata.department,destinationAddenda,notes\n');
+  out.write(
+    'paymentId,name,email,destination,amount,source,metadata.invoice,metadata.department,destinationAddenda,notes\n',
+  );
   for (let i = 0; i < rows; i++) {
     const first = FIRST[i % FIRST.length]!;
     const last = LAST[(i * 7) % LAST.length]!;
@@ -24,7 +31,9 @@ export async function generatePayees(path: string, rows: number, opts: { bankSou
     const source = opts.bankSource?.(i) ?? '';
     const notes = i % 10 === 0 ? '"net 30, paid monthly"' : '';
     const line = `PAY-${i + 1},"${first} ${last}",${first.toLowerCase()}.${i}@example.com,${uuidOf(i, 1)},${amount},${source},INV-${100000 + i},Dept ${i % 12},Invoice INV-${100000 + i},${notes}\n`;
-    if (!out.write(line)) await once(out, 'drain');
+    if (!out.write(line)) {
+      await once(out, 'drain');
+    }
   }
   out.end();
   await once(out, 'finish');

@@ -5,4 +5,6 @@
 import { appendFileSync } from 'node:fs';
 
 const target = process.env.BENCH_RSS_FILE;
-if (target) process.on('exit', () => appendFileSync(target, `${process.resourceUsage().maxRSS}\n`));
+if (target) {
+  process.on('exit', () => appendFileSync(target, `${process.resourceUsage().maxRSS}\n`));
+}

@@ -7,20 +7,20 @@
  *              20 rows/s: one transfer in flight); and the journal's cost (rows/s with and without fsync).
  * `npm run bench -- dry-run` runs one section.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { Journal } from '../src/batch/journal.js';
+import { preflightSources } from '../src/batch/preflight.js';
+import { Submitter } from '../src/batch/submit.js';
 import { DwollaClient } from '../src/dwolla/client.js';
 import { SIMULATOR } from '../src/dwolla/types.js';
 import { openPayeeCsv } from '../src/input/csv-reader.js';
-import { Journal } from '../src/batch/journal.js';
 import { Planner, type ValidRow } from '../src/plan/planner.js';
-import { preflightSources } from '../src/batch/preflight.js';
-import { Submitter } from '../src/batch/submit.js';
 import { generatePayees } from './generate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -64,10 +64,23 @@ async function dryRunSection(): Promise<void> {
       const mb = (await stat(input)).size / 1e6;
       const base = await measure([join(HERE, 'baseline.js'), input, join(work, 'baseline.csv')], work);
       const dry = await measure(
-        [CLI, 'run', input, '--dry-run', '--out', join(work, 'out'), '--now', '2026-03-09T08:00:00-05:00', '--log-level', 'warn'],
+        [
+          CLI,
+          'run',
+          input,
+          '--dry-run',
+          '--out',
+          join(work, 'out'),
+          '--now',
+          '2026-03-09T08:00:00-05:00',
+          '--log-level',
+          'warn',
+        ],
         work,
       );
-      if (base.code !== 0 || dry.code !== 0) throw new Error(`a child failed: baseline ${base.code}, dry run ${dry.code}`);
+      if (base.code !== 0 || dry.code !== 0) {
+        throw new Error(`a child failed: baseline ${base.code}, dry run ${dry.code}`);
+      }
       const baseRate = rows / base.seconds;
       const dryRate = rows / dry.seconds;
       console.log(
@@ -83,13 +96,17 @@ async function dryRunSection(): Promise<void> {
 
 /** Starts `payouts simulator` in a child process; resolves with its URL. */
 async function startSimulatorChild(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'simulator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'simulator', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolvePromise, reject) => {
     let seen = '';
     child.stdout!.on('data', (d: Buffer) => {
       seen += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(seen);
-      if (m) resolvePromise(m[1]!);
+      if (m) {
+        resolvePromise(m[1]!);
+      }
     });
     child.on('exit', (code) => reject(new Error(`simulator exited ${code}`)));
   });
@@ -99,11 +116,18 @@ async function startSimulatorChild(args: string[]): Promise<{ url: string; child
 
 async function validRows(file: string): Promise<ValidRow[]> {
   const csv = await openPayeeCsv(file);
-  const planner = new Planner(csv.header, { batchId: `bench-${randomUUID()}`, allowDuplicates: false, defaultSourceId: SIMULATOR.defaultSourceId, maxAmountCents: 100_000_000 });
+  const planner = new Planner(csv.header, {
+    batchId: `bench-${randomUUID()}`,
+    allowDuplicates: false,
+    defaultSourceId: SIMULATOR.defaultSourceId,
+    maxAmountCents: 100_000_000,
+  });
   const rows: ValidRow[] = [];
   for await (const record of csv.records) {
     const row = planner.plan(record);
-    if (row.status === 'valid') rows.push(row);
+    if (row.status === 'valid') {
+      rows.push(row);
+    }
   }
   return rows;
 }
@@ -115,13 +139,23 @@ async function submitInProcess(url: string, file: string, work: string, fsync: b
   const journal = await Journal.open(join(work, `journal-${fsync}-${randomUUID()}.jsonl`), { fsync });
   const log = pino({ level: 'silent' });
   try {
-    const sources = await preflightSources(client, rows.map((r) => r.payment.sourceId), { maxAttempts: 6 });
-    const submitter = new Submitter({ client, journal, log, clock: () => new Date() }, { concurrency: 16, maxAttempts: 6, clearing: 'auto', cutoffMarginMinutes: 10, now: undefined }, sources);
+    const sources = await preflightSources(
+      client,
+      rows.map((r) => r.payment.sourceId),
+      { maxAttempts: 6 },
+    );
+    const submitter = new Submitter(
+      { client, journal, log, clock: () => new Date() },
+      { concurrency: 16, maxAttempts: 6, clearing: 'auto', cutoffMarginMinutes: 10, now: undefined },
+      sources,
+    );
     const started = process.hrtime.bigint();
     const outcomes = await submitter.submitAll(rows.map((row) => ({ row })));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const created = [...outcomes.values()].filter((o) => o.status === 'created').length;
-    if (created !== rows.length) throw new Error(`only ${created} of ${rows.length} created`);
+    if (created !== rows.length) {
+      throw new Error(`only ${created} of ${rows.length} created`);
+    }
     return rows.length / seconds;
   } finally {
     await journal.close();
@@ -155,20 +189,44 @@ async function submitSection(): Promise<void> {
     console.log('case                                 | seconds | rows/s | send rows/s | bound rows/s | of bound');
     const cases = [
       { name: '4 bank sources, --concurrency 16', file: bankFile, args: ['--concurrency', '16'], bound: 16 / 0.05 },
-      { name: 'one balance source, --concurrency 16', file: balanceFile, args: ['--concurrency', '16', '--source', SIMULATOR.defaultSourceId], bound: 1 / 0.05 },
+      {
+        name: 'one balance source, --concurrency 16',
+        file: balanceFile,
+        args: ['--concurrency', '16', '--source', SIMULATOR.defaultSourceId],
+        bound: 1 / 0.05,
+      },
     ];
     for (const c of cases) {
       const started = process.hrtime.bigint();
       const batchId = `b-${randomUUID()}`;
       const code = await new Promise<number | null>((resolvePromise, reject) => {
-        const run = spawn(process.execPath, [CLI, 'run', c.file, '--api-url', url, '--out', join(work, 'out'), '--batch-id', batchId, '--log-level', 'warn', ...c.args], {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
+        const run = spawn(
+          process.execPath,
+          [
+            CLI,
+            'run',
+            c.file,
+            '--api-url',
+            url,
+            '--out',
+            join(work, 'out'),
+            '--batch-id',
+            batchId,
+            '--log-level',
+            'warn',
+            ...c.args,
+          ],
+          {
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          },
+        );
         run.on('error', reject);
         run.on('close', resolvePromise);
       });
-      if (code !== 0) throw new Error(`run exited ${code}`);
+      if (code !== 0) {
+        throw new Error(`run exited ${code}`);
+      }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const rate = rows / seconds;
       const sendRate = rows / (await sendPhaseSeconds(join(work, 'out', batchId, 'journal.jsonl')));
@@ -176,10 +234,14 @@ async function submitSection(): Promise<void> {
         `${c.name.padEnd(36)} | ${fmt(seconds, 1).padStart(7)} | ${fmt(rate, 1).padStart(6)} | ${fmt(sendRate, 1).padStart(11)} | ${fmt(c.bound).padStart(12)} | ${fmt((100 * rate) / c.bound)}% / ${fmt((100 * sendRate) / c.bound)}%`,
       );
     }
-    console.log('target: at least 85% of each bound. rows/s: the whole command (start-up, planning, preflight, report); send rows/s: first intent to last outcome in the journal');
+    console.log(
+      'target: at least 85% of each bound. rows/s: the whole command (start-up, planning, preflight, report); send rows/s: first intent to last outcome in the journal',
+    );
     const withSync = await submitInProcess(url, bankFile, work, true);
     const withoutSync = await submitInProcess(url, bankFile, work, false);
-    console.log(`journal cost (submitter alone, bank sources, concurrency 16): ${fmt(withSync, 1)} rows/s with fsync, ${fmt(withoutSync, 1)} rows/s without`);
+    console.log(
+      `journal cost (submitter alone, bank sources, concurrency 16): ${fmt(withSync, 1)} rows/s with fsync, ${fmt(withoutSync, 1)} rows/s without`,
+    );
   } finally {
     child.kill('SIGTERM');
     await rm(work, { recursive: true, force: true });
@@ -190,7 +252,9 @@ const SECTIONS: Record<string, () => Promise<void>> = { 'dry-run': dryRunSection
 
 const wanted = process.argv.slice(2);
 for (const [name, section] of Object.entries(SECTIONS)) {
-  if (wanted.length && !wanted.includes(name)) continue;
+  if (wanted.length && !wanted.includes(name)) {
+    continue;
+  }
   console.log(`\n== ${name} ==`);
   await section();
 }

@@ -1,14 +1,14 @@
 /** Helpers shared by the tests: temp folders, CSV files, the planner over a real file, the built CLI. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { openPayeeCsv } from '../src/input/csv-reader.js';
-import { planRows, type PlannedRow, type PlanSettings } from '../src/plan/planner.js';
+import { type PlannedRow, type PlanSettings, planRows } from '../src/plan/planner.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** A temp folder removed after the current mocha suite. */
 export async function tempDir(prefix = 'payouts-'): Promise<string> {
@@ -33,7 +33,7 @@ export const UUIDS = {
   customer: 'dddddddd-eeee-4fff-8aaa-bbbbbbbbbbbb',
 };
 
-export const PLAN_DEFAULTS: PlanSettings = {
+const PLAN_DEFAULTS: PlanSettings = {
   batchId: 'test-batch',
   allowDuplicates: false,
   defaultSourceId: UUIDS.source,
@@ -46,7 +46,9 @@ export async function planCsv(text: string | Buffer, settings: Partial<PlanSetti
   try {
     const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', text));
     const rows: PlannedRow[] = [];
-    for await (const row of planRows(csv.header, csv.records, { ...PLAN_DEFAULTS, ...settings })) rows.push(row);
+    for await (const row of planRows(csv.header, csv.records, { ...PLAN_DEFAULTS, ...settings })) {
+      rows.push(row);
+    }
     return rows;
   } finally {
     await removeDir(dir);
@@ -71,7 +73,7 @@ export interface CliOptions {
 }
 
 /** The built CLI the tests run; PAYOUTS_TEST_CLI points them at another build (e.g. a mutant). */
-export const TEST_CLI = process.env.PAYOUTS_TEST_CLI ?? CLI;
+const TEST_CLI = process.env.PAYOUTS_TEST_CLI ?? CLI;
 
 /** Starts the built CLI in a child process, to be awaited or signalled. */
 export function startCli(args: string[], opts: CliOptions = {}): RunningCli {

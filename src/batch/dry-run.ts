@@ -5,14 +5,14 @@
  */
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { openPayeeCsv } from '../input/csv-reader.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/calendar.js';
-import { openPayeeCsv } from '../input/csv-reader.js';
-import type { Logger } from '../cli/logger.js';
 import { Planner } from '../plan/planner.js';
-import { carriedCells, clearingColumns, reportInvalid, validResult, type ClearingColumns } from '../results/rows.js';
-import { PLAN_STATUSES, ResultsWriter, Tally, writeFileAtomic, type Summary } from '../results/writer.js';
-import type { RunSettings } from '../cli/run-options.js';
+import { type ClearingColumns, carriedCells, clearingColumns, reportInvalid, validResult } from '../results/rows.js';
+import { PLAN_STATUSES, ResultsWriter, type Summary, Tally, writeFileAtomic } from '../results/writer.js';
+import type { RunSettings } from './settings.js';
 
 export interface DryRunOutcome {
   summary: Summary;
@@ -47,7 +47,10 @@ export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Pr
   const now = s.now ?? startedAt;
   const created = await makeDir(s.batchDir);
   const planPath = join(s.batchDir, 'plan.csv');
-  const writer = await ResultsWriter.create(planPath, csv.header.carried.map((c) => c.name));
+  const writer = await ResultsWriter.create(
+    planPath,
+    csv.header.carried.map((c) => c.name),
+  );
   const tally = new Tally(PLAN_STATUSES);
   const clearing = clearingAt(now, s.cutoffMarginMinutes);
   log.info({ batchId: s.batchId, file: s.file, now: now.toISOString() }, 'dry run started');
@@ -78,7 +81,9 @@ export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Pr
     return { summary, planPath };
   } catch (err) {
     await writer.abort();
-    if (created) await rmdir(s.batchDir).catch(() => undefined);
+    if (created) {
+      await rmdir(s.batchDir).catch(() => undefined);
+    }
     throw err;
   }
 }

@@ -16,7 +16,7 @@
  * secret, password, api key), at any depth, with `JOURNAL_SECRET_FIELD`.
  */
 import { createReadStream, fdatasyncSync, writeSync } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TransferStatus } from '../dwolla/types.js';
@@ -49,7 +49,7 @@ export interface IntentRecord {
   fundsAvailableBy?: string;
 }
 
-export type OutcomeStatus = 'created' | 'failed' | 'unresolved';
+type OutcomeStatus = 'created' | 'failed' | 'unresolved';
 
 /** What became of a row's transfer, after Dwolla answered (or retries ran out). */
 export interface OutcomeRecord {
@@ -106,11 +106,7 @@ export interface JournalState {
   tornTail: boolean;
 }
 
-export type JournalErrorCode =
-  | 'JOURNAL_CORRUPT'
-  | 'JOURNAL_CLOSED'
-  | 'JOURNAL_WRITE_FAILED'
-  | 'JOURNAL_SECRET_FIELD';
+export type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_CLOSED' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_SECRET_FIELD';
 
 export class JournalError extends Error {
   readonly code: JournalErrorCode;
@@ -177,9 +173,13 @@ export class Journal {
       const tornAt = await findTornTail(fh, size);
       if (tornAt !== undefined) {
         await fh.truncate(tornAt);
-        if (fsync) await fh.sync();
+        if (fsync) {
+          await fh.sync();
+        }
       }
-      if (fsync) await syncDir(dirname(path));
+      if (fsync) {
+        await syncDir(dirname(path));
+      }
     } catch (err) {
       await fh.close();
       throw err;
@@ -192,7 +192,9 @@ export class Journal {
     if (this.closed) {
       return Promise.reject(new JournalError('JOURNAL_CLOSED', this.path, `journal ${this.path} is closed`));
     }
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      return Promise.reject(this.failure);
+    }
     const secret = findSecretField(rec);
     if (secret !== undefined) {
       return Promise.reject(
@@ -203,7 +205,7 @@ export class Journal {
         ),
       );
     }
-    const line = JSON.stringify(rec) + '\n';
+    const line = `${JSON.stringify(rec)}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
       this.flushing ??= this.flush();
@@ -212,7 +214,9 @@ export class Journal {
 
   /** Waits for queued appends, then closes the file. Later appends reject with `JOURNAL_CLOSED`. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) {
+      return;
+    }
     this.closed = true;
     await this.flushing;
     await this.fh.close();
@@ -230,16 +234,22 @@ export class Journal {
     this.queue = [];
     this.flushing = undefined;
     try {
-      if (this.failure) throw this.failure;
+      if (this.failure) {
+        throw this.failure;
+      }
       const buf = Buffer.from(group.map((p) => p.line).join(''), 'utf8');
-      for (let off = 0; off < buf.length; ) off += writeSync(this.fh.fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length; ) {
+        off += writeSync(this.fh.fd, buf, off, buf.length - off);
+      }
       this.stats.writes++;
       if (this.fsync) {
         fdatasyncSync(this.fh.fd);
         this.stats.syncs++;
       }
       this.stats.records += group.length;
-      for (const p of group) p.resolve();
+      for (const p of group) {
+        p.resolve();
+      }
     } catch (err) {
       this.failure ??= new JournalError(
         'JOURNAL_WRITE_FAILED',
@@ -247,7 +257,9 @@ export class Journal {
         `could not write journal ${this.path}: ${(err as Error).message}`,
         { cause: err },
       );
-      for (const p of group) p.reject(this.failure);
+      for (const p of group) {
+        p.reject(this.failure);
+      }
     }
   }
 }
@@ -259,7 +271,9 @@ export async function readJournal(path: string): Promise<JournalState> {
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return state;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return state;
+    }
     throw err;
   }
   let end: number;
@@ -271,7 +285,9 @@ export async function readJournal(path: string): Promise<JournalState> {
   } finally {
     await fh.close();
   }
-  if (end === 0) return state;
+  if (end === 0) {
+    return state;
+  }
 
   const lines = createInterface({
     input: createReadStream(path, { start: 0, end: end - 1 }),
@@ -281,7 +297,9 @@ export async function readJournal(path: string): Promise<JournalState> {
   for await (const line of lines) {
     lineNo++;
     const parsed = parseRecord(line);
-    if (typeof parsed === 'string') throw new JournalCorruptError(path, lineNo, parsed);
+    if (typeof parsed === 'string') {
+      throw new JournalCorruptError(path, lineNo, parsed);
+    }
     applyRecord(state, parsed);
   }
   return state;
@@ -305,7 +323,9 @@ function applyRecord(state: JournalState, rec: JournalRecord): void {
       ks.openIntent = !created;
       break;
     case 'outcome':
-      if (!created) ks.outcome = rec;
+      if (!created) {
+        ks.outcome = rec;
+      }
       ks.openIntent = false;
       break;
     case 'reconcile':
@@ -324,14 +344,20 @@ function parseRecord(line: string): JournalRecord | string {
   } catch {
     return 'not valid JSON';
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'not a JSON object';
+  }
   const rec = value as Record<string, unknown>;
   if (typeof rec.type !== 'string' || !RECORD_TYPES.has(rec.type)) {
     return `unknown record type ${JSON.stringify(rec.type)}`;
   }
-  if (typeof rec.at !== 'string') return `${rec.type} record without "at"`;
+  if (typeof rec.at !== 'string') {
+    return `${rec.type} record without "at"`;
+  }
   if (rec.type === 'run') {
-    if (typeof rec.inputDigest !== 'string') return 'run record without "inputDigest"';
+    if (typeof rec.inputDigest !== 'string') {
+      return 'run record without "inputDigest"';
+    }
   } else if (typeof rec.key !== 'string') {
     return `${rec.type} record without "key"`;
   }
@@ -346,12 +372,16 @@ const TAIL_CHUNK = 64 * 1024;
  * is not a record (a power loss can leave a written length over unwritten data).
  */
 async function findTornTail(fh: FileHandle, size: number): Promise<number | undefined> {
-  if (size === 0) return undefined;
+  if (size === 0) {
+    return undefined;
+  }
   const last = Buffer.alloc(1);
   await fh.read(last, 0, 1, size - 1);
   const terminated = last[0] === 0x0a;
   const lineStart = await lastLineStart(fh, terminated ? size - 1 : size);
-  if (!terminated) return lineStart;
+  if (!terminated) {
+    return lineStart;
+  }
   const { buffer } = await fh.read(Buffer.alloc(size - 1 - lineStart), 0, size - 1 - lineStart, lineStart);
   return typeof parseRecord(buffer.toString('utf8')) === 'string' ? lineStart : undefined;
 }
@@ -365,7 +395,9 @@ async function lastLineStart(fh: FileHandle, end: number): Promise<number> {
     pos -= len;
     await fh.read(buf, 0, len, pos);
     const nl = buf.subarray(0, len).lastIndexOf(0x0a);
-    if (nl !== -1) return pos + nl + 1;
+    if (nl !== -1) {
+      return pos + nl + 1;
+    }
   }
   return 0;
 }
@@ -383,11 +415,17 @@ const SECRET_FIELD = /authoriz|token|secret|passw|api[-_]?key|credential/i;
 
 /** The first field name (at any depth) that looks like a credential. */
 function findSecretField(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
   for (const [k, v] of Object.entries(value)) {
-    if (SECRET_FIELD.test(k)) return k;
+    if (SECRET_FIELD.test(k)) {
+      return k;
+    }
     const nested = findSecretField(v);
-    if (nested !== undefined) return nested;
+    if (nested !== undefined) {
+      return nested;
+    }
   }
   return undefined;
 }

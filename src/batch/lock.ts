@@ -23,14 +23,16 @@
  * time, so a dead holder whose pid was reused by another live process keeps the batch locked
  * until that process ends or the lock file is removed by hand.
  */
+
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchStateError } from './errors.js';
 
-export const LOCK_FILE = 'lock';
+const LOCK_FILE = 'lock';
 
 /** An unreadable lock file older than this is a crash's leftover, not a lock being written. */
 const CORRUPT_STALE_MS = 5_000;
@@ -45,14 +47,14 @@ export interface LockInfo {
   runId?: string;
 }
 
-export class BatchLockedError extends Error {
-  readonly code = 'BATCH_LOCKED';
+export class BatchLockedError extends BatchStateError {
   readonly holder: LockInfo;
   readonly lockPath: string;
 
   constructor(lockPath: string, holder: LockInfo) {
     const run = holder.runId ? `, run ${holder.runId}` : '';
     super(
+      'BATCH_LOCKED',
       `batch is locked by pid ${holder.pid} on ${holder.host} (since ${holder.startedAt}${run}); ` +
         `if that run is no longer running, remove ${lockPath}`,
     );
@@ -89,7 +91,7 @@ export async function acquireBatchLock(dir: string, opts: AcquireOptions = {}): 
     startedAt: new Date().toISOString(),
     ...(opts.runId !== undefined && { runId: opts.runId }),
   };
-  const content = JSON.stringify(info) + '\n';
+  const content = `${JSON.stringify(info)}\n`;
   const path = resolve(dir, LOCK_FILE);
   const done = use(path);
   try {
@@ -97,13 +99,19 @@ export async function acquireBatchLock(dir: string, opts: AcquireOptions = {}): 
     let replaced: { info: LockInfo | null } | undefined;
     for (;;) {
       if (await createExclusive(path, content)) {
-        if (replaced) opts.onTakeover?.(replaced.info);
+        if (replaced) {
+          opts.onTakeover?.(replaced.info);
+        }
         return new HeldLock(path, info, content, done);
       }
       const seen = await inspect(path);
-      if (!seen) continue; // released meanwhile
+      if (!seen) {
+        continue; // released meanwhile
+      }
       const verdict = judge(seen, host, path);
-      if (verdict === 'live') throw new BatchLockedError(path, seen.info!);
+      if (verdict === 'live') {
+        throw new BatchLockedError(path, seen.info!);
+      }
       if (verdict === 'writing') {
         await sleep(CORRUPT_RECHECK_MS);
         continue;
@@ -130,11 +138,16 @@ function use(path: string): () => void {
   users.set(path, (users.get(path) ?? 0) + 1);
   let finished = false;
   return () => {
-    if (finished) return;
+    if (finished) {
+      return;
+    }
     finished = true;
     const n = users.get(path)! - 1;
-    if (n === 0) users.delete(path);
-    else users.set(path, n);
+    if (n === 0) {
+      users.delete(path);
+    } else {
+      users.set(path, n);
+    }
   };
 }
 
@@ -142,7 +155,9 @@ class HeldLock implements BatchLock {
   private released = false;
   private readonly onExit = (): void => {
     try {
-      if (readFileSync(this.path, 'utf8') === this.content) unlinkSync(this.path);
+      if (readFileSync(this.path, 'utf8') === this.content) {
+        unlinkSync(this.path);
+      }
     } catch {
       // exiting anyway: a leftover lock is taken over by the next run
     }
@@ -158,13 +173,19 @@ class HeldLock implements BatchLock {
   }
 
   async release(): Promise<void> {
-    if (this.released) return;
+    if (this.released) {
+      return;
+    }
     this.released = true;
     process.off('exit', this.onExit);
     try {
-      if ((await readFile(this.path, 'utf8')) === this.content) await unlink(this.path);
+      if ((await readFile(this.path, 'utf8')) === this.content) {
+        await unlink(this.path);
+      }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
     } finally {
       this.done();
     }
@@ -177,7 +198,9 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
   try {
     fh = await open(path, 'wx');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      return false;
+    }
     throw err;
   }
   try {
@@ -206,7 +229,9 @@ async function inspect(path: string): Promise<Seen | undefined> {
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
     throw err;
   }
   try {
@@ -232,10 +257,14 @@ async function removeStale(path: string, seen: Seen, host: string, content: stri
       if (await createExclusive(claim, content)) {
         try {
           const now = await inspect(path);
-          if (now && fingerprint(now) === fingerprint(seen)) await unlink(path);
+          if (now && fingerprint(now) === fingerprint(seen)) {
+            await unlink(path);
+          }
         } finally {
           // lower generations belong to dead claimers
-          for (let g = 0; g <= gen; g++) await unlinkIfExists(`${base}.${g}`);
+          for (let g = 0; g <= gen; g++) {
+            await unlinkIfExists(`${base}.${g}`);
+          }
         }
         return;
       }
@@ -258,7 +287,9 @@ async function unlinkIfExists(path: string): Promise<void> {
   try {
     await unlink(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw err;
+    }
   }
 }
 
@@ -268,8 +299,12 @@ async function unlinkIfExists(path: string): Promise<void> {
  * being written; `stale`, safe to take over.
  */
 function judge(seen: Seen, host: string, path: string): 'live' | 'writing' | 'stale' {
-  if (!seen.info) return seen.ageMs < CORRUPT_STALE_MS ? 'writing' : 'stale';
-  if (seen.info.host !== host) return 'live';
+  if (!seen.info) {
+    return seen.ageMs < CORRUPT_STALE_MS ? 'writing' : 'stale';
+  }
+  if (seen.info.host !== host) {
+    return 'live';
+  }
   const alive = seen.info.pid === process.pid ? users.get(path)! > 1 : isAlive(seen.info.pid);
   return alive ? 'live' : 'stale';
 }
@@ -281,10 +316,16 @@ function parseLockInfo(raw: string): LockInfo | null {
   } catch {
     return null;
   }
-  if (typeof v !== 'object' || v === null) return null;
+  if (typeof v !== 'object' || v === null) {
+    return null;
+  }
   const { pid, host, startedAt, runId } = v as Record<string, unknown>;
-  if (!Number.isSafeInteger(pid) || (pid as number) <= 0) return null;
-  if (typeof host !== 'string' || host === '' || typeof startedAt !== 'string') return null;
+  if (!Number.isSafeInteger(pid) || (pid as number) <= 0) {
+    return null;
+  }
+  if (typeof host !== 'string' || host === '' || typeof startedAt !== 'string') {
+    return null;
+  }
   return {
     pid: pid as number,
     host,

@@ -4,11 +4,11 @@
  * owner (whose transfer list a rerun searches by correlationId), and whether it can be used.
  */
 import pLimit from 'p-limit';
-import { parseCustomerRef } from '../input/dwolla-ids.js';
 import type { DwollaClient } from '../dwolla/client.js';
 import { DwollaApiError } from '../dwolla/errors.js';
-import type { FundingSourceType } from '../dwolla/types.js';
 import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+import type { FundingSourceType } from '../dwolla/types.js';
+import { parseCustomerRef } from '../input/dwolla-ids.js';
 
 export interface UsableSource {
   ok: true;
@@ -18,7 +18,7 @@ export interface UsableSource {
   customerId: string | undefined;
 }
 
-export interface SourceProblem {
+interface SourceProblem {
   ok: false;
   id: string;
   /** Stable code for the results' errorCode. */
@@ -38,23 +38,44 @@ export interface PreflightOptions {
 async function checkSource(client: DwollaClient, id: string, opts: PreflightOptions): Promise<SourceCheck> {
   try {
     const { value: fs } = await withRetries(() => client.getFundingSource(id), opts);
-    if (fs.removed) return { ok: false, id, code: 'SourceRemoved', message: `source funding source ${id} is removed` };
-    if (fs.status !== 'verified') return { ok: false, id, code: 'SourceUnverified', message: `source funding source ${id} is ${fs.status}` };
+    if (fs.removed) {
+      return { ok: false, id, code: 'SourceRemoved', message: `source funding source ${id} is removed` };
+    }
+    if (fs.status !== 'verified') {
+      return { ok: false, id, code: 'SourceUnverified', message: `source funding source ${id} is ${fs.status}` };
+    }
     const customerHref = fs._links.customer?.href;
     return { ok: true, id, type: fs.type, customerId: customerHref ? parseCustomerRef(customerHref) : undefined };
   } catch (err) {
     const last = err instanceof RetryExhaustedError ? err.lastError : err;
     if (last instanceof DwollaApiError && last.httpStatus === 404) {
-      return { ok: false, id, code: 'SourceNotFound', message: `source funding source ${id} was not found`, httpStatus: 404 };
+      return {
+        ok: false,
+        id,
+        code: 'SourceNotFound',
+        message: `source funding source ${id} was not found`,
+        httpStatus: 404,
+      };
     }
     const summary = err instanceof RetryExhaustedError ? err.summary() : String(err);
     const httpStatus = last instanceof DwollaApiError ? last.httpStatus : undefined;
-    return { ok: false, id, code: 'SourceLookupFailed', message: `could not look up source ${id}: ${summary}`, ...(httpStatus ? { httpStatus } : {}) };
+    return {
+      ok: false,
+      id,
+      code: 'SourceLookupFailed',
+      message: `could not look up source ${id}: ${summary}`,
+      ...(httpStatus ? { httpStatus } : {}),
+    };
   }
 }
 
 /** Looks up each distinct source once, a few at a time. */
-export async function preflightSources(client: DwollaClient, ids: Iterable<string>, opts: PreflightOptions, concurrency = 4): Promise<Map<string, SourceCheck>> {
+export async function preflightSources(
+  client: DwollaClient,
+  ids: Iterable<string>,
+  opts: PreflightOptions,
+  concurrency = 4,
+): Promise<Map<string, SourceCheck>> {
   const limit = pLimit(concurrency);
   const checks = await Promise.all([...new Set(ids)].map((id) => limit(() => checkSource(client, id, opts))));
   return new Map(checks.map((c) => [c.id, c]));

@@ -4,22 +4,24 @@
  * appends what it learnt to the journal and rewrites results.csv with `transferStatus`,
  * `returnCode` and `returnReason` after `errorMessage`. Safe to run any number of times.
  */
+
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import pLimit from 'p-limit';
-import { openApi } from './api-connection.js';
-import { acquireBatchLock } from './lock.js';
-import { DwollaClient } from '../dwolla/client.js';
-import type { TransferStatus } from '../dwolla/types.js';
-import { Journal, readJournal, type KeyState, type ReconcileRecord } from './journal.js';
-import type { Logger } from '../cli/logger.js';
-import { AtomicFile, RECONCILE_COLUMNS, RESULT_COLUMNS, guardCell } from '../results/writer.js';
-import { withRetries, RetryExhaustedError } from '../dwolla/retry.js';
-import type { ReconcileSettings } from '../cli/run-options.js';
-import { UsageError } from '../input/usage-error.js';
 import { stringify } from 'csv-stringify/sync';
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import { DwollaClient } from '../dwolla/client.js';
+import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+import type { TransferStatus } from '../dwolla/types.js';
+import { UsageError } from '../input/usage-error.js';
+import { AtomicFile, guardCell, RECONCILE_COLUMNS, RESULT_COLUMNS } from '../results/writer.js';
+import { openApi } from './api-connection.js';
+import { BatchStateError } from './errors.js';
+import { Journal, type KeyState, type ReconcileRecord, readJournal } from './journal.js';
+import { acquireBatchLock } from './lock.js';
+import type { ReconcileSettings } from './settings.js';
 
 export interface ReconcileResult {
   byTransferStatus: Partial<Record<TransferStatus, number>>;
@@ -30,9 +32,19 @@ export interface ReconcileResult {
 }
 
 /** Fetches one transfer's status (and its return when failed) as a journal record. */
-async function refresh(client: DwollaClient, key: string, transferId: string, maxAttempts: number): Promise<ReconcileRecord> {
+async function refresh(
+  client: DwollaClient,
+  key: string,
+  transferId: string,
+  maxAttempts: number,
+): Promise<ReconcileRecord> {
   const { value: transfer } = await withRetries(() => client.getTransfer(transferId), { maxAttempts });
-  const rec: ReconcileRecord = { type: 'reconcile', at: new Date().toISOString(), key, transferStatus: transfer.status };
+  const rec: ReconcileRecord = {
+    type: 'reconcile',
+    at: new Date().toISOString(),
+    key,
+    transferStatus: transfer.status,
+  };
   if (transfer.status === 'failed') {
     const { value: failure } = await withRetries(() => client.getTransferFailure(transferId), { maxAttempts });
     rec.returnCode = failure.code;
@@ -45,11 +57,13 @@ async function refresh(client: DwollaClient, key: string, transferId: string, ma
  * Rewrites results.csv with the reconcile columns after `errorMessage` (replacing them if an
  * earlier reconcile added them), matching rows by idempotency key.
  */
-export async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMap<string, KeyState>): Promise<void> {
+async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMap<string, KeyState>): Promise<void> {
   const rows = parse(await readFile(resultsPath, 'utf8'), { relax_column_count: true }) as string[][];
   const header = rows[0] ?? [];
   const base = RESULT_COLUMNS.length;
-  if (RESULT_COLUMNS.some((c, i) => header[i] !== c)) throw new UsageError('BATCH_CORRUPT', `${resultsPath} does not start with the results columns`);
+  if (RESULT_COLUMNS.some((c, i) => header[i] !== c)) {
+    throw new BatchStateError('BATCH_CORRUPT', `${resultsPath} does not start with the results columns`);
+  }
   const hadReconcile = RECONCILE_COLUMNS.every((c, i) => header[base + i] === c);
   const carriedFrom = base + (hadReconcile ? RECONCILE_COLUMNS.length : 0);
   const keyAt = RESULT_COLUMNS.indexOf('idempotencyKey');
@@ -57,7 +71,9 @@ export async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMa
     const extra =
       i === 0
         ? [...RECONCILE_COLUMNS]
-        : ((r) => [r?.transferStatus ?? '', r?.returnCode ?? '', r?.returnReason ?? ''])(byKey.get(cells[keyAt] ?? '')?.reconcile);
+        : ((r) => [r?.transferStatus ?? '', r?.returnCode ?? '', r?.returnReason ?? ''])(
+            byKey.get(cells[keyAt] ?? '')?.reconcile,
+          );
     return [...cells.slice(0, base), ...extra.map(guardCell), ...cells.slice(carriedFrom)];
   });
   const file = await AtomicFile.create(resultsPath);
@@ -70,18 +86,34 @@ export async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMa
   }
 }
 
-export async function reconcileBatch(s: ReconcileSettings, deps: { log: Logger; say: (line: string) => void }): Promise<ReconcileResult> {
+export async function reconcileBatch(
+  s: ReconcileSettings,
+  deps: { log: Logger; say: (line: string) => void },
+): Promise<ReconcileResult> {
   const journalPath = join(s.batchDir, 'journal.jsonl');
   const resultsPath = join(s.batchDir, 'results.csv');
-  if (!existsSync(journalPath)) throw new UsageError('USAGE', `no batch ${s.batchId} in ${s.outDir} (no journal.jsonl): run it first`);
+  if (!existsSync(journalPath)) {
+    throw new UsageError('USAGE', `no batch ${s.batchId} in ${s.outDir} (no journal.jsonl): run it first`);
+  }
   const lock = await acquireBatchLock(s.batchDir, {
-    onTakeover: (prev) => deps.say(`warning: took over the lock of batch ${s.batchId} left by a dead process (${prev ? `pid ${prev.pid}` : 'unreadable'})`),
+    onTakeover: (prev) =>
+      deps.say(
+        `warning: took over the lock of batch ${s.batchId} left by a dead process (${prev ? `pid ${prev.pid}` : 'unreadable'})`,
+      ),
   });
   try {
     const state = await readJournal(journalPath);
-    const created = [...state.byKey.entries()].filter(([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId);
+    const created = [...state.byKey.entries()].filter(
+      ([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId,
+    );
     const api = await openApi(s, deps.say);
-    const client = new DwollaClient({ baseUrl: api.baseUrl, key: api.key, secret: api.secret, timeoutMs: s.timeoutMs, logger: deps.log });
+    const client = new DwollaClient({
+      baseUrl: api.baseUrl,
+      key: api.key,
+      secret: api.secret,
+      timeoutMs: s.timeoutMs,
+      logger: deps.log,
+    });
     const journal = await Journal.open(journalPath);
     const byTransferStatus: ReconcileResult['byTransferStatus'] = {};
     let unknown = 0;
@@ -95,11 +127,23 @@ export async function reconcileBatch(s: ReconcileSettings, deps: { log: Logger; 
               await journal.append(rec);
               ks.reconcile = rec;
               byTransferStatus[rec.transferStatus] = (byTransferStatus[rec.transferStatus] ?? 0) + 1;
-              deps.log.info({ row: ks.outcome!.row, key, transferId: ks.outcome!.transferId, transferStatus: rec.transferStatus, returnCode: rec.returnCode }, 'transfer reconciled');
+              deps.log.info(
+                {
+                  row: ks.outcome!.row,
+                  key,
+                  transferId: ks.outcome!.transferId,
+                  transferStatus: rec.transferStatus,
+                  returnCode: rec.returnCode,
+                },
+                'transfer reconciled',
+              );
             } catch (err) {
               unknown++;
               const why = err instanceof RetryExhaustedError ? err.summary() : String(err);
-              deps.log.warn({ row: ks.outcome!.row, key, transferId: ks.outcome!.transferId, error: why }, 'transfer status unknown');
+              deps.log.warn(
+                { row: ks.outcome!.row, key, transferId: ks.outcome!.transferId, error: why },
+                'transfer status unknown',
+              );
             }
           }),
         ),
@@ -109,7 +153,9 @@ export async function reconcileBatch(s: ReconcileSettings, deps: { log: Logger; 
       client.close();
       await api.close();
     }
-    if (existsSync(resultsPath)) await addReconcileColumns(resultsPath, state.byKey);
+    if (existsSync(resultsPath)) {
+      await addReconcileColumns(resultsPath, state.byKey);
+    }
     const needsAttention = (byTransferStatus.failed ?? 0) + (byTransferStatus.cancelled ?? 0) > 0;
     const exitCode = unknown > 0 ? 3 : needsAttention ? 1 : 0;
     return { byTransferStatus, unknown, exitCode, resultsPath };

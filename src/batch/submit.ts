@@ -8,20 +8,20 @@
  * retried with the same key; the outcome is journalled after the answer.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ClearingPolicy } from '../input/validation.js';
-import { decideClearing } from '../plan/calendar.js';
+import type { Logger } from 'pino';
 import type { DwollaClient } from '../dwolla/client.js';
 import { DwollaError } from '../dwolla/errors.js';
-import { parseFundingSourceRef } from '../input/dwolla-ids.js';
-import type { Transfer } from '../dwolla/types.js';
-import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
-import type { Logger } from '../cli/logger.js';
-import { formatCents } from '../input/money.js';
-import type { ValidRow } from '../plan/planner.js';
-import type { SourceCheck, UsableSource } from './preflight.js';
-import { clearingColumns, type ClearingColumns } from '../results/rows.js';
 import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
 import { transferRequest } from '../dwolla/transfer-request.js';
+import type { Transfer } from '../dwolla/types.js';
+import { parseFundingSourceRef } from '../input/dwolla-ids.js';
+import { formatCents } from '../input/money.js';
+import type { ClearingPolicy } from '../input/validation.js';
+import { decideClearing } from '../plan/calendar.js';
+import type { ValidRow } from '../plan/planner.js';
+import { type ClearingColumns, clearingColumns } from '../results/rows.js';
+import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
+import type { SourceCheck, UsableSource } from './preflight.js';
 
 /** What became of a row in this run. `pending`: not attempted (stopped, or its source could not be checked). */
 export interface RowOutcome extends Partial<ClearingColumns> {
@@ -72,7 +72,11 @@ function describeFailure(err: unknown): Pick<RowOutcome, 'httpStatus' | 'errorCo
 /** A transfer found by correlationId is this row's when it pays the same destination the same amount. */
 function isTransferOf(t: Transfer, row: ValidRow): boolean {
   const dest = t._links['destination-funding-source']?.href;
-  return dest !== undefined && parseFundingSourceRef(dest) === row.payment.destinationId && t.amount.value === formatCents(row.payment.amountCents);
+  return (
+    dest !== undefined &&
+    parseFundingSourceRef(dest) === row.payment.destinationId &&
+    t.amount.value === formatCents(row.payment.amountCents)
+  );
 }
 
 export class Submitter {
@@ -100,7 +104,10 @@ export class Submitter {
   }
 
   /** Sends every row; resolves with each row's outcome by key once all are settled. */
-  async submitAll(rows: readonly RowToSend[], onOutcome?: (row: ValidRow, outcome: RowOutcome) => void): Promise<Map<string, RowOutcome>> {
+  async submitAll(
+    rows: readonly RowToSend[],
+    onOutcome?: (row: ValidRow, outcome: RowOutcome) => void,
+  ): Promise<Map<string, RowOutcome>> {
     const outcomes = new Map<string, RowOutcome>();
     await Promise.all(
       rows.map((r) =>
@@ -118,42 +125,85 @@ export class Submitter {
   /** A balance source's rows wait for that source first, so that waiting never holds a global slot. */
   private schedule(row: ValidRow, task: () => Promise<void>): Promise<void> {
     const source = this.sources.get(row.payment.sourceId);
-    if (!source?.ok || source.type !== 'balance') return this.global(task);
+    if (!source?.ok || source.type !== 'balance') {
+      return this.global(task);
+    }
     let lane = this.perBalance.get(source.id);
-    if (!lane) this.perBalance.set(source.id, (lane = pLimit(1)));
+    if (!lane) {
+      this.perBalance.set(source.id, (lane = pLimit(1)));
+    }
     return lane(() => this.global(task));
   }
 
   private retryOptions() {
-    return { maxAttempts: this.settings.maxAttempts, signal: this.stopper.signal, ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}) };
+    return {
+      maxAttempts: this.settings.maxAttempts,
+      signal: this.stopper.signal,
+      ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}),
+    };
   }
 
   private async process({ row, earlierIntent }: RowToSend): Promise<RowOutcome> {
-    if (this.stopped) return { status: 'pending', attempts: 0 };
+    if (this.stopped) {
+      return { status: 'pending', attempts: 0 };
+    }
     const source = this.sources.get(row.payment.sourceId);
     if (earlierIntent) {
       const found = await this.lookUp(row, source, earlierIntent);
-      if (found) return found;
-      if (this.stopped) return { status: 'pending', attempts: 0 };
+      if (found) {
+        return found;
+      }
+      if (this.stopped) {
+        return { status: 'pending', attempts: 0 };
+      }
     }
-    if (!source || !source.ok) {
-      const problem = source ?? { code: 'SourceLookupFailed', message: `source ${row.payment.sourceId} was not checked` };
-      if (problem.code === 'SourceLookupFailed') return { status: 'pending', attempts: 0, errorCode: problem.code, errorMessage: problem.message };
-      return this.record(row, { status: 'failed', attempts: 0, errorCode: problem.code, errorMessage: problem.message, ...('httpStatus' in problem && problem.httpStatus ? { httpStatus: problem.httpStatus } : {}) });
+    if (!source?.ok) {
+      const problem = source ?? {
+        code: 'SourceLookupFailed',
+        message: `source ${row.payment.sourceId} was not checked`,
+      };
+      if (problem.code === 'SourceLookupFailed') {
+        return { status: 'pending', attempts: 0, errorCode: problem.code, errorMessage: problem.message };
+      }
+      return this.record(row, {
+        status: 'failed',
+        attempts: 0,
+        errorCode: problem.code,
+        errorMessage: problem.message,
+        ...('httpStatus' in problem && problem.httpStatus ? { httpStatus: problem.httpStatus } : {}),
+      });
     }
     return this.send(row, source);
   }
 
   /** Searches the source owner's transfers by correlationId; undefined when none is this row's. */
-  private async lookUp(row: ValidRow, source: SourceCheck | undefined, intent: IntentRecord): Promise<RowOutcome | undefined> {
+  private async lookUp(
+    row: ValidRow,
+    source: SourceCheck | undefined,
+    intent: IntentRecord,
+  ): Promise<RowOutcome | undefined> {
     const { client } = this.deps;
     const owner = source?.ok && source.customerId ? { customerId: source.customerId } : {};
     try {
-      const { value: page } = await withRetries(() => client.listTransfers({ ...owner, correlationId: row.correlationId, limit: 200 }), this.retryOptions());
+      const { value: page } = await withRetries(
+        () => client.listTransfers({ ...owner, correlationId: row.correlationId, limit: 200 }),
+        this.retryOptions(),
+      );
       const match = page._embedded.transfers.find((t) => isTransferOf(t, row));
-      if (!match) return undefined;
+      if (!match) {
+        return undefined;
+      }
       const { clearing, sameDayCutoff, fundsAvailableBy } = intent;
-      const outcome: RowOutcome = { status: 'created', attempts: 0, transferUrl: match._links.self?.href ?? client.transferUrl(match.id), transferId: match.id, via: 'lookup', clearing, sameDayCutoff, fundsAvailableBy };
+      const outcome: RowOutcome = {
+        status: 'created',
+        attempts: 0,
+        transferUrl: match._links.self?.href ?? client.transferUrl(match.id),
+        transferId: match.id,
+        via: 'lookup',
+        clearing,
+        sameDayCutoff,
+        fundsAvailableBy,
+      };
       return this.record(row, outcome);
     } catch (err) {
       // Not knowing whether it exists, the row must not be sent again in this run.
@@ -184,11 +234,21 @@ export class Submitter {
     });
     try {
       const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());
-      return this.record(row, { status: 'created', attempts, transferUrl: value.location, transferId: value.id, httpStatus: value.httpStatus, via: 'post', ...clearing });
+      return this.record(row, {
+        status: 'created',
+        attempts,
+        transferUrl: value.location,
+        transferId: value.id,
+        httpStatus: value.httpStatus,
+        via: 'post',
+        ...clearing,
+      });
     } catch (err) {
       // Stopped while the intent was being made durable: no POST was sent, so the row was not
       // attempted (pending), not unresolved. Its open intent makes a rerun look it up first.
-      if (err instanceof RetryExhaustedError && err.reason === 'aborted' && err.attempts === 0) return this.record(row, { status: 'pending', attempts: 0 });
+      if (err instanceof RetryExhaustedError && err.reason === 'aborted' && err.attempts === 0) {
+        return this.record(row, { status: 'pending', attempts: 0 });
+      }
       const attempts = err instanceof RetryExhaustedError ? err.attempts : 1;
       const status = err instanceof RetryExhaustedError && err.reason === 'permanent' ? 'failed' : 'unresolved';
       return this.record(row, { status, attempts, ...describeFailure(err), ...clearing });
@@ -199,9 +259,28 @@ export class Submitter {
   private record(row: ValidRow, outcome: RowOutcome): RowOutcome {
     const { journal, log, clock } = this.deps;
     if (outcome.status !== 'pending') {
-      const rec: OutcomeRecord = { type: 'outcome', at: clock().toISOString(), key: row.key, row: row.line, status: outcome.status, attempts: outcome.attempts };
-      for (const f of ['transferUrl', 'transferId', 'httpStatus', 'errorCode', 'errorMessage', 'clearing', 'sameDayCutoff', 'fundsAvailableBy', 'via'] as const) {
-        if (outcome[f] !== undefined) (rec as unknown as Record<string, unknown>)[f] = outcome[f];
+      const rec: OutcomeRecord = {
+        type: 'outcome',
+        at: clock().toISOString(),
+        key: row.key,
+        row: row.line,
+        status: outcome.status,
+        attempts: outcome.attempts,
+      };
+      for (const f of [
+        'transferUrl',
+        'transferId',
+        'httpStatus',
+        'errorCode',
+        'errorMessage',
+        'clearing',
+        'sameDayCutoff',
+        'fundsAvailableBy',
+        'via',
+      ] as const) {
+        if (outcome[f] !== undefined) {
+          (rec as unknown as Record<string, unknown>)[f] = outcome[f];
+        }
       }
       // The intent was durable before the POST; a crash before this record is durable only means
       // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
@@ -209,9 +288,19 @@ export class Submitter {
       durable.catch(() => undefined); // surfaced by submitAll; must not be an unhandled rejection meanwhile
       this.outcomeWrites.push(durable);
     }
-    const entry = { row: row.line, key: row.key, status: outcome.status, transferId: outcome.transferId, errorCode: outcome.errorCode, attempts: outcome.attempts };
-    if (outcome.status === 'created') log.info(entry, 'row created');
-    else log.warn({ ...entry, error: outcome.errorMessage }, `row ${outcome.status}`);
+    const entry = {
+      row: row.line,
+      key: row.key,
+      status: outcome.status,
+      transferId: outcome.transferId,
+      errorCode: outcome.errorCode,
+      attempts: outcome.attempts,
+    };
+    if (outcome.status === 'created') {
+      log.info(entry, 'row created');
+    } else {
+      log.warn({ ...entry, error: outcome.errorMessage }, `row ${outcome.status}`);
+    }
     return outcome;
   }
 }

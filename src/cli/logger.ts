@@ -2,11 +2,9 @@
  * pino JSON logs, to stderr or to --log-file. Secrets are redacted by path as a second line of
  * defence: the code never passes them to the logger in the first place.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
-export type { Logger };
-
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'authorization',
   'Authorization',
   '*.authorization',
@@ -23,5 +21,8 @@ export const REDACT_PATHS = [
 
 export function createLogger(opts: { level: string; file?: string | undefined }): Logger {
   const destination = pino.destination({ dest: opts.file ?? 2, sync: true, mkdir: true });
-  return pino({ level: opts.level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino(
+    { level: opts.level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    destination,
+  );
 }

@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import {
-  DwollaError,
+  type DwollaError,
   DwollaNetworkError,
   DwollaProtocolError,
   DwollaTimeoutError,
@@ -24,9 +24,9 @@ import {
   type RawAnswer,
 } from './errors.js';
 import {
-  HAL_JSON,
   type CreateTransferRequest,
   type FundingSource,
+  HAL_JSON,
   type RootResource,
   type TokenResponse,
   type Transfer,
@@ -137,8 +137,12 @@ export class DwollaClient {
     if (base.username || base.password) {
       throw new DwollaUsageError('InvalidBaseUrl', 'base URL must not contain credentials');
     }
-    if (!opts.key || !opts.secret) throw new DwollaUsageError('MissingCredentials', 'key and secret are required');
-    if (!(opts.timeoutMs > 0)) throw new DwollaUsageError('InvalidTimeout', `timeoutMs must be positive: ${opts.timeoutMs}`);
+    if (!opts.key || !opts.secret) {
+      throw new DwollaUsageError('MissingCredentials', 'key and secret are required');
+    }
+    if (!(opts.timeoutMs > 0)) {
+      throw new DwollaUsageError('InvalidTimeout', `timeoutMs must be positive: ${opts.timeoutMs}`);
+    }
 
     this.baseUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
     this.timeoutMs = opts.timeoutMs;
@@ -193,22 +197,40 @@ export class DwollaClient {
 
   /** `POST /transfers` with `Idempotency-Key`. Resolves on 201 with the `Location`. */
   async createTransfer(body: CreateTransferRequest, idempotencyKey: string): Promise<CreatedTransfer> {
-    if (!idempotencyKey) throw new DwollaUsageError('MissingIdempotencyKey', 'createTransfer needs an idempotency key');
+    if (!idempotencyKey) {
+      throw new DwollaUsageError('MissingIdempotencyKey', 'createTransfer needs an idempotency key');
+    }
     const req: HttpRequest = { method: 'POST', url: `${this.baseUrl}/transfers`, body, idempotencyKey };
     const answer = await this.#call(req);
-    if (answer.status < 200 || answer.status >= 300) throw this.#apiError(answer, req);
-    const raw = answer.headers['location'];
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.#apiError(answer, req);
+    }
+    const raw = answer.headers.location;
     if (!raw) {
-      throw new DwollaProtocolError({ httpStatus: answer.status, message: `HTTP ${answer.status} without a Location header`, request: describe(req) });
+      throw new DwollaProtocolError({
+        httpStatus: answer.status,
+        message: `HTTP ${answer.status} without a Location header`,
+        request: describe(req),
+      });
     }
     let location: string;
     try {
       location = new URL(raw, `${this.baseUrl}/`).toString();
     } catch {
-      throw new DwollaProtocolError({ httpStatus: answer.status, message: `unreadable Location header`, request: describe(req) });
+      throw new DwollaProtocolError({
+        httpStatus: answer.status,
+        message: `unreadable Location header`,
+        request: describe(req),
+      });
     }
     const id = lastSegment(location);
-    if (!id) throw new DwollaProtocolError({ httpStatus: answer.status, message: `Location without an id: ${location}`, request: describe(req) });
+    if (!id) {
+      throw new DwollaProtocolError({
+        httpStatus: answer.status,
+        message: `Location without an id: ${location}`,
+        request: describe(req),
+      });
+    }
     return { location, id, httpStatus: answer.status };
   }
 
@@ -244,9 +266,15 @@ export class DwollaClient {
         ? this.accountUrl(query.accountId)
         : (await this.getRoot()).accountUrl;
     const params = new URLSearchParams();
-    if (query.correlationId !== undefined) params.set('correlationId', query.correlationId);
-    if (query.limit !== undefined) params.set('limit', String(query.limit));
-    if (query.offset !== undefined) params.set('offset', String(query.offset));
+    if (query.correlationId !== undefined) {
+      params.set('correlationId', query.correlationId);
+    }
+    if (query.limit !== undefined) {
+      params.set('limit', String(query.limit));
+    }
+    if (query.offset !== undefined) {
+      params.set('offset', String(query.offset));
+    }
     const qs = params.toString();
     const list = await this.#getJson<TransferList>(`${owner}/transfers${qs ? `?${qs}` : ''}`);
     const transfers = list._embedded?.transfers;
@@ -276,7 +304,9 @@ export class DwollaClient {
   /** A valid access token: the cached one, or a shared renewal. */
   async #accessToken(): Promise<string> {
     const t = this.#token;
-    if (t && this.#now() < t.renewAt) return t.value;
+    if (t && this.#now() < t.renewAt) {
+      return t.value;
+    }
     return this.#renew();
   }
 
@@ -294,15 +324,23 @@ export class DwollaClient {
   }
 
   #clearRenewal(p: Promise<string>): void {
-    if (this.#renewal === p) this.#renewal = undefined;
+    if (this.#renewal === p) {
+      this.#renewal = undefined;
+    }
   }
 
   /** After `rejected` got a 401: reuse a newer token if someone already renewed, else renew. */
   #renewAfterRejection(rejected: string): Promise<string> {
-    if (this.#renewal) return this.#renewal;
+    if (this.#renewal) {
+      return this.#renewal;
+    }
     const t = this.#token;
-    if (t && t.value !== rejected && this.#now() < t.renewAt) return Promise.resolve(t.value);
-    if (t?.value === rejected) this.#token = undefined;
+    if (t && t.value !== rejected && this.#now() < t.renewAt) {
+      return Promise.resolve(t.value);
+    }
+    if (t?.value === rejected) {
+      this.#token = undefined;
+    }
     return this.#renew();
   }
 
@@ -332,7 +370,11 @@ export class DwollaClient {
     const token = body?.access_token;
     const expiresIn = Number(body?.expires_in);
     if (typeof token !== 'string' || token === '' || !(expiresIn > 0)) {
-      throw new DwollaProtocolError({ httpStatus: answer.status, message: 'token answer without access_token/expires_in', request });
+      throw new DwollaProtocolError({
+        httpStatus: answer.status,
+        message: 'token answer without access_token/expires_in',
+        request,
+      });
     }
     this.#remember(token);
     const lifetimeMs = expiresIn * 1000;
@@ -347,14 +389,18 @@ export class DwollaClient {
 
   #remember(token: string): void {
     this.#pastTokens.push(token);
-    if (this.#pastTokens.length > REMEMBERED_TOKENS) this.#pastTokens.shift();
+    if (this.#pastTokens.length > REMEMBERED_TOKENS) {
+      this.#pastTokens.shift();
+    }
   }
 
   /** Replace every credential we know of (and any Bearer/Basic value) in text copied from outside. */
   #redact = (text: string): string => {
     let out = text;
     for (const s of [this.#secret, this.#basic, ...this.#pastTokens]) {
-      if (s) out = out.split(s).join('[REDACTED]');
+      if (s) {
+        out = out.split(s).join('[REDACTED]');
+      }
     }
     return out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/gi, '$1 [REDACTED]');
   };
@@ -369,7 +415,9 @@ export class DwollaClient {
       throw new DwollaProtocolError({ httpStatus: 200, message: 'GET / without _links.account', request: 'GET /' });
     }
     const accountId = lastSegment(href);
-    if (!accountId) throw new DwollaProtocolError({ httpStatus: 200, message: 'account link without an id', request: 'GET /' });
+    if (!accountId) {
+      throw new DwollaProtocolError({ httpStatus: 200, message: 'account link without an id', request: 'GET /' });
+    }
     return { accountUrl: href, accountId };
   }
 
@@ -379,10 +427,16 @@ export class DwollaClient {
   }
 
   #json<T>(answer: RawAnswer, req: HttpRequest): T {
-    if (answer.status < 200 || answer.status >= 300) throw this.#apiError(answer, req);
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.#apiError(answer, req);
+    }
     const body = parseJson(answer.body);
     if (typeof body !== 'object' || body === null) {
-      throw new DwollaProtocolError({ httpStatus: answer.status, message: `HTTP ${answer.status} body is not a JSON object`, request: describe(req) });
+      throw new DwollaProtocolError({
+        httpStatus: answer.status,
+        message: `HTTP ${answer.status} body is not a JSON object`,
+        request: describe(req),
+      });
     }
     return body as T;
   }
@@ -395,8 +449,13 @@ export class DwollaClient {
   async #call(req: HttpRequest): Promise<RawAnswer> {
     const token = await this.#accessToken();
     const first = await this.#send(req, token);
-    if (!isTokenRejection(first)) return first;
-    this.#logger?.info({ request: describe(req), code: errorCode(first) }, 'dwolla rejected the access token; renewing');
+    if (!isTokenRejection(first)) {
+      return first;
+    }
+    this.#logger?.info(
+      { request: describe(req), code: errorCode(first) },
+      'dwolla rejected the access token; renewing',
+    );
     const fresh = await this.#renewAfterRejection(token);
     // A second 401 is returned as is; the caller turns it into an error (one failed attempt).
     return this.#send(req, fresh);
@@ -407,8 +466,12 @@ export class DwollaClient {
       Accept: HAL_JSON,
       Authorization: `Bearer ${token}`,
     };
-    if (req.body !== undefined) headers['Content-Type'] = HAL_JSON;
-    if (req.idempotencyKey) headers['Idempotency-Key'] = req.idempotencyKey;
+    if (req.body !== undefined) {
+      headers['Content-Type'] = HAL_JSON;
+    }
+    if (req.idempotencyKey) {
+      headers['Idempotency-Key'] = req.idempotencyKey;
+    }
     return this.#exchange(
       {
         method: req.method,
@@ -443,14 +506,19 @@ export class DwollaClient {
       });
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(res.headers ?? {})) {
-        if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+        if (v !== undefined && v !== null) {
+          headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+        }
       }
       const body = typeof res.data === 'string' ? res.data : res.data == null ? '' : String(res.data);
       this.#logger?.debug({ request, httpStatus: res.status, ms: Date.now() - started }, 'dwolla http');
       return { status: res.status, headers, body };
     } catch (e) {
       const err = this.#transportError(e, request, timedOut);
-      this.#logger?.debug({ request, code: err.code, errno: (err as DwollaNetworkError).errno, ms: Date.now() - started }, 'dwolla http failed');
+      this.#logger?.debug(
+        { request, code: err.code, errno: (err as DwollaNetworkError).errno, ms: Date.now() - started },
+        'dwolla http failed',
+      );
       throw err;
     } finally {
       clearTimeout(timer);
@@ -482,10 +550,14 @@ export class DwollaClient {
         throw new DwollaUsageError('ForeignUrl', `${u.origin}${u.pathname} is not a ${kind} URL under ${this.baseUrl}`);
       }
       const id = bare.slice(`${this.baseUrl}/${kind}/`.length);
-      if (!/^[A-Za-z0-9-]+$/.test(id)) throw new DwollaUsageError('InvalidUrl', `not a ${kind} URL: ${u.pathname}`);
+      if (!/^[A-Za-z0-9-]+$/.test(id)) {
+        throw new DwollaUsageError('InvalidUrl', `not a ${kind} URL: ${u.pathname}`);
+      }
       return bare;
     }
-    if (!/^[A-Za-z0-9-]+$/.test(text)) throw new DwollaUsageError('InvalidId', `not a ${kind} id: ${JSON.stringify(text)}`);
+    if (!/^[A-Za-z0-9-]+$/.test(text)) {
+      throw new DwollaUsageError('InvalidId', `not a ${kind} id: ${JSON.stringify(text)}`);
+    }
     return `${this.baseUrl}/${kind}/${text}`;
   }
 }
@@ -513,7 +585,9 @@ function errorCode(answer: RawAnswer): string | undefined {
 }
 
 function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
+  if (text.trim() === '') {
+    return undefined;
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -532,7 +606,9 @@ function lastSegment(url: string): string | undefined {
 }
 
 function readString(e: unknown, field: string): string | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
+  if (typeof e !== 'object' || e === null) {
+    return undefined;
+  }
   const v = (e as Record<string, unknown>)[field];
   return typeof v === 'string' ? v : undefined;
 }

@@ -22,9 +22,9 @@ export interface DwollaEmbeddedError {
 }
 
 /** Longest text copied from a response body into an error (characters). */
-export const MAX_BODY_EXCERPT = 300;
+const MAX_BODY_EXCERPT = 300;
 /** Longest `summary()` (characters); the results CSV gets one line of at most this. */
-export const MAX_SUMMARY = 1000;
+const MAX_SUMMARY = 1000;
 
 /** Base class of everything the Dwolla client throws. */
 export abstract class DwollaError extends Error {
@@ -48,7 +48,11 @@ export abstract class DwollaError extends Error {
   /** What `JSON.stringify(err)` gives: the safe fields only, message included. */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = { name: this.name, kind: this.kind, code: this.code, message: this.message };
-    for (const [k, v] of Object.entries(this)) if (v !== undefined) out[k] = v;
+    for (const [k, v] of Object.entries(this)) {
+      if (v !== undefined) {
+        out[k] = v;
+      }
+    }
     return out;
   }
 }
@@ -78,9 +82,15 @@ export class DwollaApiError extends DwollaError {
     this.httpStatus = init.httpStatus;
     this.code = init.code;
     this.embedded = init.embedded ?? [];
-    if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
-    if (init.bodyExcerpt !== undefined) this.bodyExcerpt = init.bodyExcerpt;
-    if (init.request !== undefined) this.request = init.request;
+    if (init.retryAfterMs !== undefined) {
+      this.retryAfterMs = init.retryAfterMs;
+    }
+    if (init.bodyExcerpt !== undefined) {
+      this.bodyExcerpt = init.bodyExcerpt;
+    }
+    if (init.request !== undefined) {
+      this.request = init.request;
+    }
   }
 
   override summary(): string {
@@ -99,12 +109,22 @@ export class DwollaAuthError extends DwollaError {
   declare readonly retryAfterMs?: number;
   declare readonly bodyExcerpt?: string;
 
-  constructor(init: { httpStatus: number; code: string; message: string; retryAfterMs?: number; bodyExcerpt?: string }) {
+  constructor(init: {
+    httpStatus: number;
+    code: string;
+    message: string;
+    retryAfterMs?: number;
+    bodyExcerpt?: string;
+  }) {
     super(init.message);
     this.httpStatus = init.httpStatus;
     this.code = init.code;
-    if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
-    if (init.bodyExcerpt !== undefined) this.bodyExcerpt = init.bodyExcerpt;
+    if (init.retryAfterMs !== undefined) {
+      this.retryAfterMs = init.retryAfterMs;
+    }
+    if (init.bodyExcerpt !== undefined) {
+      this.bodyExcerpt = init.bodyExcerpt;
+    }
   }
 }
 
@@ -122,11 +142,16 @@ export class DwollaNetworkError extends DwollaError {
   constructor(init: { errno: string; message: string; request?: string }) {
     super(init.message);
     this.errno = init.errno;
-    if (init.request !== undefined) this.request = init.request;
+    if (init.request !== undefined) {
+      this.request = init.request;
+    }
   }
 
   override summary(): string {
-    return clip(oneLine(`${this.code}: ${this.errno === 'UNKNOWN' ? '' : `${this.errno} `}${this.message}`), MAX_SUMMARY);
+    return clip(
+      oneLine(`${this.code}: ${this.errno === 'UNKNOWN' ? '' : `${this.errno} `}${this.message}`),
+      MAX_SUMMARY,
+    );
   }
 }
 
@@ -140,7 +165,9 @@ export class DwollaTimeoutError extends DwollaError {
   constructor(init: { timeoutMs: number; request?: string }) {
     super(`no answer within ${init.timeoutMs} ms${init.request ? ` (${init.request})` : ''}`);
     this.timeoutMs = init.timeoutMs;
-    if (init.request !== undefined) this.request = init.request;
+    if (init.request !== undefined) {
+      this.request = init.request;
+    }
   }
 }
 
@@ -158,7 +185,9 @@ export class DwollaProtocolError extends DwollaError {
   constructor(init: { httpStatus: number; message: string; request?: string }) {
     super(init.message);
     this.httpStatus = init.httpStatus;
-    if (init.request !== undefined) this.request = init.request;
+    if (init.request !== undefined) {
+      this.request = init.request;
+    }
   }
 }
 
@@ -175,18 +204,31 @@ export class DwollaUsageError extends DwollaError {
 
 // `name` lives on each prototype (not an own enumerable field) and is in place before the stack
 // is captured, so stacks read `DwollaApiError: …`.
-for (const cls of [DwollaError, DwollaApiError, DwollaAuthError, DwollaNetworkError, DwollaTimeoutError, DwollaProtocolError, DwollaUsageError]) {
-  Object.defineProperty(cls.prototype, 'name', { value: cls.name, enumerable: false, configurable: true, writable: true });
-}
-
-export function isDwollaError(e: unknown): e is DwollaError {
-  return e instanceof DwollaError;
+for (const cls of [
+  DwollaError,
+  DwollaApiError,
+  DwollaAuthError,
+  DwollaNetworkError,
+  DwollaTimeoutError,
+  DwollaProtocolError,
+  DwollaUsageError,
+]) {
+  Object.defineProperty(cls.prototype, 'name', {
+    value: cls.name,
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
 }
 
 /** A one-line description of anything thrown, for a results CSV or a log. */
 export function errorSummary(e: unknown): string {
-  if (e instanceof DwollaError) return e.summary();
-  if (e instanceof Error) return clip(oneLine(`${e.name}: ${e.message}`), MAX_SUMMARY);
+  if (e instanceof DwollaError) {
+    return e.summary();
+  }
+  if (e instanceof Error) {
+    return clip(oneLine(`${e.name}: ${e.message}`), MAX_SUMMARY);
+  }
   return clip(oneLine(String(e)), MAX_SUMMARY);
 }
 
@@ -273,38 +315,58 @@ export function parseTokenError(answer: RawAnswer, opts: ParseOptions = {}): Dwo
  * past gives 0; anything unreadable gives undefined.
  */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const v = value.trim();
-  if (v === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  if (v === '') {
+    return undefined;
+  }
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    return Math.round(Number(v) * 1000);
+  }
   // HTTP dates always name a weekday or month; refuse bare numbers with signs and the like.
-  if (!/[A-Za-z]/.test(v)) return undefined;
+  if (!/[A-Za-z]/.test(v)) {
+    return undefined;
+  }
   const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
+  if (Number.isNaN(at)) {
+    return undefined;
+  }
   return Math.max(0, at - now);
 }
 
 /** `Code: message [Sub /path: msg; …]` pieces for embedded errors. */
-export function formatEmbedded(embedded: DwollaEmbeddedError[]): string {
-  if (embedded.length === 0) return '';
+function formatEmbedded(embedded: DwollaEmbeddedError[]): string {
+  if (embedded.length === 0) {
+    return '';
+  }
   const parts = embedded.map((e) => `${e.code}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
   return ` [${parts.join('; ')}]`;
 }
 
 function parseEmbedded(json: Record<string, unknown>, redact: (s: string) => string): DwollaEmbeddedError[] {
-  const embedded = json['_embedded'];
-  if (!isObject(embedded)) return [];
-  const errors = embedded['errors'];
-  if (!Array.isArray(errors)) return [];
+  const embedded = json._embedded;
+  if (!isObject(embedded)) {
+    return [];
+  }
+  const errors = embedded.errors;
+  if (!Array.isArray(errors)) {
+    return [];
+  }
   const out: DwollaEmbeddedError[] = [];
   for (const raw of errors as unknown[]) {
-    if (!isObject(raw)) continue;
+    if (!isObject(raw)) {
+      continue;
+    }
     const e = raw as Partial<Record<keyof EmbeddedError, unknown>>;
     const item: DwollaEmbeddedError = {
       code: redact(typeof e.code === 'string' ? e.code : 'Unknown'),
       message: redact(typeof e.message === 'string' ? e.message : ''),
     };
-    if (typeof e.path === 'string' && e.path !== '') item.path = redact(e.path);
+    if (typeof e.path === 'string' && e.path !== '') {
+      item.path = redact(e.path);
+    }
     out.push(item);
   }
   return out;
@@ -313,23 +375,32 @@ function parseEmbedded(json: Record<string, unknown>, redact: (s: string) => str
 function describeBody(answer: RawAnswer): string {
   const type = (answer.headers['content-type'] ?? '').split(';')[0]!.trim();
   const status = `HTTP ${answer.status} ${statusText(answer.status)}`;
-  if (answer.body.trim() === '') return `${status} (empty body)`;
+  if (answer.body.trim() === '') {
+    return `${status} (empty body)`;
+  }
   return `${status} (${type || 'unknown'} body, not a Dwolla error document)`;
 }
 
 function bodyExcerptField(body: string, redact: (s: string) => string): { bodyExcerpt?: string } {
   const text = oneLine(stripTags(body));
-  if (text === '') return {};
+  if (text === '') {
+    return {};
+  }
   return { bodyExcerpt: clip(redact(text), MAX_BODY_EXCERPT) };
 }
 
 function stripTags(s: string): string {
   // Long enough bodies are cut first so that the regex work stays bounded.
-  return s.slice(0, 20_000).replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  return s
+    .slice(0, 20_000)
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ');
 }
 
 function parseJsonObject(body: string): Record<string, unknown> | undefined {
-  if (body.trim() === '') return undefined;
+  if (body.trim() === '') {
+    return undefined;
+  }
   try {
     const v: unknown = JSON.parse(body);
     return isObject(v) ? v : undefined;

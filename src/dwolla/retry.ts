@@ -27,9 +27,7 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = { baseMs: 250, capMs: 1
 /** Why a failure is not tried again: refused for good, or out of attempts. */
 export type NoRetryReason = 'permanent' | 'exhausted';
 
-export type RetryDecision =
-  | { retry: false; reason: NoRetryReason; detail: string }
-  | { retry: true; delayMs: number };
+export type RetryDecision = { retry: false; reason: NoRetryReason; detail: string } | { retry: true; delayMs: number };
 
 /** Dwolla 401 codes that mean "get a new token"; the client already renewed once. */
 const TOKEN_CODES = new Set(['ExpiredAccessToken', 'InvalidAccessToken']);
@@ -39,7 +37,9 @@ const TOKEN_CODES = new Set(['ExpiredAccessToken', 'InvalidAccessToken']);
  * Exported for callers that need the classification alone.
  */
 export function classify(error: unknown): { retryable: true } | { retryable: false; detail: string } {
-  if (!(error instanceof DwollaError)) return { retryable: false, detail: `not a Dwolla error: ${errorSummary(error)}` };
+  if (!(error instanceof DwollaError)) {
+    return { retryable: false, detail: `not a Dwolla error: ${errorSummary(error)}` };
+  }
   switch (error.kind) {
     case 'network':
     case 'timeout':
@@ -50,9 +50,13 @@ export function classify(error: unknown): { retryable: true } | { retryable: fal
     case 'api':
     case 'auth': {
       const s = error.httpStatus ?? 0;
-      if (s >= 500 || s === 429 || s === 409 || s === 408) return { retryable: true };
+      if (s >= 500 || s === 429 || s === 409 || s === 408) {
+        return { retryable: true };
+      }
       // A 401 for the token right after a renewal: one failed attempt, the next one renews again.
-      if (s === 401 && error.kind === 'api' && TOKEN_CODES.has(error.code)) return { retryable: true };
+      if (s === 401 && error.kind === 'api' && TOKEN_CODES.has(error.code)) {
+        return { retryable: true };
+      }
       return { retryable: false, detail: `HTTP ${s} ${error.summary()}` };
     }
   }
@@ -72,9 +76,15 @@ export function retryDecision(
   backoff: BackoffOptions = {},
 ): RetryDecision {
   const c = classify(error);
-  if (!c.retryable) return { retry: false, reason: 'permanent', detail: c.detail };
+  if (!c.retryable) {
+    return { retry: false, reason: 'permanent', detail: c.detail };
+  }
   if (attempt >= maxAttempts) {
-    return { retry: false, reason: 'exhausted', detail: `${attempt} of ${maxAttempts} attempts failed; last: ${errorSummary(error)}` };
+    return {
+      retry: false,
+      reason: 'exhausted',
+      detail: `${attempt} of ${maxAttempts} attempts failed; last: ${errorSummary(error)}`,
+    };
   }
   const { baseMs, capMs, maxRetryAfterMs } = { ...DEFAULT_BACKOFF, ...backoff };
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
@@ -89,7 +99,7 @@ export function retryDecision(
 
 // ---------------------------------------------------------------------------------------------
 
-export interface RetryInfo {
+interface RetryInfo {
   /** The attempt that just failed (1-based). */
   attempt: number;
   error: unknown;
@@ -160,16 +170,22 @@ export async function withRetries<T>(
   const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts));
   const sleep = opts.sleep ?? defaultSleep;
   const random = opts.random ?? Math.random;
-  let lastError: unknown = undefined;
+  let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
-    if (opts.signal?.aborted) throw new RetryExhaustedError('aborted', attempt - 1, lastError);
+    if (opts.signal?.aborted) {
+      throw new RetryExhaustedError('aborted', attempt - 1, lastError);
+    }
     try {
       return { value: await op(attempt), attempts: attempt };
     } catch (error) {
       lastError = error;
       const d = retryDecision(error, attempt, maxAttempts, random, opts.backoff);
-      if (!d.retry) throw new RetryExhaustedError(d.reason, attempt, error);
-      if (opts.signal?.aborted) throw new RetryExhaustedError('aborted', attempt, error);
+      if (!d.retry) {
+        throw new RetryExhaustedError(d.reason, attempt, error);
+      }
+      if (opts.signal?.aborted) {
+        throw new RetryExhaustedError('aborted', attempt, error);
+      }
       try {
         opts.onRetry?.({ attempt, error, delayMs: d.delayMs });
       } catch {

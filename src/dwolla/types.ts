@@ -15,7 +15,7 @@ export interface HalLink {
 
 export type HalLinks = Record<string, HalLink>;
 
-export interface Money {
+interface Money {
   /** Two-decimal string, e.g. "12.50". */
   value: string;
   currency: 'USD' | string;
@@ -27,12 +27,12 @@ export interface TransferClearing {
   destination?: 'next-available';
 }
 
-export interface TransferFee {
+interface TransferFee {
   _links: { 'charge-to': HalLink };
   amount: Money;
 }
 
-export interface AchAddenda {
+interface AchAddenda {
   addenda: { values: string[] };
 }
 

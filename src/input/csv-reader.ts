@@ -6,15 +6,16 @@
  * A file that cannot be read as CSV at all throws UsageError (exit 2); a record with the wrong
  * number of fields is still yielded, with `fieldCountError`, so that only that row is invalid.
  */
+
+import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
-import { parse, CsvError } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { UsageError } from './usage-error.js';
 
 /** Columns the tool understands; matched case-insensitively after trimming. */
-export const KNOWN_COLUMNS = [
+const KNOWN_COLUMNS = [
   'destination',
   'amount',
   'currency',
@@ -28,7 +29,7 @@ export const KNOWN_COLUMNS = [
   'clearing',
 ] as const;
 export type KnownColumn = (typeof KNOWN_COLUMNS)[number];
-export const REQUIRED_COLUMNS: readonly KnownColumn[] = ['destination', 'amount'];
+const REQUIRED_COLUMNS: readonly KnownColumn[] = ['destination', 'amount'];
 const METADATA_PREFIX = 'metadata.';
 
 export interface CsvHeader {
@@ -63,7 +64,9 @@ const TERMINATOR = /\r\n|\r|\n/g;
 function innerLineBreaks(cells: readonly string[]): number {
   let n = 0;
   for (const cell of cells) {
-    if (cell.indexOf('\n') === -1 && cell.indexOf('\r') === -1) continue;
+    if (cell.indexOf('\n') === -1 && cell.indexOf('\r') === -1) {
+      continue;
+    }
     n += cell.match(TERMINATOR)?.length ?? 0;
   }
   return n;
@@ -73,7 +76,9 @@ function innerLineBreaks(cells: readonly string[]): number {
 function incompleteTail(buf: Buffer): number {
   for (let back = 1; back <= Math.min(4, buf.length); back++) {
     const b = buf[buf.length - back]!;
-    if ((b & 0xc0) === 0x80) continue;
+    if ((b & 0xc0) === 0x80) {
+      continue;
+    }
     const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
     return need > back ? back : 0;
   }
@@ -83,7 +88,9 @@ function incompleteTail(buf: Buffer): number {
 /** How many LF bytes `buf` holds. */
 function countLineFeeds(buf: Buffer): number {
   let n = 0;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) {
+    n++;
+  }
   return n;
 }
 
@@ -106,13 +113,17 @@ class Utf8Checker extends Transform {
     const cut = buf.length - incompleteTail(buf);
     const body = buf.subarray(0, cut);
     this.pending = Buffer.from(buf.subarray(cut));
-    if (!isUtf8(body)) return done(this.notUtf8(body));
+    if (!isUtf8(body)) {
+      return done(this.notUtf8(body));
+    }
     this.lineFeedsBefore += countLineFeeds(body);
     done(null, body);
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.pending.length) return done(this.notUtf8(this.pending));
+    if (this.pending.length) {
+      return done(this.notUtf8(this.pending));
+    }
     done();
   }
 
@@ -122,7 +133,11 @@ class Utf8Checker extends Transform {
     const bad = text.indexOf('\uFFFD');
     const before = Buffer.byteLength(bad < 0 ? text : text.slice(0, bad));
     const line = 1 + this.lineFeedsBefore + countLineFeeds(body.subarray(0, before));
-    return new UsageError('INPUT_NOT_UTF8', `the file is not UTF-8 text (first bad byte on line ${line}); save it as CSV UTF-8`, line);
+    return new UsageError(
+      'INPUT_NOT_UTF8',
+      `the file is not UTF-8 text (first bad byte on line ${line}); save it as CSV UTF-8`,
+      line,
+    );
   }
 }
 
@@ -139,19 +154,30 @@ function readHeader(cells: string[]): CsvHeader {
       return;
     }
     const earlier = seen.get(lower);
-    if (earlier !== undefined) throw new UsageError('INPUT_BAD_HEADER', `column '${name}' appears twice in the header (as '${earlier}' too)`, 1);
+    if (earlier !== undefined) {
+      throw new UsageError('INPUT_BAD_HEADER', `column '${name}' appears twice in the header (as '${earlier}' too)`, 1);
+    }
     seen.set(lower, name);
     const column = known.get(lower);
-    if (column) header.known[column] = index;
-    else if (lower.startsWith(METADATA_PREFIX)) {
+    if (column) {
+      header.known[column] = index;
+    } else if (lower.startsWith(METADATA_PREFIX)) {
       const key = name.slice(METADATA_PREFIX.length).trim();
-      if (key === '') throw new UsageError('INPUT_BAD_HEADER', `column '${name}' names no metadata key (write metadata.KEY)`, 1);
+      if (key === '') {
+        throw new UsageError('INPUT_BAD_HEADER', `column '${name}' names no metadata key (write metadata.KEY)`, 1);
+      }
       header.metadata.push({ key, index });
-    } else header.carried.push({ name, index });
+    } else {
+      header.carried.push({ name, index });
+    }
   });
   const missing = REQUIRED_COLUMNS.filter((c) => header.known[c] === undefined);
   if (missing.length) {
-    throw new UsageError('INPUT_MISSING_COLUMN', `the header has no ${missing.map((c) => `'${c}'`).join(' or ')} column (found: ${header.names.join(', ') || 'nothing'})`, 1);
+    throw new UsageError(
+      'INPUT_MISSING_COLUMN',
+      `the header has no ${missing.map((c) => `'${c}'`).join(' or ')} column (found: ${header.names.join(', ') || 'nothing'})`,
+      1,
+    );
   }
   return header;
 }
@@ -161,14 +187,20 @@ function isBlank(cells: string[]): boolean {
 }
 
 function csvErrorToUsage(err: unknown, line: number): unknown {
-  if (!(err instanceof CsvError)) return err;
+  if (!(err instanceof CsvError)) {
+    return err;
+  }
   const what =
     err.code === 'CSV_QUOTE_NOT_CLOSED'
       ? 'a quoted field is never closed'
       : err.code === 'CSV_INVALID_CLOSING_QUOTE'
         ? 'a closing quote is followed by other characters'
         : err.message;
-  return new UsageError('INPUT_MALFORMED', `the file is not readable as CSV near line ${line}: ${what} (${err.code})`, line);
+  return new UsageError(
+    'INPUT_MALFORMED',
+    `the file is not readable as CSV near line ${line}: ${what} (${err.code})`,
+    line,
+  );
 }
 
 /**
@@ -190,7 +222,9 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
   });
   const checker = new Utf8Checker(hash);
   const fail = (err: unknown) => parser.destroy(err instanceof Error ? err : new Error(String(err)));
-  file.on('error', (err: NodeJS.ErrnoException) => fail(new UsageError('INPUT_UNREADABLE', `cannot read ${path}: ${err.code ?? err.message}`)));
+  file.on('error', (err: NodeJS.ErrnoException) =>
+    fail(new UsageError('INPUT_UNREADABLE', `cannot read ${path}: ${err.code ?? err.message}`)),
+  );
   checker.on('error', fail);
   file.pipe(checker).pipe(parser);
 
@@ -204,11 +238,17 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
       for await (const cells of parser as AsyncIterable<string[]>) {
         const line = nextLine;
         nextLine += 1 + innerLineBreaks(cells);
-        if (isBlank(cells)) continue;
+        if (isBlank(cells)) {
+          continue;
+        }
         const record: CsvRecord = { line, cells };
         if (width) {
-          if (cells.length > width && cells.slice(width).every((c) => c.trim() === '')) cells.length = width;
-          if (cells.length !== width) record.fieldCountError = `has ${cells.length} field${cells.length === 1 ? '' : 's'} where the header has ${width}`;
+          if (cells.length > width && cells.slice(width).every((c) => c.trim() === '')) {
+            cells.length = width;
+          }
+          if (cells.length !== width) {
+            record.fieldCountError = `has ${cells.length} field${cells.length === 1 ? '' : 's'} where the header has ${width}`;
+          }
         }
         yield record;
       }
@@ -221,7 +261,12 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
 
   const records = nonBlankRecords();
   const first = await records.next();
-  if (first.done) throw new UsageError('INPUT_EMPTY', `${path} is empty: expected a header row with at least 'destination' and 'amount'`);
+  if (first.done) {
+    throw new UsageError(
+      'INPUT_EMPTY',
+      `${path} is empty: expected a header row with at least 'destination' and 'amount'`,
+    );
+  }
   const header = readHeader(first.value.cells);
   width = header.names.length;
 
@@ -229,7 +274,9 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
     header,
     records,
     digest: () => {
-      if (digest === undefined) throw new Error('digest() called before the records were read to the end');
+      if (digest === undefined) {
+        throw new Error('digest() called before the records were read to the end');
+      }
       return digest;
     },
   };

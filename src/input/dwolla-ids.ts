@@ -9,7 +9,9 @@ const BARE = new RegExp(`^${UUID}$`);
 function refParser(kind: 'funding-sources' | 'customers') {
   const url = new RegExp(`^https?://[^/\\s?#]+(?:/[^\\s?#]*)?/${kind}/(${UUID})/?$`);
   return (text: string): string | undefined => {
-    if (BARE.test(text)) return text.toLowerCase();
+    if (BARE.test(text)) {
+      return text.toLowerCase();
+    }
     const m = url.exec(text);
     return m ? m[1]!.toLowerCase() : undefined;
   };
@@ -20,7 +22,3 @@ export const parseFundingSourceRef = refParser('funding-sources');
 
 /** The lower-case UUID of a customer URL or bare UUID; undefined when it is neither. */
 export const parseCustomerRef = refParser('customers');
-
-export function isUuid(text: string): boolean {
-  return BARE.test(text);
-}

@@ -11,9 +11,7 @@ export type UsageErrorCode =
   | 'INPUT_EMPTY'
   | 'INPUT_MISSING_COLUMN'
   | 'INPUT_BAD_HEADER'
-  | 'INPUT_MALFORMED'
-  | 'BATCH_INPUT_CHANGED'
-  | 'BATCH_CORRUPT';
+  | 'INPUT_MALFORMED';
 
 export class UsageError extends Error {
   readonly code: UsageErrorCode;

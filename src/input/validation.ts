@@ -10,12 +10,12 @@ import { formatCents, parseAmount } from './money.js';
 
 export const CLEARING_POLICIES = ['auto', 'same-day', 'standard'] as const;
 export type ClearingPolicy = (typeof CLEARING_POLICIES)[number];
-export const MAX_METADATA_PAIRS = 10;
+const MAX_METADATA_PAIRS = 10;
 /** Metadata keys and values must be under 255 characters. */
-export const MAX_METADATA_LENGTH = 254;
-export const MAX_CORRELATION_ID_LENGTH = 255;
-export const MAX_PAYMENT_ID_LENGTH = 255;
-export const MAX_ADDENDA_LENGTH = 80;
+const MAX_METADATA_LENGTH = 254;
+const MAX_CORRELATION_ID_LENGTH = 255;
+const MAX_PAYMENT_ID_LENGTH = 255;
+const MAX_ADDENDA_LENGTH = 80;
 const CORRELATION_ID = /^[A-Za-z0-9._-]+$/;
 const ADDENDA = /^[A-Za-z0-9 \-_.~!*'();:@&=+$,/?%#[\]]*$/;
 
@@ -57,42 +57,72 @@ export function validateRow(header: CsvHeader, cells: readonly string[], setting
 
   const destinationText = cell('destination');
   const destinationId = parseFundingSourceRef(destinationText);
-  if (destinationText === '') errors.push('destination: missing');
-  else if (!destinationId) errors.push(`destination: '${destinationText}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
+  if (destinationText === '') {
+    errors.push('destination: missing');
+  } else if (!destinationId) {
+    errors.push(`destination: '${destinationText}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
+  }
 
   const sourceText = cell('source');
   let sourceId = settings.defaultSourceId;
   if (sourceText !== '') {
     sourceId = parseFundingSourceRef(sourceText);
-    if (!sourceId) errors.push(`source: '${sourceText}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
-  } else if (!sourceId) errors.push('source: missing (no source column value, and no --source or PAYOUTS_SOURCE)');
+    if (!sourceId) {
+      errors.push(`source: '${sourceText}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
+    }
+  } else if (!sourceId) {
+    errors.push('source: missing (no source column value, and no --source or PAYOUTS_SOURCE)');
+  }
 
   const amount = parseAmount(cell('amount'));
   let amountCents: number | undefined;
-  if (!amount.ok) errors.push(`amount: ${amount.reason}`);
-  else if (amount.cents < 1) errors.push('amount: must be at least 0.01');
-  else if (amount.cents > settings.maxAmountCents) errors.push(`amount: ${formatCents(amount.cents)} is over the maximum of ${formatCents(settings.maxAmountCents)} (--max-amount)`);
-  else amountCents = amount.cents;
+  if (!amount.ok) {
+    errors.push(`amount: ${amount.reason}`);
+  } else if (amount.cents < 1) {
+    errors.push('amount: must be at least 0.01');
+  } else if (amount.cents > settings.maxAmountCents) {
+    errors.push(
+      `amount: ${formatCents(amount.cents)} is over the maximum of ${formatCents(settings.maxAmountCents)} (--max-amount)`,
+    );
+  } else {
+    amountCents = amount.cents;
+  }
 
   const currency = cell('currency');
-  if (currency !== '' && currency !== 'USD') errors.push(`currency: '${currency}' is not USD`);
+  if (currency !== '' && currency !== 'USD') {
+    errors.push(`currency: '${currency}' is not USD`);
+  }
 
   const metadata: Array<[string, string]> = [];
   for (const { key, index } of header.metadata) {
     const value = cells[index] ?? '';
-    if (value === '') continue;
-    if (key.length > MAX_METADATA_LENGTH) errors.push(`metadata.${key.slice(0, 20)}…: key is ${key.length} characters, must be under 255`);
-    if (value.length > MAX_METADATA_LENGTH) errors.push(`metadata.${key}: value is ${value.length} characters, must be under 255`);
+    if (value === '') {
+      continue;
+    }
+    if (key.length > MAX_METADATA_LENGTH) {
+      errors.push(`metadata.${key.slice(0, 20)}…: key is ${key.length} characters, must be under 255`);
+    }
+    if (value.length > MAX_METADATA_LENGTH) {
+      errors.push(`metadata.${key}: value is ${value.length} characters, must be under 255`);
+    }
     metadata.push([key, value]);
   }
-  if (metadata.length > MAX_METADATA_PAIRS) errors.push(`metadata: ${metadata.length} pairs, at most ${MAX_METADATA_PAIRS}`);
+  if (metadata.length > MAX_METADATA_PAIRS) {
+    errors.push(`metadata: ${metadata.length} pairs, at most ${MAX_METADATA_PAIRS}`);
+  }
 
   const correlationId = cell('correlationId');
-  if (correlationId.length > MAX_CORRELATION_ID_LENGTH) errors.push(`correlationId: ${correlationId.length} characters, at most ${MAX_CORRELATION_ID_LENGTH}`);
-  if (correlationId !== '' && !CORRELATION_ID.test(correlationId)) errors.push('correlationId: only letters, digits, ".", "_" and "-" are allowed');
+  if (correlationId.length > MAX_CORRELATION_ID_LENGTH) {
+    errors.push(`correlationId: ${correlationId.length} characters, at most ${MAX_CORRELATION_ID_LENGTH}`);
+  }
+  if (correlationId !== '' && !CORRELATION_ID.test(correlationId)) {
+    errors.push('correlationId: only letters, digits, ".", "_" and "-" are allowed');
+  }
 
   const paymentId = cell('paymentId');
-  if (paymentId.length > MAX_PAYMENT_ID_LENGTH) errors.push(`paymentId: ${paymentId.length} characters, at most ${MAX_PAYMENT_ID_LENGTH}`);
+  if (paymentId.length > MAX_PAYMENT_ID_LENGTH) {
+    errors.push(`paymentId: ${paymentId.length} characters, at most ${MAX_PAYMENT_ID_LENGTH}`);
+  }
 
   const fee = checkFee(cell('feeAmount'), cell('feeChargeTo'), amountCents, errors);
   const sourceAddenda = checkAddenda('sourceAddenda', cell('sourceAddenda'), errors);
@@ -100,44 +130,80 @@ export function validateRow(header: CsvHeader, cells: readonly string[], setting
 
   const clearingText = cell('clearing');
   const clearing = CLEARING_POLICIES.find((p) => p === clearingText);
-  if (clearingText !== '' && !clearing) errors.push(`clearing: '${clearingText}' is not auto, same-day or standard`);
+  if (clearingText !== '' && !clearing) {
+    errors.push(`clearing: '${clearingText}' is not auto, same-day or standard`);
+  }
 
-  if (errors.length || !destinationId || !sourceId || amountCents === undefined) return { ok: false, errors };
+  if (errors.length || !destinationId || !sourceId || amountCents === undefined) {
+    return { ok: false, errors };
+  }
   const payment: Payment = { sourceId, destinationId, amountCents, currency: 'USD', metadata };
-  if (fee) payment.fee = fee;
-  if (sourceAddenda) payment.sourceAddenda = sourceAddenda;
-  if (destinationAddenda) payment.destinationAddenda = destinationAddenda;
-  if (correlationId) payment.correlationId = correlationId;
-  if (paymentId) payment.paymentId = paymentId;
-  if (clearing) payment.clearing = clearing;
+  if (fee) {
+    payment.fee = fee;
+  }
+  if (sourceAddenda) {
+    payment.sourceAddenda = sourceAddenda;
+  }
+  if (destinationAddenda) {
+    payment.destinationAddenda = destinationAddenda;
+  }
+  if (correlationId) {
+    payment.correlationId = correlationId;
+  }
+  if (paymentId) {
+    payment.paymentId = paymentId;
+  }
+  if (clearing) {
+    payment.clearing = clearing;
+  }
   return { ok: true, payment };
 }
 
-function checkFee(amountText: string, chargeToText: string, amountCents: number | undefined, errors: string[]): Payment['fee'] {
-  if (amountText === '' && chargeToText === '') return undefined;
+function checkFee(
+  amountText: string,
+  chargeToText: string,
+  amountCents: number | undefined,
+  errors: string[],
+): Payment['fee'] {
+  if (amountText === '' && chargeToText === '') {
+    return undefined;
+  }
   if (amountText === '') {
     errors.push('fee: feeChargeTo is given without feeAmount (give both or neither)');
     return undefined;
   }
-  if (chargeToText === '') errors.push('fee: feeAmount is given without feeChargeTo (give both or neither)');
+  if (chargeToText === '') {
+    errors.push('fee: feeAmount is given without feeChargeTo (give both or neither)');
+  }
   const chargeToId = chargeToText === '' ? undefined : parseCustomerRef(chargeToText);
-  if (chargeToText !== '' && !chargeToId) errors.push(`feeChargeTo: '${chargeToText}' is not a customer URL (…/customers/{id}) or UUID`);
+  if (chargeToText !== '' && !chargeToId) {
+    errors.push(`feeChargeTo: '${chargeToText}' is not a customer URL (…/customers/{id}) or UUID`);
+  }
   const fee = parseAmount(amountText);
   if (!fee.ok) {
     errors.push(`feeAmount: ${fee.reason}`);
     return undefined;
   }
-  if (fee.cents < 1) errors.push('feeAmount: must be at least 0.01');
-  else if (amountCents !== undefined && fee.cents * 2 > amountCents) errors.push(`feeAmount: ${formatCents(fee.cents)} is more than 50% of the amount ${formatCents(amountCents)}`);
+  if (fee.cents < 1) {
+    errors.push('feeAmount: must be at least 0.01');
+  } else if (amountCents !== undefined && fee.cents * 2 > amountCents) {
+    errors.push(`feeAmount: ${formatCents(fee.cents)} is more than 50% of the amount ${formatCents(amountCents)}`);
+  }
   return chargeToId ? { cents: fee.cents, chargeToId } : undefined;
 }
 
 function checkAddenda(column: string, value: string, errors: string[]): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > MAX_ADDENDA_LENGTH) errors.push(`${column}: ${value.length} characters, at most ${MAX_ADDENDA_LENGTH}`);
+  if (value === '') {
+    return undefined;
+  }
+  if (value.length > MAX_ADDENDA_LENGTH) {
+    errors.push(`${column}: ${value.length} characters, at most ${MAX_ADDENDA_LENGTH}`);
+  }
   if (!ADDENDA.test(value)) {
     const bad = [...new Set([...value].filter((ch) => !ADDENDA.test(ch)))].join('');
-    errors.push(`${column}: character${bad.length === 1 ? '' : 's'} not allowed in ACH addenda: ${JSON.stringify(bad)}`);
+    errors.push(
+      `${column}: character${bad.length === 1 ? '' : 's'} not allowed in ACH addenda: ${JSON.stringify(bad)}`,
+    );
   }
   return value;
 }

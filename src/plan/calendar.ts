@@ -35,7 +35,6 @@ export interface SameDayWindow {
   fundsAvailableBy: Date;
 }
 
-
 export interface ClearingDecision {
   clearing: 'same-day' | 'standard';
   sameDayCutoff?: Date;
@@ -67,14 +66,18 @@ function toIsoDate(date: Date): IsoDate {
 
 function tryParseIsoDate(value: string): Date | undefined {
   const match = ISO_DATE.exec(value);
-  if (!match) return undefined;
+  if (!match) {
+    return undefined;
+  }
   const date = civilDate(Number(match[1]), Number(match[2]), Number(match[3]));
   return toIsoDate(date) === value ? date : undefined;
 }
 
 function parseIsoDate(value: IsoDate): Date {
   const date = tryParseIsoDate(value);
-  if (!date) throw new RangeError(`not a YYYY-MM-DD calendar date: ${JSON.stringify(value)}`);
+  if (!date) {
+    throw new RangeError(`not a YYYY-MM-DD calendar date: ${JSON.stringify(value)}`);
+  }
   return date;
 }
 
@@ -184,7 +187,9 @@ export function isBusinessDay(date: IsoDate): boolean {
 export function businessDaysFrom(date: IsoDate, count: number): IsoDate[] {
   const days: IsoDate[] = [];
   for (let day = date; days.length < count; day = addCalendarDays(day, 1)) {
-    if (isBusinessDay(day)) days.push(day);
+    if (isBusinessDay(day)) {
+      days.push(day);
+    }
   }
   return days;
 }
@@ -217,9 +222,13 @@ const CENTRAL_FORMAT = new Intl.DateTimeFormat('en-US', {
 
 /** The Central wall-clock time at this instant as `YYYY-MM-DDTHH:mm:ss`, and its UTC offset (`-05:00`). */
 function centralWallClock(instant: Date): { wall: string; offset: string } {
-  if (Number.isNaN(instant.getTime())) throw new RangeError(`not a valid instant: ${String(instant)}`);
+  if (Number.isNaN(instant.getTime())) {
+    throw new RangeError(`not a valid instant: ${String(instant)}`);
+  }
   const p: Record<string, string> = {};
-  for (const part of CENTRAL_FORMAT.formatToParts(instant)) p[part.type] = part.value;
+  for (const part of CENTRAL_FORMAT.formatToParts(instant)) {
+    p[part.type] = part.value;
+  }
   const offset = (p.timeZoneName ?? '').replace(/^GMT/, '') || '+00:00';
   return { wall: `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`, offset };
 }
@@ -250,8 +259,15 @@ export function windowsOn(date: IsoDate): readonly SameDayWindow[] {
   if (!windows) {
     windows = !isBusinessDay(date)
       ? []
-      : WINDOW_TIMES.map((times) => Object.freeze({ cutoff: centralInstant(date, times.cutoff), fundsAvailableBy: centralInstant(date, times.fundsAvailableBy) }));
-    if (windowsByDate.size >= MAX_MEMO_DAYS) windowsByDate.clear();
+      : WINDOW_TIMES.map((times) =>
+          Object.freeze({
+            cutoff: centralInstant(date, times.cutoff),
+            fundsAvailableBy: centralInstant(date, times.fundsAvailableBy),
+          }),
+        );
+    if (windowsByDate.size >= MAX_MEMO_DAYS) {
+      windowsByDate.clear();
+    }
     windowsByDate.set(date, Object.freeze(windows));
   }
   return windows;
@@ -271,7 +287,9 @@ export function nextWindowAtOrAfter(instant: Date, marginMinutes: number): SameD
   }
   for (let day = centralDate(instant); ; day = addCalendarDays(day, 1)) {
     const window = windowsOn(day).find((candidate) => isInTimeFor(candidate, instant, marginMinutes));
-    if (window) return window;
+    if (window) {
+      return window;
+    }
   }
 }
 
@@ -291,9 +309,13 @@ function sameDay(window: SameDayWindow, reason: string): ClearingDecision {
 }
 
 function whyNoWindowToday(today: IsoDate, marginMinutes: number): string {
-  if (isWeekend(today)) return `${today} is a ${weekdayName(today)}`;
+  if (isWeekend(today)) {
+    return `${today} is a ${weekdayName(today)}`;
+  }
   const holiday = holidayOn(today);
-  if (holiday) return `${today} is ${holiday.name}`;
+  if (holiday) {
+    return `${today} is ${holiday.name}`;
+  }
   return `after ${cutoffLabel(LAST_CUTOFF, marginMinutes)}`;
 }
 
@@ -312,14 +334,22 @@ export function decideClearing(input: {
   cutoffMarginMinutes: number;
 }): ClearingDecision {
   const { now, policy, amountCents, cutoffMarginMinutes } = input;
-  if (policy === 'standard') return standard('clearing policy is standard');
-  if (amountCents > SAME_DAY_LIMIT_CENTS) return standard('amount over Same Day limit ($1,000,000.00)');
+  if (policy === 'standard') {
+    return standard('clearing policy is standard');
+  }
+  if (amountCents > SAME_DAY_LIMIT_CENTS) {
+    return standard('amount over Same Day limit ($1,000,000.00)');
+  }
 
   const today = centralDate(now);
   const window = nextWindowAtOrAfter(now, cutoffMarginMinutes);
   const windowDate = centralDate(window.cutoff);
   const windowClock = formatCentralClock(window.cutoff);
-  if (windowDate === today) return sameDay(window, `in time for ${cutoffLabel(windowClock, cutoffMarginMinutes)}`);
-  if (policy === 'same-day') return sameDay(window, `same-day requested; next window ${windowDate} ${windowClock} CT`);
+  if (windowDate === today) {
+    return sameDay(window, `in time for ${cutoffLabel(windowClock, cutoffMarginMinutes)}`);
+  }
+  if (policy === 'same-day') {
+    return sameDay(window, `same-day requested; next window ${windowDate} ${windowClock} CT`);
+  }
   return standard(whyNoWindowToday(today, cutoffMarginMinutes));
 }

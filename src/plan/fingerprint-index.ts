@@ -30,7 +30,9 @@ export class FingerprintIndex {
 
   constructor(initialCapacity = 1024) {
     let cap = 16;
-    while (cap < initialCapacity) cap *= 2;
+    while (cap < initialCapacity) {
+      cap *= 2;
+    }
     this.slots = new Uint32Array(cap * WORDS);
     this.mask = cap - 1;
   }
@@ -52,7 +54,9 @@ export class FingerprintIndex {
         this.slots[at] = hi;
         this.slots[at + 1] = lo;
         this.slots[at + 2] = line;
-        if (++this.size > (this.mask + 1) * MAX_LOAD) this.grow();
+        if (++this.size > (this.mask + 1) * MAX_LOAD) {
+          this.grow();
+        }
         return { firstLine: line, count: 1 };
       }
       if (this.slots[at] === hi && this.slots[at + 1] === lo) {
@@ -70,9 +74,13 @@ export class FingerprintIndex {
     this.slots = new Uint32Array(cap * WORDS);
     this.mask = cap - 1;
     for (let at = 0; at < old.length; at += WORDS) {
-      if (old[at + 1] === EMPTY) continue;
+      if (old[at + 1] === EMPTY) {
+        continue;
+      }
       let i = old[at]! & this.mask;
-      while (this.slots[i * WORDS + 1] !== EMPTY) i = (i + 1) & this.mask;
+      while (this.slots[i * WORDS + 1] !== EMPTY) {
+        i = (i + 1) & this.mask;
+      }
       this.slots.set(old.subarray(at, at + WORDS), i * WORDS);
     }
   }

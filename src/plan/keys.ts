@@ -52,7 +52,7 @@ function identityParts(identity: RowIdentity): unknown[] {
 }
 
 /** Formats the first 16 bytes (32 hex digits) of a digest as a version-8, RFC 4122-variant UUID. */
-export function uuidFromHex(hex: string): string {
+function uuidFromHex(hex: string): string {
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -5,9 +5,9 @@
  * holds three fingerprint indexes, never the rows.
  */
 import type { CsvHeader, CsvRecord } from '../input/csv-reader.js';
+import { cellOf, type Payment, type ValidationSettings, validateRow } from '../input/validation.js';
 import { FingerprintIndex } from './fingerprint-index.js';
 import { canonicalContent, idempotencyKey, type RowIdentity } from './keys.js';
-import { cellOf, validateRow, type Payment, type ValidationSettings } from '../input/validation.js';
 
 export interface PlanSettings extends ValidationSettings {
   batchId: string;
@@ -50,22 +50,30 @@ class RepeatFinder {
     const errors: string[] = [];
     if (paymentId !== '') {
       const seen = this.paymentIds.add(paymentId, line);
-      if (seen.count > 1) errors.push(`paymentId: '${paymentId}' repeats row ${seen.firstLine}`);
+      if (seen.count > 1) {
+        errors.push(`paymentId: '${paymentId}' repeats row ${seen.firstLine}`);
+      }
     }
     if (correlationId !== '') {
       const seen = this.correlationIds.add(correlationId, line);
-      if (seen.count > 1) errors.push(`correlationId: '${correlationId}' repeats row ${seen.firstLine}`);
+      if (seen.count > 1) {
+        errors.push(`correlationId: '${correlationId}' repeats row ${seen.firstLine}`);
+      }
     }
     return errors;
   }
 
   /** The identity of a valid row, or the error when it is an unwanted copy of an earlier row. */
   identity(line: number, payment: Payment): { identity: RowIdentity } | { error: string } {
-    if (payment.paymentId !== undefined) return { identity: { kind: 'paymentId', paymentId: payment.paymentId } };
+    if (payment.paymentId !== undefined) {
+      return { identity: { kind: 'paymentId', paymentId: payment.paymentId } };
+    }
     const canonical = canonicalContent(payment);
     const seen = this.contents.add(canonical, line);
     if (seen.count > 1 && !this.allowDuplicates) {
-      return { error: `row: identical to row ${seen.firstLine} (a copy-paste double payment? give each a paymentId, or use --allow-duplicates)` };
+      return {
+        error: `row: identical to row ${seen.firstLine} (a copy-paste double payment? give each a paymentId, or use --allow-duplicates)`,
+      };
     }
     return { identity: { kind: 'content', canonical, occurrence: seen.count } };
   }
@@ -93,19 +101,39 @@ export class Planner {
     };
     const errors = record.fieldCountError ? [`row: ${record.fieldCountError}`] : [];
     const check = validateRow(header, cells, settings);
-    if (!check.ok) errors.push(...check.errors);
+    if (!check.ok) {
+      errors.push(...check.errors);
+    }
     errors.push(...repeats.idRepeats(line, given.paymentId, given.correlationId));
-    if (!check.ok || errors.length) return { status: 'invalid', line, cells, given, errors };
+    if (!check.ok || errors.length) {
+      return { status: 'invalid', line, cells, given, errors };
+    }
 
     const found = repeats.identity(line, check.payment);
-    if ('error' in found) return { status: 'invalid', line, cells, given, errors: [found.error] };
+    if ('error' in found) {
+      return { status: 'invalid', line, cells, given, errors: [found.error] };
+    }
     const key = idempotencyKey(settings.batchId, found.identity);
-    return { status: 'valid', line, cells, given, payment: check.payment, key, correlationId: check.payment.correlationId ?? key };
+    return {
+      status: 'valid',
+      line,
+      cells,
+      given,
+      payment: check.payment,
+      key,
+      correlationId: check.payment.correlationId ?? key,
+    };
   }
 }
 
 /** Plans every record of a file, in input order. */
-export async function* planRows(header: CsvHeader, records: AsyncIterable<CsvRecord>, settings: PlanSettings): AsyncGenerator<PlannedRow> {
+export async function* planRows(
+  header: CsvHeader,
+  records: AsyncIterable<CsvRecord>,
+  settings: PlanSettings,
+): AsyncGenerator<PlannedRow> {
   const planner = new Planner(header, settings);
-  for await (const record of records) yield planner.plan(record);
+  for await (const record of records) {
+    yield planner.plan(record);
+  }
 }

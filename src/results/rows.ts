@@ -2,10 +2,11 @@
  * Turning a planned row and what became of it into a results line. Shared by the dry run's
  * plan.csv and the real run's results.csv, so both come out of the same code.
  */
-import type { ClearingDecision } from '../plan/calendar.js';
-import { formatCentral } from '../plan/calendar.js';
+
 import type { CsvHeader } from '../input/csv-reader.js';
 import { formatCents, parseAmount } from '../input/money.js';
+import type { ClearingDecision } from '../plan/calendar.js';
+import { formatCentral } from '../plan/calendar.js';
 import type { InvalidRow, PlannedRow, ValidRow } from '../plan/planner.js';
 import type { ResultRow, ResultsWriter, RowStatus, Tally } from './writer.js';
 
@@ -14,7 +15,7 @@ export function carriedCells(header: CsvHeader, row: PlannedRow): string[] {
   return header.carried.map((c) => row.cells[c.index] ?? '');
 }
 
-export function invalidResult(row: InvalidRow): ResultRow {
+function invalidResult(row: InvalidRow): ResultRow {
   return {
     row: row.line,
     status: 'invalid',
@@ -27,7 +28,12 @@ export function invalidResult(row: InvalidRow): ResultRow {
 }
 
 /** Writes an invalid row's line and counts it (with its amount, when that can be read). */
-export async function reportInvalid(writer: ResultsWriter, tally: Tally, header: CsvHeader, row: InvalidRow): Promise<void> {
+export async function reportInvalid(
+  writer: ResultsWriter,
+  tally: Tally,
+  header: CsvHeader,
+  row: InvalidRow,
+): Promise<void> {
   await writer.write(invalidResult(row), carriedCells(header, row));
   const amount = parseAmount(row.given.amount);
   tally.add('invalid', amount.ok ? amount.cents : undefined, false);
@@ -42,8 +48,12 @@ export interface ClearingColumns {
 
 export function clearingColumns(decision: ClearingDecision): ClearingColumns {
   const cols: ClearingColumns = { clearing: decision.clearing };
-  if (decision.sameDayCutoff) cols.sameDayCutoff = formatCentral(decision.sameDayCutoff);
-  if (decision.fundsAvailableBy) cols.fundsAvailableBy = formatCentral(decision.fundsAvailableBy);
+  if (decision.sameDayCutoff) {
+    cols.sameDayCutoff = formatCentral(decision.sameDayCutoff);
+  }
+  if (decision.fundsAvailableBy) {
+    cols.fundsAvailableBy = formatCentral(decision.fundsAvailableBy);
+  }
   return cols;
 }
 

@@ -3,7 +3,7 @@
  * columns then the carried input columns) and `summary.json` / `plan.json`. Files are written to
  * a temp file in the same folder, flushed to disk and renamed, so a reader never sees half a file.
  */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { formatCents } from '../input/money.js';
@@ -26,7 +26,7 @@ export const RESULT_COLUMNS = [
   'errorCode',
   'errorMessage',
 ] as const;
-export type ResultColumn = (typeof RESULT_COLUMNS)[number];
+type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
 /** Columns reconcile adds after `errorMessage`. */
 export const RECONCILE_COLUMNS = ['transferStatus', 'returnCode', 'returnReason'] as const;
@@ -35,7 +35,9 @@ export type RowStatus = 'created' | 'invalid' | 'failed' | 'unresolved' | 'pendi
 export const RUN_STATUSES: readonly RowStatus[] = ['created', 'invalid', 'failed', 'unresolved', 'pending'];
 export const PLAN_STATUSES: readonly RowStatus[] = ['planned', 'invalid'];
 
-export type ResultRow = { row: number; status: RowStatus } & Partial<Record<Exclude<ResultColumn, 'row' | 'status'>, string | number>>;
+export type ResultRow = { row: number; status: RowStatus } & Partial<
+  Record<Exclude<ResultColumn, 'row' | 'status'>, string | number>
+>;
 
 /** Spreadsheet formula injection guard: a cell starting with = + - @ tab or CR gets a leading '. */
 export function guardCell(value: string): string {
@@ -103,7 +105,11 @@ export class ResultsWriter {
     private readonly extra: readonly string[],
   ) {}
 
-  static async create(path: string, carriedNames: readonly string[], extraColumns: readonly string[] = []): Promise<ResultsWriter> {
+  static async create(
+    path: string,
+    carriedNames: readonly string[],
+    extraColumns: readonly string[] = [],
+  ): Promise<ResultsWriter> {
     const writer = new ResultsWriter(await AtomicFile.create(path), extraColumns);
     writer.batch.push([...RESULT_COLUMNS, ...extraColumns, ...carriedHeader(carriedNames, extraColumns)]);
     return writer;
@@ -112,15 +118,25 @@ export class ResultsWriter {
   /** Adds one line; every thousandth call waits for the disk. */
   async write(row: ResultRow, carried: readonly string[], extra: Partial<Record<string, string>> = {}): Promise<void> {
     const cells: string[] = [];
-    for (const c of RESULT_COLUMNS) cells.push(guardCell(String(row[c] ?? '')));
-    for (const c of this.extra) cells.push(guardCell(extra[c] ?? ''));
-    for (const c of carried) cells.push(guardCell(c));
+    for (const c of RESULT_COLUMNS) {
+      cells.push(guardCell(String(row[c] ?? '')));
+    }
+    for (const c of this.extra) {
+      cells.push(guardCell(extra[c] ?? ''));
+    }
+    for (const c of carried) {
+      cells.push(guardCell(c));
+    }
     this.batch.push(cells);
-    if (this.batch.length >= ROWS_PER_WRITE) await this.flush();
+    if (this.batch.length >= ROWS_PER_WRITE) {
+      await this.flush();
+    }
   }
 
   private async flush(): Promise<void> {
-    if (!this.batch.length) return;
+    if (!this.batch.length) {
+      return;
+    }
     const text = stringify(this.batch, { record_delimiter: 'unix' });
     this.batch = [];
     await this.file.write(text);
@@ -137,7 +153,7 @@ export class ResultsWriter {
   }
 }
 
-export interface StatusTotal {
+interface StatusTotal {
   count: number;
   total: string;
 }
@@ -160,7 +176,9 @@ export class Tally {
   private sameDay = { count: 0, cents: 0 };
 
   constructor(statuses: readonly RowStatus[]) {
-    for (const s of statuses) this.cents.set(s, { count: 0, cents: 0 });
+    for (const s of statuses) {
+      this.cents.set(s, { count: 0, cents: 0 });
+    }
   }
 
   /** amountCents is undefined for rows whose amount could not be read: they count, with 0. */
@@ -182,7 +200,9 @@ export class Tally {
 
   summary(meta: Omit<Summary, 'rows' | 'byStatus' | 'sameDay'>): Summary {
     const byStatus: Summary['byStatus'] = {};
-    for (const [s, t] of this.cents) byStatus[s] = { count: t.count, total: formatCents(t.cents) };
+    for (const [s, t] of this.cents) {
+      byStatus[s] = { count: t.count, total: formatCents(t.cents) };
+    }
     const { batchId, inputDigest, startedAt, finishedAt, exitCode } = meta;
     return {
       batchId,

@@ -3,7 +3,7 @@
  * that drive a standalone simulator from another process.
  */
 import type { FaultOptions } from './faults.js';
-import { parseJson, readBody, sendJson, type Exchange } from './http.js';
+import { type Exchange, parseJson, readBody, sendJson } from './http.js';
 import { renderTransferForAdmin, type SimulatorTransfer } from './resources.js';
 import type { SimulatorState } from './state.js';
 
@@ -21,7 +21,9 @@ function sendAdmin(ex: Exchange, status: number, body: unknown): Promise<void> {
 async function readJsonObject(ex: Exchange): Promise<Record<string, unknown> | undefined> {
   const parsed = parseJson(await readBody(ex.req));
   const value = parsed?.value;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 export async function handleAdminRequest(ex: Exchange, sim: SimulatorState): Promise<void> {
@@ -47,9 +49,13 @@ export async function handleAdminRequest(ex: Exchange, sim: SimulatorState): Pro
 async function setClock(ex: Exchange, sim: SimulatorState): Promise<void> {
   const body = await readJsonObject(ex);
   try {
-    if (typeof body?.advanceMs === 'number') sim.clock.advance(body.advanceMs);
-    else if (typeof body?.now === 'string') sim.clock.set(new Date(body.now));
-    else return sendAdmin(ex, 400, { error: 'expected JSON {"advanceMs": number} or {"now": ISO-8601 string}' });
+    if (typeof body?.advanceMs === 'number') {
+      sim.clock.advance(body.advanceMs);
+    } else if (typeof body?.now === 'string') {
+      sim.clock.set(new Date(body.now));
+    } else {
+      return sendAdmin(ex, 400, { error: 'expected JSON {"advanceMs": number} or {"now": ISO-8601 string}' });
+    }
   } catch (e) {
     return sendAdmin(ex, 400, { error: (e as Error).message });
   }
@@ -58,7 +64,9 @@ async function setClock(ex: Exchange, sim: SimulatorState): Promise<void> {
 
 async function setFaults(ex: Exchange, sim: SimulatorState): Promise<void> {
   const body = await readJsonObject(ex);
-  if (!body) return sendAdmin(ex, 400, { error: 'expected a JSON object of fault options' });
+  if (!body) {
+    return sendAdmin(ex, 400, { error: 'expected a JSON object of fault options' });
+  }
   try {
     sim.faults.set(body as FaultOptions);
   } catch (e) {

@@ -15,12 +15,16 @@ export class SimulatedClock {
   }
 
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advanceClock: ${ms} is not a duration of 0 or more ms`);
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`advanceClock: ${ms} is not a duration of 0 or more ms`);
+    }
     this.offsetMs += ms;
   }
 
   set(to: Date): void {
-    if (Number.isNaN(to.getTime())) throw new RangeError('clock: invalid date');
+    if (Number.isNaN(to.getTime())) {
+      throw new RangeError('clock: invalid date');
+    }
     this.offsetMs = to.getTime() - Date.now();
   }
 }

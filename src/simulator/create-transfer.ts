@@ -6,7 +6,7 @@
  */
 import { errors, validationError } from './errors.js';
 import { fundingSourceIdOfHref } from './funding-sources.js';
-import { parseJson, readBody, sendCreated, sendError, type Exchange } from './http.js';
+import { type Exchange, parseJson, readBody, sendCreated, sendError } from './http.js';
 import type { SimulatorState } from './state.js';
 import { validateTransfer } from './validate-transfer.js';
 
@@ -18,12 +18,17 @@ function sourceHrefOf(body: unknown): unknown {
 export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise<void> {
   sim.trackCreateRequest(ex.res);
   const parsed = parseJson(await readBody(ex.req));
-  if (!parsed) return sendError(ex, errors.badRequest());
+  if (!parsed) {
+    return sendError(ex, errors.badRequest());
+  }
   const body = parsed.value;
 
   const sourceId = fundingSourceIdOfHref(sourceHrefOf(body));
-  const balanceSourceId = sourceId !== undefined && sim.fundingSource(sourceId)?.type === 'balance' ? sourceId : undefined;
-  if (balanceSourceId) sim.trackBalanceArrival(balanceSourceId, ex.res);
+  const balanceSourceId =
+    sourceId !== undefined && sim.fundingSource(sourceId)?.type === 'balance' ? sourceId : undefined;
+  if (balanceSourceId) {
+    sim.trackBalanceArrival(balanceSourceId, ex.res);
+  }
 
   if (sim.faults.strikes('rate429')) {
     sim.counters.injected.rate429 += 1;
@@ -66,7 +71,9 @@ export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise
     const nowMs = sim.clock.nowMs();
     const transfer = sim.transfers.create(validation.transfer, nowMs, idempotencyKey);
     const location = `${ex.base}/transfers/${transfer.id}`;
-    if (idempotencyKey !== undefined) sim.keys.complete(idempotencyKey, location, nowMs);
+    if (idempotencyKey !== undefined) {
+      sim.keys.complete(idempotencyKey, location, nowMs);
+    }
     created = true;
 
     if (sim.faults.strikes('dropAfter')) {
@@ -84,6 +91,8 @@ export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise
     }
     return await sendCreated(ex, location);
   } finally {
-    if (idempotencyKey !== undefined && !created) sim.keys.abandon(idempotencyKey);
+    if (idempotencyKey !== undefined && !created) {
+      sim.keys.abandon(idempotencyKey);
+    }
   }
 }

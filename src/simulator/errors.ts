@@ -15,7 +15,7 @@ function answer(status: number, code: string, message: string): ErrorAnswer {
   return { status, body: { code, message } };
 }
 
-export const VALIDATION_MESSAGE = 'Validation error(s) present. See embedded errors list for more details.';
+const VALIDATION_MESSAGE = 'Validation error(s) present. See embedded errors list for more details.';
 
 export function validationError(errors: EmbeddedError[]): ErrorAnswer {
   return {
@@ -53,7 +53,11 @@ export const errors = {
     ),
   /** Dwolla's volume-based rate limit (used by the rate429 fault). */
   rateLimited: () =>
-    answer(429, 'TooManyRequests', 'Too many requests. Please wait a short period of time before re-attempting the request.'),
+    answer(
+      429,
+      'TooManyRequests',
+      'Too many requests. Please wait a short period of time before re-attempting the request.',
+    ),
   serverError: (status = 500) => answer(status, 'ServerError', `A server error occurred. Error ID: ${randomUUID()}`),
 } as const;
 

@@ -46,20 +46,28 @@ export function seededRandom(seed: number): () => number {
 /** Throws a RangeError naming the first unknown or out-of-range option. */
 function checkFaultOptions(f: FaultOptions): void {
   const unknown = Object.keys(f).find((k) => !KNOWN_KEYS.has(k));
-  if (unknown !== undefined) throw new RangeError(`unknown fault option: ${unknown}`);
+  if (unknown !== undefined) {
+    throw new RangeError(`unknown fault option: ${unknown}`);
+  }
   for (const key of RATE_KEYS) {
     const v = f[key];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) throw new RangeError(`${key} must be within 0..1, got ${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) {
+      throw new RangeError(`${key} must be within 0..1, got ${v}`);
+    }
   }
   for (const key of DURATION_KEYS) {
     const v = f[key];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`${key} must be 0 or more ms, got ${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+      throw new RangeError(`${key} must be 0 or more ms, got ${v}`);
+    }
   }
   const life = f.tokenLifetimeSec;
   if (life !== undefined && !(Number.isInteger(life) && life > 0)) {
     throw new RangeError(`tokenLifetimeSec must be a positive integer, got ${life}`);
   }
-  if (f.seed !== undefined && !Number.isInteger(f.seed)) throw new RangeError(`seed must be an integer, got ${f.seed}`);
+  if (f.seed !== undefined && !Number.isInteger(f.seed)) {
+    throw new RangeError(`seed must be an integer, got ${f.seed}`);
+  }
 }
 
 export class Faults {

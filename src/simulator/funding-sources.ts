@@ -4,7 +4,7 @@
  * values, and any other UUID, which is a verified checking account of its own customer (a payee).
  */
 import { createHash } from 'node:crypto';
-import { SIMULATOR, type FundingSourceStatus, type FundingSourceType } from '../dwolla/types.js';
+import { type FundingSourceStatus, type FundingSourceType, SIMULATOR } from '../dwolla/types.js';
 
 export type Owner = { kind: 'account' | 'customer'; id: string };
 
@@ -41,7 +41,7 @@ function derivedUuid(text: string): string {
 }
 
 /** The customer owning a payee bank: one customer per funding source, with a stable id. */
-export function customerIdFor(fundingSourceId: string): string {
+function customerIdFor(fundingSourceId: string): string {
   return derivedUuid(`payouts-simulator/customer/${fundingSourceId.toLowerCase()}`);
 }
 
@@ -79,7 +79,12 @@ const SPECIALS: SpecialSource[] = [
     "the account's verified bank (checking): a bank source, for clearing.source",
   ),
   special(
-    { id: SPECIAL_IDS.customerBalance, name: 'Balance', type: 'balance', owner: { kind: 'customer', id: SPECIAL_CUSTOMER_ID } },
+    {
+      id: SPECIAL_IDS.customerBalance,
+      name: 'Balance',
+      type: 'balance',
+      owner: { kind: 'customer', id: SPECIAL_CUSTOMER_ID },
+    },
     `a second verified balance, of customer ${SPECIAL_CUSTOMER_ID}`,
   ),
   special(
@@ -109,7 +114,9 @@ export const SPECIAL_FUNDING_SOURCES: ReadonlyArray<{ id: string; name: string; 
  * `removedByReturn` tells whether an ACH return (R03) has removed the source since.
  */
 export function findFundingSource(id: string, removedByReturn: (id: string) => boolean): SimFundingSource | undefined {
-  if (!isUuid(id)) return undefined;
+  if (!isUuid(id)) {
+    return undefined;
+  }
   const lower = id.toLowerCase();
   const source: SimFundingSource = SPECIALS.find((s) => s.source.id === lower)?.source ?? {
     id: lower,
@@ -124,7 +131,9 @@ export function findFundingSource(id: string, removedByReturn: (id: string) => b
 
 /** The funding-source id of a `/funding-sources/{uuid}` URL, or undefined. */
 export function fundingSourceIdOfHref(href: unknown): string | undefined {
-  if (typeof href !== 'string') return undefined;
+  if (typeof href !== 'string') {
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(href);

@@ -23,7 +23,9 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) {
+      throw new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`);
+    }
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -49,7 +51,9 @@ export async function sendJson(
   contentType: string = HAL_JSON,
 ): Promise<void> {
   await ex.delay();
-  if (!writable(ex.res)) return;
+  if (!writable(ex.res)) {
+    return;
+  }
   const text = JSON.stringify(body);
   ex.res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
   ex.res.end(text);
@@ -61,7 +65,9 @@ export function sendError(ex: Exchange, e: ErrorAnswer): Promise<void> {
 
 export async function sendCreated(ex: Exchange, location: string): Promise<void> {
   await ex.delay();
-  if (!writable(ex.res)) return;
+  if (!writable(ex.res)) {
+    return;
+  }
   ex.res.writeHead(201, { Location: location, 'Content-Length': 0 });
   ex.res.end();
 }
@@ -71,7 +77,9 @@ export class Sleeper {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
+    if (ms <= 0) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
@@ -82,7 +90,9 @@ export class Sleeper {
   }
 
   cancelAll(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+    }
     this.timers.clear();
   }
 }

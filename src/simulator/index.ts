@@ -9,9 +9,8 @@ import { listen } from './server.js';
 import { SimulatorState, type SimulatorStats } from './state.js';
 
 export type { FaultOptions } from './faults.js';
-export type { SimulatorStats } from './state.js';
-export type { SimulatorTransfer } from './resources.js';
 export { SPECIAL_FUNDING_SOURCES, SPECIAL_IDS } from './funding-sources.js';
+export type { SimulatorTransfer } from './resources.js';
 
 export interface SimulatorOptions extends FaultOptions {
   /** 0 (the default) picks a free port. */
@@ -40,11 +39,13 @@ export interface SimulatorHandle {
   stats(): SimulatorStats;
 }
 
-export const DEFAULT_PROCESSING_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_PROCESSING_MS = 24 * 60 * 60 * 1000;
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const { port = 0, host = '127.0.0.1', startTime, processingMs = DEFAULT_PROCESSING_MS, ...faults } = opts;
-  if (!(Number.isFinite(processingMs) && processingMs >= 0)) throw new RangeError(`processingMs must be 0 or more, got ${processingMs}`);
+  if (!(Number.isFinite(processingMs) && processingMs >= 0)) {
+    throw new RangeError(`processingMs must be 0 or more, got ${processingMs}`);
+  }
   const sim = new SimulatorState({ startTime, processingMs, faults });
   const server = await listen(sim, host, port);
   return {

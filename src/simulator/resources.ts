@@ -1,7 +1,7 @@
 /** HAL representations of the simulator's resources, with links on the simulator's own base URL. */
 import {
-  HAL_JSON,
   type FundingSource,
+  HAL_JSON,
   type HalLink,
   type HalLinks,
   type Transfer,
@@ -70,8 +70,12 @@ export function renderTransfer(base: string, t: StoredTransfer, status: Transfer
     destination: ownerLink(base, t.destination.owner),
     'destination-funding-source': link(`${base}/funding-sources/${t.destination.id}`, 'funding-source'),
   };
-  if (status === 'pending') links.cancel = link(self, 'transfer');
-  if (status === 'failed') links.failure = link(`${self}/failure`, 'failure');
+  if (status === 'pending') {
+    links.cancel = link(self, 'transfer');
+  }
+  if (status === 'failed') {
+    links.failure = link(`${self}/failure`, 'failure');
+  }
 
   const transfer: SimulatorTransfer = {
     _links: links,
@@ -80,9 +84,15 @@ export function renderTransfer(base: string, t: StoredTransfer, status: Transfer
     amount: { value: formatCents(t.amountCents), currency: 'USD' },
     created: new Date(t.createdMs).toISOString(),
   };
-  if (t.clearing) transfer.clearing = { ...t.clearing };
-  if (t.metadata) transfer.metadata = { ...t.metadata };
-  if (t.correlationId !== undefined) transfer.correlationId = t.correlationId;
+  if (t.clearing) {
+    transfer.clearing = { ...t.clearing };
+  }
+  if (t.metadata) {
+    transfer.metadata = { ...t.metadata };
+  }
+  if (t.correlationId !== undefined) {
+    transfer.correlationId = t.correlationId;
+  }
   if (t.addenda.source !== undefined || t.addenda.destination !== undefined) {
     transfer.achDetails = {
       ...(t.addenda.source !== undefined ? { source: { addenda: { values: [t.addenda.source] } } } : {}),
@@ -95,7 +105,9 @@ export function renderTransfer(base: string, t: StoredTransfer, status: Transfer
 /** What only the simulator's own views add: the idempotency key and the fees sent. */
 export function renderTransferForAdmin(base: string, t: StoredTransfer, status: Transfer['status']): SimulatorTransfer {
   const transfer = renderTransfer(base, t, status);
-  if (t.idempotencyKey !== undefined) transfer.idempotencyKey = t.idempotencyKey;
+  if (t.idempotencyKey !== undefined) {
+    transfer.idempotencyKey = t.idempotencyKey;
+  }
   if (t.fees.length > 0) {
     transfer.fees = t.fees.map((f) => ({
       _links: { 'charge-to': link(`${base}/customers/${f.chargeTo}`, 'customer') },
@@ -128,7 +140,9 @@ export function renderTransferList(
 ): TransferList {
   const pageHref = (o: number) => {
     const q = new URLSearchParams();
-    if (correlationId !== undefined) q.set('correlationId', correlationId);
+    if (correlationId !== undefined) {
+      q.set('correlationId', correlationId);
+    }
     q.set('limit', String(limit));
     q.set('offset', String(o));
     return `${listUrl}?${q.toString()}`;
@@ -139,7 +153,11 @@ export function renderTransferList(
     first: link(pageHref(0), 'transfer'),
     last: link(pageHref(lastOffset), 'transfer'),
   };
-  if (offset + limit < total) links.next = link(pageHref(offset + limit), 'transfer');
-  if (offset > 0) links.prev = link(pageHref(Math.max(0, offset - limit)), 'transfer');
+  if (offset + limit < total) {
+    links.next = link(pageHref(offset + limit), 'transfer');
+  }
+  if (offset > 0) {
+    links.prev = link(pageHref(Math.max(0, offset - limit)), 'transfer');
+  }
   return { _links: links, _embedded: { transfers: page }, total };
 }

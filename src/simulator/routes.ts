@@ -1,9 +1,9 @@
 /** Dwolla's endpoints: the route table, authentication, and every handler but POST /transfers. */
 import { HAL_JSON, SIMULATOR, type TokenResponse } from '../dwolla/types.js';
 import { createTransfer } from './create-transfer.js';
-import { errors, oauthErrors, validationError, type ErrorAnswer } from './errors.js';
+import { type ErrorAnswer, errors, oauthErrors, validationError } from './errors.js';
 import { isUuid } from './funding-sources.js';
-import { parseJson, readBody, sendError, sendJson, type Exchange } from './http.js';
+import { type Exchange, parseJson, readBody, sendError, sendJson } from './http.js';
 import { link, renderFailure, renderFundingSource, renderTransfer, renderTransferList } from './resources.js';
 import type { SimulatorState } from './state.js';
 import type { StoredTransfer } from './store.js';
@@ -28,7 +28,11 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^/customers/${ID}/transfers$`), methods: { GET: listCustomerTransfers }, authenticated: true },
   { pattern: new RegExp(`^/funding-sources/${ID}$`), methods: { GET: getFundingSource }, authenticated: true },
   { pattern: /^\/transfers$/, methods: { POST: (ex, sim) => createTransfer(ex, sim) }, authenticated: true },
-  { pattern: new RegExp(`^/transfers/${ID}$`), methods: { GET: getTransfer, POST: cancelTransfer }, authenticated: true },
+  {
+    pattern: new RegExp(`^/transfers/${ID}$`),
+    methods: { GET: getTransfer, POST: cancelTransfer },
+    authenticated: true,
+  },
   { pattern: new RegExp(`^/transfers/${ID}/failure$`), methods: { GET: getFailure }, authenticated: true },
 ];
 
@@ -38,12 +42,18 @@ export async function handleDwollaRequest(ex: Exchange, sim: SimulatorState): Pr
   const path = ex.url.pathname.length > 1 ? ex.url.pathname.replace(/\/$/, '') : ex.url.pathname;
   for (const route of ROUTES) {
     const match = route.pattern.exec(path);
-    if (!match) continue;
+    if (!match) {
+      continue;
+    }
     const handler = route.methods[ex.req.method ?? 'GET'];
-    if (!handler) return sendError(ex, errors.methodNotAllowed());
+    if (!handler) {
+      return sendError(ex, errors.methodNotAllowed());
+    }
     if (route.authenticated) {
       const refusal = authenticate(ex, sim);
-      if (refusal) return sendError(ex, refusal);
+      if (refusal) {
+        return sendError(ex, refusal);
+      }
     }
     return handler(ex, sim, match.slice(1).map(decodeURIComponent));
   }
@@ -53,11 +63,19 @@ export async function handleDwollaRequest(ex: Exchange, sim: SimulatorState): Pr
 function authenticate(ex: Exchange, sim: SimulatorState): ErrorAnswer | undefined {
   const auth = ex.req.headers.authorization ?? '';
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-  if (!bearer?.[1]) return errors.invalidCredentials();
+  if (!bearer?.[1]) {
+    return errors.invalidCredentials();
+  }
   const check = sim.tokens.check(bearer[1], sim.clock.nowMs());
-  if (check === 'unknown') return errors.invalidAccessToken();
-  if (check === 'expired') return errors.expiredAccessToken();
-  if (!(ex.req.headers.accept ?? '').toLowerCase().includes(HAL_JSON)) return errors.invalidVersion();
+  if (check === 'unknown') {
+    return errors.invalidAccessToken();
+  }
+  if (check === 'expired') {
+    return errors.expiredAccessToken();
+  }
+  if (!(ex.req.headers.accept ?? '').toLowerCase().includes(HAL_JSON)) {
+    return errors.invalidVersion();
+  }
   return undefined;
 }
 
@@ -75,10 +93,16 @@ async function issueToken(ex: Exchange, sim: SimulatorState): Promise<void> {
     }
   }
   const oauthError = (e: { status: number; body: unknown }) => sendJson(ex, e.status, e.body, 'application/json');
-  if (clientId === '' || clientSecret === '') return oauthError(oauthErrors.invalidClient());
+  if (clientId === '' || clientSecret === '') {
+    return oauthError(oauthErrors.invalidClient());
+  }
   const grantType = form.get('grant_type');
-  if (!grantType) return oauthError(oauthErrors.invalidRequest());
-  if (grantType !== 'client_credentials') return oauthError(oauthErrors.unsupportedGrantType());
+  if (!grantType) {
+    return oauthError(oauthErrors.invalidRequest());
+  }
+  if (grantType !== 'client_credentials') {
+    return oauthError(oauthErrors.unsupportedGrantType());
+  }
 
   const lifetime = sim.faults.tokenLifetimeSec();
   const body: TokenResponse = {
@@ -97,7 +121,9 @@ function getRoot(ex: Exchange): Promise<void> {
 }
 
 function getAccount(ex: Exchange, _sim: SimulatorState, [id]: string[]): Promise<void> {
-  if (id?.toLowerCase() !== SIMULATOR.accountId) return sendError(ex, errors.notFound());
+  if (id?.toLowerCase() !== SIMULATOR.accountId) {
+    return sendError(ex, errors.notFound());
+  }
   const self = `${ex.base}/accounts/${SIMULATOR.accountId}`;
   return sendJson(ex, 200, {
     _links: {
@@ -111,7 +137,9 @@ function getAccount(ex: Exchange, _sim: SimulatorState, [id]: string[]): Promise
 
 function getFundingSource(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
   const fs = id === undefined ? undefined : sim.fundingSource(id);
-  if (!fs) return sendError(ex, errors.notFound());
+  if (!fs) {
+    return sendError(ex, errors.notFound());
+  }
   return sendJson(ex, 200, renderFundingSource(ex.base, fs));
 }
 
@@ -121,15 +149,21 @@ function findTransfer(sim: SimulatorState, id: string | undefined): StoredTransf
 
 function getTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
   const t = findTransfer(sim, id);
-  if (!t) return sendError(ex, errors.notFound());
+  if (!t) {
+    return sendError(ex, errors.notFound());
+  }
   return sendJson(ex, 200, renderTransfer(ex.base, t, sim.transfers.statusOf(t, sim.clock.nowMs())));
 }
 
 async function cancelTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
   const parsed = parseJson(await readBody(ex.req));
   const t = findTransfer(sim, id);
-  if (!t) return sendError(ex, errors.notFound());
-  if (!parsed) return sendError(ex, errors.badRequest());
+  if (!t) {
+    return sendError(ex, errors.notFound());
+  }
+  if (!parsed) {
+    return sendError(ex, errors.badRequest());
+  }
   const status = (parsed.value as { status?: unknown } | null)?.status;
   if (status !== 'cancelled') {
     return sendError(ex, validationError([{ code: 'Invalid', message: 'Status invalid.', path: '/status' }]));
@@ -143,7 +177,7 @@ async function cancelTransfer(ex: Exchange, sim: SimulatorState, [id]: string[])
 
 function getFailure(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
   const t = findTransfer(sim, id);
-  if (!t || !t.returnCode || sim.transfers.statusOf(t, sim.clock.nowMs()) !== 'failed') {
+  if (!t?.returnCode || sim.transfers.statusOf(t, sim.clock.nowMs()) !== 'failed') {
     return sendError(ex, errors.notFound());
   }
   return sendJson(ex, 200, renderFailure(ex.base, t, t.returnCode));
@@ -157,32 +191,49 @@ function intParam(value: string | null, fallback: number, min: number, max: numb
   return Math.min(max, Math.max(min, n));
 }
 
-function listTransfers(ex: Exchange, sim: SimulatorState, listUrl: string, involves: (t: StoredTransfer) => boolean): Promise<void> {
+function listTransfers(
+  ex: Exchange,
+  sim: SimulatorState,
+  listUrl: string,
+  involves: (t: StoredTransfer) => boolean,
+): Promise<void> {
   const q = ex.url.searchParams;
   const limit = intParam(q.get('limit'), DEFAULT_LIMIT, 1, MAX_LIMIT);
   const offset = intParam(q.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
   const correlationId = q.get('correlationId') ?? undefined;
   const nowMs = sim.clock.nowMs();
   const found = sim.transfers.search({ involves, correlationId, status: q.get('status') ?? undefined }, nowMs);
-  const page = found.slice(offset, offset + limit).map((t) => renderTransfer(ex.base, t, sim.transfers.statusOf(t, nowMs)));
+  const page = found
+    .slice(offset, offset + limit)
+    .map((t) => renderTransfer(ex.base, t, sim.transfers.statusOf(t, nowMs)));
   return sendJson(ex, 200, renderTransferList(listUrl, page, found.length, limit, offset, correlationId));
 }
 
 /** The account's transfers: those from or to a funding source of the account (its balance and its banks). */
 function listAccountTransfers(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  if (id?.toLowerCase() !== SIMULATOR.accountId) return sendError(ex, errors.notFound());
+  if (id?.toLowerCase() !== SIMULATOR.accountId) {
+    return sendError(ex, errors.notFound());
+  }
   const ofAccount = (o: { kind: string }) => o.kind === 'account';
-  return listTransfers(ex, sim, `${ex.base}/accounts/${SIMULATOR.accountId}/transfers`, (t) =>
-    ofAccount(t.source.owner) || ofAccount(t.destination.owner),
+  return listTransfers(
+    ex,
+    sim,
+    `${ex.base}/accounts/${SIMULATOR.accountId}/transfers`,
+    (t) => ofAccount(t.source.owner) || ofAccount(t.destination.owner),
   );
 }
 
 /** A customer's transfers: those from or to a funding source of that customer. */
 function listCustomerTransfers(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  if (id === undefined || !isUuid(id)) return sendError(ex, errors.notFound());
+  if (id === undefined || !isUuid(id)) {
+    return sendError(ex, errors.notFound());
+  }
   const customerId = id.toLowerCase();
   const ofCustomer = (o: { kind: string; id: string }) => o.kind === 'customer' && o.id === customerId;
-  return listTransfers(ex, sim, `${ex.base}/customers/${customerId}/transfers`, (t) =>
-    ofCustomer(t.source.owner) || ofCustomer(t.destination.owner),
+  return listTransfers(
+    ex,
+    sim,
+    `${ex.base}/customers/${customerId}/transfers`,
+    (t) => ofCustomer(t.source.owner) || ofCustomer(t.destination.owner),
   );
 }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, handleAdminRequest } from './admin.js';
 import { errors } from './errors.js';
-import { BodyTooLarge, sendError, type Exchange } from './http.js';
+import { BodyTooLarge, type Exchange, sendError } from './http.js';
 import { handleDwollaRequest } from './routes.js';
 import type { SimulatorState } from './state.js';
 
@@ -29,7 +29,9 @@ function handle(sim: SimulatorState, base: string, req: IncomingMessage, res: Se
     delay: () => (admin ? Promise.resolve() : (latency ??= sim.sleeper.sleep(sim.faults.latencyMs()))),
   };
   (admin ? handleAdminRequest : handleDwollaRequest)(ex, sim).catch((e: unknown) => {
-    if (res.headersSent || res.destroyed) return;
+    if (res.headersSent || res.destroyed) {
+      return;
+    }
     void sendError(ex, e instanceof BodyTooLarge ? errors.badRequest() : errors.serverError());
   });
 }

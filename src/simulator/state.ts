@@ -1,7 +1,7 @@
 /** Everything one simulator instance knows, and the counters its stats are made of. */
 import type { ServerResponse } from 'node:http';
 import { SimulatedClock } from './clock.js';
-import { Faults, type FaultKind, type FaultOptions } from './faults.js';
+import { type FaultKind, type FaultOptions, Faults } from './faults.js';
 import { findFundingSource, type SimFundingSource } from './funding-sources.js';
 import { Sleeper } from './http.js';
 import { AccessTokens, IdempotencyKeys, TransferStore } from './store.js';
@@ -38,7 +38,10 @@ export class SimulatorState {
   readonly keys = new IdempotencyKeys();
   readonly tokens = new AccessTokens();
   readonly sleeper = new Sleeper();
-  readonly counters: Omit<SimulatorStats, 'maxInFlight' | 'maxInFlightPerBalanceSource' | 'duplicatesByCorrelationId' | 'transfersCreated'> = {
+  readonly counters: Omit<
+    SimulatorStats,
+    'maxInFlight' | 'maxInFlightPerBalanceSource' | 'duplicatesByCorrelationId' | 'transfersCreated'
+  > = {
     requests: 0,
     tokensIssued: 0,
     createRequests: 0,
@@ -84,14 +87,19 @@ export class SimulatorState {
     this.maxPerBalanceSource = Math.max(this.maxPerBalanceSource, n);
     res.once('close', () => {
       const left = (this.arrivalsBySource.get(sourceId) ?? 1) - 1;
-      if (left === 0) this.arrivalsBySource.delete(sourceId);
-      else this.arrivalsBySource.set(sourceId, left);
+      if (left === 0) {
+        this.arrivalsBySource.delete(sourceId);
+      } else {
+        this.arrivalsBySource.set(sourceId, left);
+      }
     });
   }
 
   /** Marks the balance source busy until this answer is over; false when it already is. */
   occupyBalanceSource(sourceId: string, res: ServerResponse): boolean {
-    if (this.busySources.has(sourceId)) return false;
+    if (this.busySources.has(sourceId)) {
+      return false;
+    }
     this.busySources.add(sourceId);
     res.once('close', () => this.busySources.delete(sourceId));
     return true;

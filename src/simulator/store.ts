@@ -40,9 +40,13 @@ export class TransferStore {
     };
     this.byId.set(transfer.id, transfer);
     this.ordered.push(transfer);
-    if (transfer.returnCode === 'R03') this.r03Transfers.push(transfer);
+    if (transfer.returnCode === 'R03') {
+      this.r03Transfers.push(transfer);
+    }
     if (transfer.correlationId !== undefined) {
-      if (this.correlationIds.has(transfer.correlationId)) this.duplicatesByCorrelationId += 1;
+      if (this.correlationIds.has(transfer.correlationId)) {
+        this.duplicatesByCorrelationId += 1;
+      }
       this.correlationIds.add(transfer.correlationId);
     }
     return transfer;
@@ -59,14 +63,20 @@ export class TransferStore {
 
   /** pending until `processingMs` of simulated time have passed, then processed (or failed with its return code). */
   statusOf(t: StoredTransfer, nowMs: number): TransferStatus {
-    if (t.cancelled) return 'cancelled';
-    if (nowMs - t.createdMs < this.processingMs) return 'pending';
+    if (t.cancelled) {
+      return 'cancelled';
+    }
+    if (nowMs - t.createdMs < this.processingMs) {
+      return 'pending';
+    }
     return t.returnCode ? 'failed' : 'processed';
   }
 
   /** Cancels a pending transfer; false when it is no longer pending. */
   cancel(t: StoredTransfer, nowMs: number): boolean {
-    if (this.statusOf(t, nowMs) !== 'pending') return false;
+    if (this.statusOf(t, nowMs) !== 'pending') {
+      return false;
+    }
     t.cancelled = true;
     return true;
   }
@@ -120,7 +130,9 @@ export class IdempotencyKeys {
 
   /** The request failed before creating anything: the key is free again. */
   abandon(key: string): void {
-    if (this.entries.get(key)?.state === 'processing') this.entries.delete(key);
+    if (this.entries.get(key)?.state === 'processing') {
+      this.entries.delete(key);
+    }
   }
 }
 
@@ -137,7 +149,9 @@ export class AccessTokens {
 
   check(token: string, nowMs: number): TokenCheck {
     const expiresAt = this.expiries.get(token);
-    if (expiresAt === undefined) return 'unknown';
+    if (expiresAt === undefined) {
+      return 'unknown';
+    }
     return nowMs < expiresAt ? 'valid' : 'expired';
   }
 }

@@ -7,7 +7,7 @@ import type { EmbeddedError, TransferClearing } from '../dwolla/types.js';
 import { fundingSourceIdOfHref, isUuid, type SimFundingSource } from './funding-sources.js';
 import { parseAmountCents } from './money.js';
 
-export interface ValidFee {
+interface ValidFee {
   chargeTo: string;
   amountCents: bigint;
 }
@@ -59,7 +59,9 @@ export function validateTransfer(
   const source = checkSource(child(child(child(body, '_links'), 'source'), 'href'), lookup, errors);
   const destination = checkDestination(child(child(child(body, '_links'), 'destination'), 'href'), lookup, errors);
   if (source && destination && source.id === destination.id) {
-    errors.push(err('Invalid', 'Receiver cannot be the owner of the source funding source.', '/_links/destination/href'));
+    errors.push(
+      err('Invalid', 'Receiver cannot be the owner of the source funding source.', '/_links/destination/href'),
+    );
   }
 
   const amountCents = checkAmount(child(body, 'amount'), errors);
@@ -72,7 +74,9 @@ export function validateTransfer(
   };
   const fees = checkFees(child(body, 'fees'), amountCents, errors);
 
-  if (errors.length > 0 || !source || !destination || amountCents === undefined) return { ok: false, errors };
+  if (errors.length > 0 || !source || !destination || amountCents === undefined) {
+    return { ok: false, errors };
+  }
   return { ok: true, transfer: { source, destination, amountCents, metadata, correlationId, clearing, addenda, fees } };
 }
 
@@ -131,7 +135,9 @@ function checkAmount(amount: unknown, errors: EmbeddedError[]): bigint | undefin
   } else {
     cents = parseAmountCents(value);
     if (cents === undefined || cents < 1n) {
-      errors.push(err('InvalidFormat', 'Invalid amount. The supplied amount must be a positive number.', '/amount/value'));
+      errors.push(
+        err('InvalidFormat', 'Invalid amount. The supplied amount must be a positive number.', '/amount/value'),
+      );
       cents = undefined;
     }
   }
@@ -144,7 +150,9 @@ function checkAmount(amount: unknown, errors: EmbeddedError[]): bigint | undefin
 }
 
 function checkMetadata(metadata: unknown, errors: EmbeddedError[]): Record<string, string> | undefined {
-  if (metadata === undefined || metadata === null) return undefined;
+  if (metadata === undefined || metadata === null) {
+    return undefined;
+  }
   const invalid = () => errors.push(err('Invalid', 'Invalid metadata.', '/metadata'));
   if (!isObject(metadata)) {
     invalid();
@@ -165,7 +173,9 @@ function checkMetadata(metadata: unknown, errors: EmbeddedError[]): Record<strin
 }
 
 function checkCorrelationId(correlationId: unknown, errors: EmbeddedError[]): string | undefined {
-  if (correlationId === undefined || correlationId === null) return undefined;
+  if (correlationId === undefined || correlationId === null) {
+    return undefined;
+  }
   if (typeof correlationId !== 'string' || !CORRELATION_ID_RE.test(correlationId)) {
     const message =
       typeof correlationId === 'string' && correlationId.length >= 1 && correlationId.length <= 255
@@ -182,7 +192,9 @@ function checkClearing(
   amountCents: bigint | undefined,
   errors: EmbeddedError[],
 ): TransferClearing | undefined {
-  if (clearing === undefined || clearing === null) return undefined;
+  if (clearing === undefined || clearing === null) {
+    return undefined;
+  }
   if (!isObject(clearing)) {
     errors.push(err('Invalid', 'Invalid clearing.', '/clearing'));
     return undefined;
@@ -190,24 +202,44 @@ function checkClearing(
   const result: TransferClearing = {};
   const { source, destination } = clearing;
   if (source !== undefined) {
-    if (source === 'standard' || source === 'next-available') result.source = source;
-    else errors.push(err('Invalid', 'Invalid clearing source. Possible values: standard, next-available.', '/clearing/source'));
+    if (source === 'standard' || source === 'next-available') {
+      result.source = source;
+    } else {
+      errors.push(
+        err('Invalid', 'Invalid clearing source. Possible values: standard, next-available.', '/clearing/source'),
+      );
+    }
   }
   if (destination !== undefined) {
-    if (destination === 'next-available') result.destination = destination;
-    else errors.push(err('Invalid', 'Invalid clearing destination. Possible value: next-available.', '/clearing/destination'));
+    if (destination === 'next-available') {
+      result.destination = destination;
+    } else {
+      errors.push(
+        err('Invalid', 'Invalid clearing destination. Possible value: next-available.', '/clearing/destination'),
+      );
+    }
   }
   if (result.destination === 'next-available' && amountCents !== undefined && amountCents > SAME_DAY_LIMIT_CENTS) {
     errors.push(
-      err('Restricted', 'Amount is above the allowed threshold for the specified destination clearing type.', '/amount/value'),
+      err(
+        'Restricted',
+        'Amount is above the allowed threshold for the specified destination clearing type.',
+        '/amount/value',
+      ),
     );
   }
   return result;
 }
 
-function checkAddenda(achDetails: unknown, side: 'source' | 'destination', errors: EmbeddedError[]): string | undefined {
+function checkAddenda(
+  achDetails: unknown,
+  side: 'source' | 'destination',
+  errors: EmbeddedError[],
+): string | undefined {
   const details = child(achDetails, side);
-  if (details === undefined || details === null) return undefined;
+  if (details === undefined || details === null) {
+    return undefined;
+  }
   const path = `/achDetails/${side}/addenda/values`;
   const values = child(child(details, 'addenda'), 'values');
   if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== 'string') {
@@ -223,7 +255,9 @@ function checkAddenda(achDetails: unknown, side: 'source' | 'destination', error
 }
 
 function chargeToId(href: unknown): string | undefined {
-  if (typeof href !== 'string') return undefined;
+  if (typeof href !== 'string') {
+    return undefined;
+  }
   try {
     const match = /^\/(?:customers|accounts)\/([^/]+)\/?$/.exec(new URL(href).pathname);
     return match?.[1] && isUuid(match[1]) ? match[1].toLowerCase() : undefined;
@@ -233,7 +267,9 @@ function chargeToId(href: unknown): string | undefined {
 }
 
 function checkFees(fees: unknown, amountCents: bigint | undefined, errors: EmbeddedError[]): ValidFee[] {
-  if (fees === undefined || fees === null) return [];
+  if (fees === undefined || fees === null) {
+    return [];
+  }
   if (!Array.isArray(fees)) {
     errors.push(err('Invalid', 'Invalid facilitator fee amount.', '/fees'));
     return [];

@@ -11,19 +11,18 @@ import { expect } from 'chai';
 import { SIMULATOR } from '../../src/dwolla/types.js';
 import type { SimulatorHandle, SimulatorTransfer } from '../../src/simulator/index.js';
 
-
 /** What the simulator accepts; any non-empty pair works, these are its documented ones. */
 export const SIM_ENV = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret };
 export const DEFAULT_SOURCE = SIMULATOR.defaultSourceId;
 
 import type { CsvRow as Row } from '../helpers.js';
-export type { Row };
 
 /** The simulator's seeded PRNG (mulberry32), so that a seeded trial is reproducible. */
 export { seededRandom } from '../../src/simulator/faults.js';
+export type { Row };
 
 /** A UUID (v4 layout) from a PRNG, so a seeded trial's file is reproducible. */
-export function uuidFrom(random: () => number): string {
+function uuidFrom(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -71,7 +70,9 @@ export function makePayees(n: number, opts: PayeeOptions = {}): Payee[] {
 
 export function payeesCsv(payees: readonly Payee[]): string {
   const lines = ['paymentId,destination,amount,source,name'];
-  for (const p of payees) lines.push([p.paymentId, p.destination, p.amount, p.source, p.name].join(','));
+  for (const p of payees) {
+    lines.push([p.paymentId, p.destination, p.amount, p.source, p.name].join(','));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -82,11 +83,15 @@ export async function writePayees(dir: string, name: string, payees: readonly Pa
 }
 
 export async function readJournalLines(path: string): Promise<Array<Record<string, unknown>>> {
-  if (!existsSync(path)) return [];
+  if (!existsSync(path)) {
+    return [];
+  }
   const text = await readFile(path, 'utf8');
   const out: Array<Record<string, unknown>> = [];
   for (const line of text.split('\n')) {
-    if (line === '') continue;
+    if (line === '') {
+      continue;
+    }
     try {
       out.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -102,10 +107,16 @@ export async function countOutcomes(journalPath: string): Promise<number> {
 }
 
 /** Polls `check` every 20 ms until it is true; throws after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -136,20 +147,33 @@ function fundingSourceId(href: string | undefined): string | undefined {
  * and nothing else; results.csv says `created` for every row, with that transfer's id.
  */
 export function expectExactlyOnce(sim: SimulatorHandle, payees: readonly Payee[], results: readonly Row[]): void {
-  expect(results.map((r) => r.paymentId), 'results rows in input order').to.deep.equal(payees.map((p) => p.paymentId));
+  expect(
+    results.map((r) => r.paymentId),
+    'results rows in input order',
+  ).to.deep.equal(payees.map((p) => p.paymentId));
   const by = transfersByCorrelationId(sim);
   const missing: string[] = [];
   const duplicated: string[] = [];
   for (const [i, p] of payees.entries()) {
     const r = results[i]!;
     const found = by.get(r.correlationId!) ?? [];
-    if (found.length === 0) missing.push(p.paymentId);
-    if (found.length > 1) duplicated.push(`${p.paymentId} x${found.length}`);
-    if (found.length !== 1) continue;
+    if (found.length === 0) {
+      missing.push(p.paymentId);
+    }
+    if (found.length > 1) {
+      duplicated.push(`${p.paymentId} x${found.length}`);
+    }
+    if (found.length !== 1) {
+      continue;
+    }
     const t = found[0]!;
     expect(t.amount.value, `${p.paymentId} amount`).to.equal(p.amount);
-    expect(fundingSourceId(t._links['destination-funding-source']?.href), `${p.paymentId} destination`).to.equal(p.destination.toLowerCase());
-    expect(fundingSourceId(t._links['source-funding-source']?.href), `${p.paymentId} source`).to.equal((p.source || DEFAULT_SOURCE).toLowerCase());
+    expect(fundingSourceId(t._links['destination-funding-source']?.href), `${p.paymentId} destination`).to.equal(
+      p.destination.toLowerCase(),
+    );
+    expect(fundingSourceId(t._links['source-funding-source']?.href), `${p.paymentId} source`).to.equal(
+      (p.source || DEFAULT_SOURCE).toLowerCase(),
+    );
     expect(t.idempotencyKey, `${p.paymentId} key`).to.equal(r.idempotencyKey);
     expect(r.transferId, `${p.paymentId} transferId`).to.equal(t.id);
   }
@@ -157,6 +181,8 @@ export function expectExactlyOnce(sim: SimulatorHandle, payees: readonly Payee[]
   expect(missing, 'rows never paid').to.deep.equal([]);
   expect(sim.transfers().length, 'transfers at the simulator').to.equal(payees.length);
   expect(sim.stats().duplicatesByCorrelationId, 'duplicatesByCorrelationId').to.equal(0);
-  const notCreated = results.filter((r) => r.status !== 'created').map((r) => `${r.paymentId}: ${r.status} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+  const notCreated = results
+    .filter((r) => r.status !== 'created')
+    .map((r) => `${r.paymentId}: ${r.status} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
   expect(notCreated, 'rows not created').to.deep.equal([]);
 }

@@ -1,17 +1,17 @@
-import { expect } from 'chai';
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import {
+  type IntentRecord,
   Journal,
   JournalCorruptError,
   JournalError,
-  readJournal,
-  type IntentRecord,
   type JournalRecord,
   type OutcomeRecord,
   type ReconcileRecord,
   type RunRecord,
+  readJournal,
 } from '../../src/batch/journal.js';
 import { kill9, killAll, nextLine, spawnFixture } from '../fixtures/child.js';
 
@@ -71,7 +71,9 @@ describe('journal', () => {
 
   async function write(...recs: JournalRecord[]): Promise<void> {
     const j = await Journal.open(path);
-    for (const r of recs) await j.append(r);
+    for (const r of recs) {
+      await j.append(r);
+    }
     await j.close();
   }
 
@@ -106,7 +108,12 @@ describe('journal', () => {
     expect(state.lastDigest).to.equal('d1');
     expect(state.tornTail).to.equal(false);
     expect([...state.byKey.keys()]).to.deep.equal(['k1', 'k2']);
-    expect(state.byKey.get('k1')).to.deep.equal({ intent: intent('k1'), outcome: created, reconcile: rec, openIntent: false });
+    expect(state.byKey.get('k1')).to.deep.equal({
+      intent: intent('k1'),
+      outcome: created,
+      reconcile: rec,
+      openIntent: false,
+    });
     expect(state.byKey.get('k2')).to.deep.equal({ intent: intent('k2', 3), outcome: failed, openIntent: false });
     expect((await lines(path)).map((l) => JSON.parse(l))).to.have.length(6);
   });
@@ -156,7 +163,9 @@ describe('journal', () => {
       const recs = (await lines(path)).map((l) => JSON.parse(l) as IntentRecord);
       expect(recs).to.have.length(200);
       expect(recs.map((r) => r.key).sort()).to.deep.equal([...keys].sort());
-      for (const r of recs) expect(r).to.deep.equal(intent(r.key, r.row));
+      for (const r of recs) {
+        expect(r).to.deep.equal(intent(r.key, r.row));
+      }
     });
 
     it('keeps records whole when appends keep arriving while a group is being written', async () => {
@@ -164,7 +173,9 @@ describe('journal', () => {
       // 64 workers, each appending its next record as soon as the previous one is durable
       await Promise.all(
         Array.from({ length: 64 }, async (_, w) => {
-          for (let i = 0; i < 10; i++) await j.append(intent(`w${w}-${i}`));
+          for (let i = 0; i < 10; i++) {
+            await j.append(intent(`w${w}-${i}`));
+          }
         }),
       );
       expect(j.stats.records).to.equal(640);
@@ -176,7 +187,9 @@ describe('journal', () => {
       const state = await readJournal(path);
       expect(state.byKey.size).to.equal(640);
       // each worker's records are in its own order
-      const order = (await lines(path)).map((l) => (JSON.parse(l) as IntentRecord).key).filter((k) => k.startsWith('w7-'));
+      const order = (await lines(path))
+        .map((l) => (JSON.parse(l) as IntentRecord).key)
+        .filter((k) => k.startsWith('w7-'));
       expect(order).to.deep.equal(Array.from({ length: 10 }, (_, i) => `w7-${i}`));
     });
 
@@ -262,7 +275,11 @@ describe('journal', () => {
 
   describe('key state', () => {
     it('never downgrades a created key', async () => {
-      const created = outcome('k1', 'created', { transferUrl: 'https://x/transfers/1', transferId: '1', via: 'lookup' });
+      const created = outcome('k1', 'created', {
+        transferUrl: 'https://x/transfers/1',
+        transferId: '1',
+        via: 'lookup',
+      });
       await write(intent('k1'), created, outcome('k1', 'unresolved', { attempts: 6 }), outcome('k1', 'failed'));
       const ks = (await readJournal(path)).byKey.get('k1');
       expect(ks?.outcome).to.deep.equal(created);
@@ -270,7 +287,14 @@ describe('journal', () => {
     });
 
     it('marks an intent without a later outcome as open', async () => {
-      await write(intent('a'), intent('b'), outcome('b', 'failed'), intent('b'), intent('c'), outcome('c', 'unresolved'));
+      await write(
+        intent('a'),
+        intent('b'),
+        outcome('b', 'failed'),
+        intent('b'),
+        intent('c'),
+        outcome('c', 'unresolved'),
+      );
       const { byKey } = await readJournal(path);
       expect(byKey.get('a')?.openIntent).to.equal(true);
       expect(byKey.get('b')?.openIntent).to.equal(true);
@@ -306,12 +330,16 @@ describe('journal', () => {
     // anything the child printed before dying was durable too
     for (;;) {
       const r = await child.lines.next();
-      if (r.done) break;
+      if (r.done) {
+        break;
+      }
       durable.push(r.value.slice('durable '.length));
     }
 
     const state = await readJournal(path);
-    for (const key of durable) expect(state.byKey.has(key), key).to.equal(true);
+    for (const key of durable) {
+      expect(state.byKey.has(key), key).to.equal(true);
+    }
 
     await write(intent('after-crash'));
     const after = await readJournal(path);

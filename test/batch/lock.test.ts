@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireBatchLock, BatchLockedError, type BatchLock, type LockInfo } from '../../src/batch/lock.js';
+import { expect } from 'chai';
+import { acquireBatchLock, type BatchLock, BatchLockedError, type LockInfo } from '../../src/batch/lock.js';
 import { deadPid, kill9, killAll, nextLine, sleeper, spawnFixture } from '../fixtures/child.js';
 
 async function expectLocked(p: Promise<BatchLock>): Promise<BatchLockedError> {
@@ -69,7 +69,12 @@ describe('batch lock', () => {
 
   it('release leaves a lock that is no longer ours', async () => {
     const lock = await acquire();
-    const other: LockInfo = { pid: process.pid, host: hostname(), startedAt: '2025-01-01T00:00:00.000Z', runId: 'other' };
+    const other: LockInfo = {
+      pid: process.pid,
+      host: hostname(),
+      startedAt: '2025-01-01T00:00:00.000Z',
+      runId: 'other',
+    };
     await writeFile(lockPath, JSON.stringify(other));
     await lock.release();
     expect(await readLock()).to.deep.equal(other);
@@ -110,7 +115,12 @@ describe('batch lock', () => {
   });
 
   it('takes over a lock naming its own pid that it does not hold (pid reuse, e.g. pid 1 in containers)', async () => {
-    const earlier: LockInfo = { pid: process.pid, host: hostname(), startedAt: '2025-01-01T00:00:00.000Z', runId: 'earlier' };
+    const earlier: LockInfo = {
+      pid: process.pid,
+      host: hostname(),
+      startedAt: '2025-01-01T00:00:00.000Z',
+      runId: 'earlier',
+    };
     await mkdir(dir, { recursive: true });
     await writeFile(lockPath, JSON.stringify(earlier));
     const takeovers: (LockInfo | null)[] = [];
@@ -119,7 +129,7 @@ describe('batch lock', () => {
     expect(await readLock()).to.deep.equal(lock.info);
   });
 
-  it("refuses a lock from another host, even if that pid is dead here", async () => {
+  it('refuses a lock from another host, even if that pid is dead here', async () => {
     const other: LockInfo = { pid: await deadPid(), host: `not-${hostname()}`, startedAt: '2025-01-01T00:00:00.000Z' };
     await mkdir(dir, { recursive: true });
     await writeFile(lockPath, JSON.stringify(other));
@@ -144,7 +154,12 @@ describe('batch lock', () => {
     await nextLine(other);
     await mkdir(dir, { recursive: true });
     await writeFile(lockPath, '');
-    const holder: LockInfo = { pid: other.child.pid!, host: hostname(), startedAt: new Date().toISOString(), runId: 'slow-writer' };
+    const holder: LockInfo = {
+      pid: other.child.pid!,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      runId: 'slow-writer',
+    };
     // the holder writes its info a little later
     const written = sleep(300).then(() => writeFile(lockPath, JSON.stringify(holder)));
     const err = await expectLocked(acquireBatchLock(dir));
@@ -162,14 +177,21 @@ describe('batch lock', () => {
       await writeFile(lockPath, JSON.stringify(stale));
       // the first claim's name: lock.takeover-FINGERPRINT.0, FINGERPRINT of (inode, mtime, content)
       const st = await stat(lockPath);
-      const fp = createHash('sha256').update(`${st.ino}:${st.mtimeMs}:${JSON.stringify(stale)}`).digest('hex');
+      const fp = createHash('sha256')
+        .update(`${st.ino}:${st.mtimeMs}:${JSON.stringify(stale)}`)
+        .digest('hex');
       claimPath = `${lockPath}.takeover-${fp.slice(0, 16)}.0`;
     });
 
     it('waits for a live taker holding the claim instead of taking over too', async () => {
       const other = sleeper();
       await nextLine(other);
-      const claimer: LockInfo = { pid: other.child.pid!, host: hostname(), startedAt: new Date().toISOString(), runId: 'claimer' };
+      const claimer: LockInfo = {
+        pid: other.child.pid!,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        runId: 'claimer',
+      };
       await writeFile(claimPath, JSON.stringify(claimer));
       // the claimer finishes its takeover a little later
       const finished = sleep(300).then(async () => {
@@ -205,14 +227,18 @@ describe('batch lock', () => {
       const results = await Promise.allSettled(
         // takers start a few event-loop turns apart, so late ones meet a takeover in progress
         Array.from({ length: 12 }, async (_, i) => {
-          for (let t = 0; t < i % 4; t++) await new Promise(setImmediate);
+          for (let t = 0; t < i % 4; t++) {
+            await new Promise(setImmediate);
+          }
           return acquireBatchLock(dir, { runId: `taker-${i}`, onTakeover: () => takeovers++ });
         }),
       );
       const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
       expect(won, `round ${round}`).to.have.length(1);
-      for (const err of lost) expect(err).to.be.instanceOf(BatchLockedError);
+      for (const err of lost) {
+        expect(err).to.be.instanceOf(BatchLockedError);
+      }
       expect(takeovers).to.equal(1);
       expect(await readLock()).to.deep.equal(won[0]!.info);
       expect(await readdir(dir)).to.deep.equal(['lock']);

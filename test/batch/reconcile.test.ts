@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
 import { RECONCILE_COLUMNS, RESULT_COLUMNS } from '../../src/results/writer.js';
+import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import { type CsvRow, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
 import { DEFAULT_SOURCE, SIM_ENV } from './helpers.js';
-import { readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv, type CsvRow } from '../helpers.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -57,7 +57,10 @@ describe('payouts reconcile (built CLI against a simulator)', () => {
     expect(results.rows[1]!.returnReason).to.match(/insufficient funds/i);
     expect(results.rows.map((x) => x.name)).to.deep.equal(['Ann', 'Bob', 'Cy', 'bad']);
 
-    const journal = (await readFile(join(out, 'pay', 'journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const journal = (await readFile(join(out, 'pay', 'journal.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(journal.filter((x) => x.type === 'reconcile')).to.have.length(6);
 
     // Again: the same answer, the columns not doubled.
@@ -89,11 +92,28 @@ describe('payouts reconcile (built CLI against a simulator)', () => {
   it('exits 3 when transfers cannot be fetched, keeping what was known', async () => {
     const file = await writeCsv(dir, 'p.csv', `paymentId,destination,amount\nP1,${UUIDS.a},10.00\n`);
     const out = join(dir, 'out');
-    const run = await runCli(['run', file, '--source', DEFAULT_SOURCE, '--api-url', sim.url, '--out', out, '--log-level', 'warn'], { env: SIM_ENV });
+    const run = await runCli(
+      ['run', file, '--source', DEFAULT_SOURCE, '--api-url', sim.url, '--out', out, '--log-level', 'warn'],
+      { env: SIM_ENV },
+    );
     expect(run.code, run.stderr).to.equal(0);
     const port = new URL(sim.url).port;
     await sim.close();
-    const r = await runCli(['reconcile', 'p', '--api-url', `http://127.0.0.1:${port}`, '--out', out, '--max-attempts', '1', '--log-level', 'warn'], { env: SIM_ENV });
+    const r = await runCli(
+      [
+        'reconcile',
+        'p',
+        '--api-url',
+        `http://127.0.0.1:${port}`,
+        '--out',
+        out,
+        '--max-attempts',
+        '1',
+        '--log-level',
+        'warn',
+      ],
+      { env: SIM_ENV },
+    );
     sim = await startSimulator({ port: 0 });
     expect(r.code, r.stderr).to.equal(3);
     expect(r.stdout).to.contain('1 not reachable');

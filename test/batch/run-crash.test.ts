@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
+import { type CliResult, type RunningCli, readCsvRows, removeDir, startCli, tempDir } from '../helpers.js';
 import {
   countOutcomes,
   expectExactlyOnce,
@@ -21,7 +22,6 @@ import {
   waitFor,
   writePayees,
 } from './helpers.js';
-import { readCsvRows, removeDir, startCli, tempDir, type CliResult, type RunningCli } from '../helpers.js';
 
 const TRIALS = 20;
 const BASE_SEED = Number(process.env.PAYOUTS_CRASH_SEED ?? 4_212_026);
@@ -34,11 +34,20 @@ const RUN_FLAGS = ['--concurrency', '8', '--max-attempts', '10'];
 type KillPlan = { afterMs: number } | { afterOutcomes: number } | { afterTransfers: number };
 
 function describePlan(p: KillPlan): string {
-  return 'afterMs' in p ? `${p.afterMs} ms` : 'afterOutcomes' in p ? `${p.afterOutcomes} outcomes` : `${p.afterTransfers} transfers`;
+  return 'afterMs' in p
+    ? `${p.afterMs} ms`
+    : 'afterOutcomes' in p
+      ? `${p.afterOutcomes} outcomes`
+      : `${p.afterTransfers} transfers`;
 }
 
 /** Waits until the plan's moment (or the run's end), then kills the run with SIGKILL. */
-async function killWhen(run: RunningCli, plan: KillPlan, journal: string, sim: SimulatorHandle): Promise<{ killed: boolean; result: CliResult }> {
+async function killWhen(
+  run: RunningCli,
+  plan: KillPlan,
+  journal: string,
+  sim: SimulatorHandle,
+): Promise<{ killed: boolean; result: CliResult }> {
   let exited = false;
   void run.done.then(() => (exited = true));
   const started = Date.now();
@@ -58,7 +67,11 @@ async function killWhen(run: RunningCli, plan: KillPlan, journal: string, sim: S
 /** Keys whose last journal record is an intent: a POST that may or may not have reached Dwolla. */
 async function openIntents(journal: string): Promise<number> {
   const last = new Map<string, unknown>();
-  for (const r of await readJournalLines(journal)) if (r.type === 'intent' || r.type === 'outcome') last.set(String(r.key), r.type);
+  for (const r of await readJournalLines(journal)) {
+    if (r.type === 'intent' || r.type === 'outcome') {
+      last.set(String(r.key), r.type);
+    }
+  }
   return [...last.values()].filter((t) => t === 'intent').length;
 }
 
@@ -81,7 +94,14 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
    * One trial: kills planned by the seed, then reruns until exit 0. `afterKill` runs after each
    * kill, before the rerun. Returns the journal path and how many runs were killed.
    */
-  async function trial(seed: number, opts: { kills?: KillPlan[]; firstFaults?: Parameters<SimulatorHandle['setFaults']>[0]; afterKill?: () => void } = {}) {
+  async function trial(
+    seed: number,
+    opts: {
+      kills?: KillPlan[];
+      firstFaults?: Parameters<SimulatorHandle['setFaults']>[0];
+      afterKill?: () => void;
+    } = {},
+  ) {
     const random = seededRandom(seed);
     sim = await startSimulator({ port: 0, latencyMs: 20, jitterMs: 20, seed, ...opts.firstFaults });
     const payees = makePayees(ROWS, { random, bankShare: 0.5, bankPool: 6 });
@@ -99,31 +119,50 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     let killedRuns = 0;
     const history: string[] = [];
     for (let i = 0; ; i++) {
-      if (i >= MAX_RUNS) throw new Error(`seed ${seed}: not done after ${MAX_RUNS} runs: ${history.join('; ')}`);
+      if (i >= MAX_RUNS) {
+        throw new Error(`seed ${seed}: not done after ${MAX_RUNS} runs: ${history.join('; ')}`);
+      }
       const staleLock = existsSync(lock);
       const run = startCli(runArgs(file, sim, out, RUN_FLAGS), { env: SIM_ENV });
       const plan = plans[i];
-      const { killed, result } = plan ? await killWhen(run, plan, journal, sim) : { killed: false, result: await run.done };
+      const { killed, result } = plan
+        ? await killWhen(run, plan, journal, sim)
+        : { killed: false, result: await run.done };
       history.push(killed ? `run ${i + 1} killed at ${describePlan(plan!)}` : `run ${i + 1} exit ${result.code}`);
       if (staleLock && !killed) {
         // The kill left the lock behind: this run took it over, and said so.
-        expect(result.stdout, `seed ${seed} run ${i + 1}: stale lock takeover warning`).to.contain('took over the lock');
+        expect(result.stdout, `seed ${seed} run ${i + 1}: stale lock takeover warning`).to.contain(
+          'took over the lock',
+        );
       }
       if (killed) {
         killedRuns++;
         const open = await openIntents(journal);
         const outcomes = await countOutcomes(journal);
         killStats.kills++;
-        if (open > 0) killStats.withOpenIntents++;
-        if (sim.transfers().length > (await readJournalLines(journal)).filter((r) => r.type === 'outcome' && r.status === 'created').length) killStats.withTransfersUnanswered++;
+        if (open > 0) {
+          killStats.withOpenIntents++;
+        }
+        if (
+          sim.transfers().length >
+          (await readJournalLines(journal)).filter((r) => r.type === 'outcome' && r.status === 'created').length
+        ) {
+          killStats.withTransfersUnanswered++;
+        }
         history.push(`(${outcomes} outcomes, ${open} open intents, ${sim.transfers().length} transfers at the kill)`);
         // Faults meant for the first run only: the reruns meet the plain simulator.
-        if (i === 0 && opts.firstFaults) sim.setFaults({ latencyMs: 20, jitterMs: 20, seed });
+        if (i === 0 && opts.firstFaults) {
+          sim.setFaults({ latencyMs: 20, jitterMs: 20, seed });
+        }
         opts.afterKill?.();
         continue;
       }
-      if (result.code === 0) break;
-      expect(result.code, `seed ${seed} run ${i + 1} (${history.join('; ')}): ${result.stderr.slice(-2000)}`).to.equal(3);
+      if (result.code === 0) {
+        break;
+      }
+      expect(result.code, `seed ${seed} run ${i + 1} (${history.join('; ')}): ${result.stderr.slice(-2000)}`).to.equal(
+        3,
+      );
     }
 
     const results = await readCsvRows(join(batch, 'results.csv'));
@@ -136,12 +175,16 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     const seed = BASE_SEED + t;
     it(`trial ${t + 1}/${TRIALS} (seed ${seed}): SIGKILL mid-batch, reruns pay every row exactly once`, async () => {
       const { history } = await trial(seed);
-      if (process.env.PAYOUTS_CRASH_VERBOSE) console.log(`      seed ${seed}: ${history.join('; ')}`);
+      if (process.env.PAYOUTS_CRASH_VERBOSE) {
+        console.log(`      seed ${seed}: ${history.join('; ')}`);
+      }
     });
   }
 
   it('the kills of these trials hit runs in the middle of sending', function () {
-    if (killStats.kills === 0) this.skip(); // the trials were filtered out
+    if (killStats.kills === 0) {
+      this.skip(); // the trials were filtered out
+    }
     // Not a timing assertion on the product: a guard that the trials exercise the dangerous
     // window (a POST sent, its outcome not yet journalled) rather than only idle moments.
     expect(killStats.withOpenIntents, JSON.stringify(killStats)).to.be.at.least(Math.ceil(killStats.kills / 4));

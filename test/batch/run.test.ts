@@ -7,23 +7,23 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { SPECIAL_IDS, startSimulator, type FaultOptions, type SimulatorHandle } from '../../src/simulator/index.js';
+import { type FaultOptions, type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import { type CliResult, readCsvRows, removeDir, runCli, startCli, tempDir } from '../helpers.js';
 import {
   countOutcomes,
   DEFAULT_SOURCE,
   expectExactlyOnce,
   makePayees,
+  type Payee,
   payeesCsv,
+  type Row,
   readJournalLines,
   runArgs,
   SIM_ENV,
   transfersByCorrelationId,
   waitFor,
   writePayees,
-  type Payee,
-  type Row,
 } from './helpers.js';
-import { readCsvRows, removeDir, runCli, startCli, tempDir, type CliResult } from '../helpers.js';
 
 describe('payouts run against the simulator (built CLI, child process)', function () {
   this.timeout(120_000);
@@ -51,7 +51,12 @@ describe('payouts run against the simulator (built CLI, child process)', functio
   const batchDir = (name: string) => join(out, name);
   const resultsOf = (name: string) => readCsvRows(join(batchDir(name), 'results.csv'));
 
-  function run(file: string, sim: SimulatorHandle, extra: string[] = [], env: NodeJS.ProcessEnv = SIM_ENV): Promise<CliResult> {
+  function run(
+    file: string,
+    sim: SimulatorHandle,
+    extra: string[] = [],
+    env: NodeJS.ProcessEnv = SIM_ENV,
+  ): Promise<CliResult> {
     return runCli(runArgs(file, sim, out, extra), { env });
   }
 
@@ -61,7 +66,9 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     for (let i = 0; i < max; i++) {
       const r = await run(file, sim, extra);
       codes.push(r.code ?? -1);
-      if (r.code === 0) return codes;
+      if (r.code === 0) {
+        return codes;
+      }
       expect(r.code, `a faulty run ends 0 or 3 (incomplete), got ${r.code}: ${r.stderr.slice(-2000)}`).to.equal(3);
     }
     throw new Error(`still not done after ${max} runs: exit codes ${codes.join(', ')}`);
@@ -93,8 +100,13 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     expect(summary.rows).to.equal(30);
     expect(summary.exitCode).to.equal(0);
     expect(summary.inputDigest).to.match(/^[0-9a-f]{64}$/);
-    expect(summary.byStatus.created).to.deep.equal({ count: 30, total: `${Math.floor(totalCents / 100)}.${String(totalCents % 100).padStart(2, '0')}` });
-    for (const s of ['invalid', 'failed', 'unresolved', 'pending']) expect(summary.byStatus[s].count, s).to.equal(0);
+    expect(summary.byStatus.created).to.deep.equal({
+      count: 30,
+      total: `${Math.floor(totalCents / 100)}.${String(totalCents % 100).padStart(2, '0')}`,
+    });
+    for (const s of ['invalid', 'failed', 'unresolved', 'pending']) {
+      expect(summary.byStatus[s].count, s).to.equal(0);
+    }
 
     const journal = await readJournalLines(join(batchDir('happy'), 'journal.jsonl'));
     expect(journal[0]!.type).to.equal('run');
@@ -129,7 +141,12 @@ describe('payouts run against the simulator (built CLI, child process)', functio
 
   describe('faults: every row still paid exactly once', () => {
     /** 40 rows (half from banks, half from the balance) through `faults`, rerun until done. */
-    async function underFaults(name: string, faults: FaultOptions, extra: string[] = [], during?: (sim: SimulatorHandle, journal: string) => Promise<void>) {
+    async function underFaults(
+      name: string,
+      faults: FaultOptions,
+      extra: string[] = [],
+      during?: (sim: SimulatorHandle, journal: string) => Promise<void>,
+    ) {
       const sim = await simulator({ seed: 7, ...faults });
       const payees = makePayees(40, { bankShare: 0.5 });
       const file = await writePayees(dir, `${name}.csv`, payees);
@@ -183,7 +200,10 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       const { sim } = await underFaults('tokens', { tokenLifetimeSec: 2, latencyMs: 30 }, [], async (sim, journal) => {
         // Expire whatever token the client holds, several times while it sends.
         for (let i = 1; i <= 4; i++) {
-          await waitFor(`${i * 5} outcomes`, async () => (await countOutcomes(journal)) >= i * 5 || sim.transfers().length >= 40);
+          await waitFor(
+            `${i * 5} outcomes`,
+            async () => (await countOutcomes(journal)) >= i * 5 || sim.transfers().length >= 40,
+          );
           sim.advanceClock(5_000);
         }
       });
@@ -191,17 +211,21 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     });
 
     it('everything at once (5xx before/after, drops, 429, slow, jitter, short tokens)', async () => {
-      const { sim } = await underFaults('mixed', {
-        error5xxBeforeRate: 0.1,
-        error5xxAfterRate: 0.1,
-        dropAfterRate: 0.1,
-        rate429: 0.1,
-        slowRate: 0.05,
-        slowMs: 3000,
-        latencyMs: 5,
-        jitterMs: 20,
-        tokenLifetimeSec: 3,
-      }, ['--timeout', '1']);
+      const { sim } = await underFaults(
+        'mixed',
+        {
+          error5xxBeforeRate: 0.1,
+          error5xxAfterRate: 0.1,
+          dropAfterRate: 0.1,
+          rate429: 0.1,
+          slowRate: 0.05,
+          slowMs: 3000,
+          latencyMs: 5,
+          jitterMs: 20,
+          tokenLifetimeSec: 3,
+        },
+        ['--timeout', '1'],
+      );
       const injected = sim.stats().injected;
       expect(Object.values(injected).filter((n) => n > 0).length, JSON.stringify(injected)).to.be.greaterThan(2);
     });
@@ -213,7 +237,22 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const sim = await simulator({ latencyMs: 800 });
     const payees = makePayees(16, { bankShare: 1 });
     const file = await writePayees(dir, 'race.csv', payees);
-    const args = (o: string) => ['run', file, '--api-url', sim.url, '--source', DEFAULT_SOURCE, '--out', o, '--concurrency', '16', '--max-attempts', '20', '--log-level', 'warn'];
+    const args = (o: string) => [
+      'run',
+      file,
+      '--api-url',
+      sim.url,
+      '--source',
+      DEFAULT_SOURCE,
+      '--out',
+      o,
+      '--concurrency',
+      '16',
+      '--max-attempts',
+      '20',
+      '--log-level',
+      'warn',
+    ];
     const a = startCli(args(join(dir, 'a')), { env: SIM_ENV });
     const b = startCli(args(join(dir, 'b')), { env: SIM_ENV });
     const [ra, rb] = await Promise.all([a.done, b.done]);
@@ -224,7 +263,10 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const resB = await readCsvRows(join(dir, 'b', 'race', 'results.csv'));
     expectExactlyOnce(sim, payees, resA);
     expectExactlyOnce(sim, payees, resB);
-    expect(resA.some((r) => Number(r.attempts) > 1) || resB.some((r) => Number(r.attempts) > 1), 'some row retried after its 409').to.equal(true);
+    expect(
+      resA.some((r) => Number(r.attempts) > 1) || resB.some((r) => Number(r.attempts) > 1),
+      'some row retried after its 409',
+    ).to.equal(true);
   });
 
   it('leaves rows unresolved (exit 3) when retries run out, and a rerun pays them once', async () => {
@@ -275,10 +317,16 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const journal = await readJournalLines(join(batchDir('lookup'), 'journal.jsonl'));
     for (const row of results) {
       const outcomes = journal.filter((x) => x.type === 'outcome' && x.key === row.idempotencyKey);
-      expect(outcomes.map((o) => o.status), `row ${row.row}`).to.deep.equal(['unresolved', 'created']);
+      expect(
+        outcomes.map((o) => o.status),
+        `row ${row.row}`,
+      ).to.deep.equal(['unresolved', 'created']);
       expect(outcomes[1]!.via, `row ${row.row}`).to.equal('lookup');
       expect(outcomes[1]!.transferId).to.equal(row.transferId);
-      expect(row.clearing, `row ${row.row}: the clearing decided when it was sent, from its intent`).to.be.oneOf(['same-day', 'standard']);
+      expect(row.clearing, `row ${row.row}: the clearing decided when it was sent, from its intent`).to.be.oneOf([
+        'same-day',
+        'standard',
+      ]);
     }
   });
 
@@ -288,7 +336,11 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const file = await writePayees(dir, 'monthly.csv', payees);
     expect((await run(file, sim)).code).to.equal(0);
 
-    const edited: Payee[] = [{ ...payees[0]!, name: 'Renamed Payee' }, ...payees.slice(1), ...makePayees(3, { prefix: 'NEW', bankShare: 0.3 })];
+    const edited: Payee[] = [
+      { ...payees[0]!, name: 'Renamed Payee' },
+      ...payees.slice(1),
+      ...makePayees(3, { prefix: 'NEW', bankShare: 0.3 }),
+    ];
     await writeFile(file, payeesCsv(edited));
     const resultsBefore = await readFile(join(batchDir('monthly'), 'results.csv'));
 
@@ -347,7 +399,12 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     expect(created.length).to.be.at.least(5);
     expect(pending.length).to.be.at.least(1);
     // What reached Dwolla is exactly what results.csv reports created: requests in flight finished.
-    expect(sim.transfers().map((t) => t.id).sort()).to.deep.equal(created.map((x) => x.transferId).sort());
+    expect(
+      sim
+        .transfers()
+        .map((t) => t.id)
+        .sort(),
+    ).to.deep.equal(created.map((x) => x.transferId).sort());
     const summary = JSON.parse(await readFile(join(batchDir('term'), 'summary.json'), 'utf8'));
     expect(summary.byStatus.pending.count).to.equal(pending.length);
     expect(existsSync(join(batchDir('term'), 'lock')), 'lock released').to.equal(false);
@@ -394,15 +451,23 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     for (const [i, p] of all.entries()) {
       const row = results[i]!;
       expect(row.paymentId).to.equal(p.paymentId);
-      if (p.source === SPECIAL_IDS.removedBank) expect([row.status, row.errorCode]).to.deep.equal(['failed', 'SourceRemoved']);
-      else if (p.source === SPECIAL_IDS.unverifiedBank) expect([row.status, row.errorCode]).to.deep.equal(['failed', 'SourceUnverified']);
-      else expect(row.status).to.equal('created');
+      if (p.source === SPECIAL_IDS.removedBank) {
+        expect([row.status, row.errorCode]).to.deep.equal(['failed', 'SourceRemoved']);
+      } else if (p.source === SPECIAL_IDS.unverifiedBank) {
+        expect([row.status, row.errorCode]).to.deep.equal(['failed', 'SourceUnverified']);
+      } else {
+        expect(row.status).to.equal('created');
+      }
     }
     const sources = sim.transfers().map((t) => t._links['source-funding-source']?.href ?? '');
-    expect(sources.filter((s) => s.endsWith(SPECIAL_IDS.removedBank) || s.endsWith(SPECIAL_IDS.unverifiedBank))).to.deep.equal([]);
+    expect(
+      sources.filter((s) => s.endsWith(SPECIAL_IDS.removedBank) || s.endsWith(SPECIAL_IDS.unverifiedBank)),
+    ).to.deep.equal([]);
     expect(sim.stats().createRequests, 'only the good rows were POSTed').to.equal(6);
     const by = transfersByCorrelationId(sim);
-    for (const row of results.filter((x) => x.status === 'created')) expect(by.get(row.correlationId!)).to.have.length(1);
+    for (const row of results.filter((x) => x.status === 'created')) {
+      expect(by.get(row.correlationId!)).to.have.length(1);
+    }
     const summary = JSON.parse(await readFile(join(batchDir('preflight'), 'summary.json'), 'utf8'));
     expect(summary.byStatus.failed.count).to.equal(4);
     expect(summary.exitCode).to.equal(1);
@@ -430,7 +495,13 @@ describe('payouts run against the simulator (built CLI, child process)', functio
 
   it('keeps DWOLLA_SECRET and access tokens out of logs, results, summary and journal', async () => {
     const secret = 'supersecret-XYZ';
-    const sim = await simulator({ seed: 3, dropAfterRate: 0.2, error5xxBeforeRate: 0.2, tokenLifetimeSec: 2, latencyMs: 20 });
+    const sim = await simulator({
+      seed: 3,
+      dropAfterRate: 0.2,
+      error5xxBeforeRate: 0.2,
+      tokenLifetimeSec: 2,
+      latencyMs: 20,
+    });
     const payees = makePayees(20, { bankShare: 0.5 });
     const file = await writePayees(dir, 'secret.csv', payees);
     const env = { DWOLLA_KEY: 'key-ABC', DWOLLA_SECRET: secret };
@@ -438,11 +509,15 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     for (let i = 0; i < 4; i++) {
       const r = await run(file, sim, ['--log-level', 'debug', '--max-attempts', '10'], env);
       outputs.push(r.stdout, r.stderr);
-      if (r.code === 0) break;
+      if (r.code === 0) {
+        break;
+      }
     }
     expectExactlyOnce(sim, payees, await resultsOf('secret'));
     const files = ['results.csv', 'summary.json', 'journal.jsonl'];
-    for (const f of files) outputs.push(await readFile(join(batchDir('secret'), f), 'utf8'));
+    for (const f of files) {
+      outputs.push(await readFile(join(batchDir('secret'), f), 'utf8'));
+    }
     const basic = Buffer.from(`key-ABC:${secret}`).toString('base64');
     for (const [i, text] of outputs.entries()) {
       const what = i < outputs.length - files.length ? `CLI output ${i}` : files[i - (outputs.length - files.length)];
@@ -464,7 +539,9 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const dry = await runCli(['run', file, '--dry-run', '--out', out]);
     expect(dry.code, dry.stderr).to.equal(0);
     const after = await Promise.all(names.map((n) => readFile(join(batchDir('dry'), n))));
-    for (const [i, n] of names.entries()) expect(after[i]!.equals(before[i]!), n).to.equal(true);
+    for (const [i, n] of names.entries()) {
+      expect(after[i]!.equals(before[i]!), n).to.equal(true);
+    }
     const plan: Row[] = await readCsvRows(join(batchDir('dry'), 'plan.csv'));
     expect(plan.map((x) => x.status)).to.deep.equal(payees.map(() => 'planned'));
     expect(sim.transfers()).to.have.length(8);

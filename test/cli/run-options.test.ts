@@ -18,7 +18,7 @@ describe('run-options', () => {
   it('the default batch id is the base name with other characters replaced', () => {
     expect(defaultBatchId('/data/payees.csv')).to.equal('payees');
     expect(defaultBatchId('Nov payroll (final).csv')).to.equal('Nov-payroll--final-');
-    expect(defaultBatchId('x'.repeat(80) + '.csv')).to.have.length(64);
+    expect(defaultBatchId(`${'x'.repeat(80)}.csv`)).to.have.length(64);
   });
 
   it('--now with an offset is that instant; without one it is Central Time', () => {
@@ -43,11 +43,20 @@ describe('run-options', () => {
     const s = resolveRunSettings({ file: 'a.csv', env: 'production' }, { DWOLLA_KEY: 'k', DWOLLA_SECRET: 's' });
     expect(s.apiUrl).to.equal('https://api.dwolla.com');
     expect(s.defaultSourceId).to.equal(undefined);
-    expect(resolveRunSettings({ file: 'a.csv', env: 'sandbox', dryRun: true }, {}).apiUrl).to.equal('https://api-sandbox.dwolla.com');
+    expect(resolveRunSettings({ file: 'a.csv', env: 'sandbox', dryRun: true }, {}).apiUrl).to.equal(
+      'https://api-sandbox.dwolla.com',
+    );
   });
 
   it('--api-url overrides --env; PAYOUTS_SOURCE is the default source', () => {
-    const s = resolveRunSettings({ file: 'a.csv', env: 'production', apiUrl: 'http://127.0.0.1:8787/' }, { DWOLLA_KEY: 'k', DWOLLA_SECRET: 's', PAYOUTS_SOURCE: `https://x/funding-sources/${SIMULATOR.defaultSourceId.toUpperCase()}` });
+    const s = resolveRunSettings(
+      { file: 'a.csv', env: 'production', apiUrl: 'http://127.0.0.1:8787/' },
+      {
+        DWOLLA_KEY: 'k',
+        DWOLLA_SECRET: 's',
+        PAYOUTS_SOURCE: `https://x/funding-sources/${SIMULATOR.defaultSourceId.toUpperCase()}`,
+      },
+    );
     expect(s.apiUrl).to.equal('http://127.0.0.1:8787');
     expect(s.defaultSourceId).to.equal(SIMULATOR.defaultSourceId);
   });

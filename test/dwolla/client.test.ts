@@ -1,8 +1,9 @@
-import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import util from 'node:util';
 import { Writable } from 'node:stream';
+import util from 'node:util';
+import { expect } from 'chai';
 import pino from 'pino';
 import { DwollaClient, type DwollaClientOptions } from '../../src/dwolla/client.js';
 import {
@@ -14,10 +15,9 @@ import {
   DwollaTimeoutError,
   DwollaUsageError,
 } from '../../src/dwolla/errors.js';
-import { SIMULATOR, type CreateTransferRequest } from '../../src/dwolla/types.js';
-import { withRetries, type BackoffOptions } from '../../src/dwolla/retry.js';
-import { startSimulator, SPECIAL_IDS, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator/index.js';
-import { randomUUID } from 'node:crypto';
+import { type BackoffOptions, withRetries } from '../../src/dwolla/retry.js';
+import { type CreateTransferRequest, SIMULATOR } from '../../src/dwolla/types.js';
+import { type SimulatorHandle, type SimulatorOptions, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny real HTTP server on 127.0.0.1 for answers that must be exact (an HTML 502, an empty body,
@@ -47,7 +47,12 @@ async function startRawServer(handler: Handler): Promise<RawServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const hit: Hit = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const hit: Hit = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       hits.push(hit);
       Promise.resolve(handler(hit, res)).catch((e: unknown) => {
         res.statusCode = 599;
@@ -82,9 +87,13 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 function tokenIssuer(expiresIn = 3600, delayMs = 0): (hit: Hit, res: http.ServerResponse) => Promise<boolean> {
   let n = 0;
   return async (hit, res) => {
-    if (!(hit.method === 'POST' && hit.path === '/token')) return false;
+    if (!(hit.method === 'POST' && hit.path === '/token')) {
+      return false;
+    }
     const token = `tok-${++n}-${'q'.repeat(24)}`;
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs) {
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: expiresIn }));
     return true;
@@ -92,7 +101,7 @@ function tokenIssuer(expiresIn = 3600, delayMs = 0): (hit: Hit, res: http.Server
 }
 
 function bearer(hit: Hit): string | undefined {
-  const a = hit.headers['authorization'];
+  const a = hit.headers.authorization;
   return a?.startsWith('Bearer ') ? a.slice('Bearer '.length) : undefined;
 }
 
@@ -120,15 +129,22 @@ const TRANSFER_ID = '15c6bcce-46f7-e811-8112-e8dd3bececa8';
 
 function transferBody(base: string, value = '12.50', correlationId?: string): CreateTransferRequest {
   return {
-    _links: { source: { href: `${base}/funding-sources/${SRC_ID}` }, destination: { href: `${base}/funding-sources/${FS_ID}` } },
+    _links: {
+      source: { href: `${base}/funding-sources/${SRC_ID}` },
+      destination: { href: `${base}/funding-sources/${FS_ID}` },
+    },
     amount: { currency: 'USD', value },
     ...(correlationId ? { correlationId } : {}),
   };
 }
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
+  for (const c of clients.splice(0)) {
+    c.close();
+  }
+  for (const s of servers.splice(0)) {
+    await s.close();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -138,8 +154,12 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('fetches a client-credentials token with Basic auth and a form body, then sends HAL headers and the bearer', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
-        if (hit.method === 'GET') return sendJson(res, 200, { id: FS_ID, status: 'verified', type: 'bank', _links: {} });
+        if (await tokens(hit, res)) {
+          return;
+        }
+        if (hit.method === 'GET') {
+          return sendJson(res, 200, { id: FS_ID, status: 'verified', type: 'bank', _links: {} });
+        }
         res.writeHead(201, { Location: `${s.url}/transfers/${TRANSFER_ID}` });
         res.end();
       });
@@ -149,25 +169,29 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
 
       const [tok] = s.tokenHits();
       expect(s.tokenHits()).to.have.length(1);
-      expect(tok!.headers['authorization']).to.equal(`Basic ${BASIC}`);
+      expect(tok!.headers.authorization).to.equal(`Basic ${BASIC}`);
       expect(tok!.headers['content-type']).to.equal('application/x-www-form-urlencoded');
       expect(tok!.body).to.equal('grant_type=client_credentials');
 
       const get = s.apiHits()[0]!;
       expect(get.method).to.equal('GET');
       expect(get.path).to.equal(`/funding-sources/${FS_ID}`);
-      expect(get.headers['accept']).to.equal('application/vnd.dwolla.v1.hal+json');
+      expect(get.headers.accept).to.equal('application/vnd.dwolla.v1.hal+json');
       expect(bearer(get)).to.match(/^tok-1-/);
       expect(get.headers['idempotency-key']).to.equal(undefined);
       expect(get.headers['content-type']).to.equal(undefined);
 
       const body = transferBody(s.url, '12.50', 'corr-1');
       const created = await c.createTransfer(body, 'key-123');
-      expect(created).to.deep.equal({ location: `${s.url}/transfers/${TRANSFER_ID}`, id: TRANSFER_ID, httpStatus: 201 });
+      expect(created).to.deep.equal({
+        location: `${s.url}/transfers/${TRANSFER_ID}`,
+        id: TRANSFER_ID,
+        httpStatus: 201,
+      });
       const post = s.apiHits()[1]!;
       expect(post.method).to.equal('POST');
       expect(post.path).to.equal('/transfers');
-      expect(post.headers['accept']).to.equal('application/vnd.dwolla.v1.hal+json');
+      expect(post.headers.accept).to.equal('application/vnd.dwolla.v1.hal+json');
       expect(post.headers['content-type']).to.equal('application/vnd.dwolla.v1.hal+json');
       expect(post.headers['idempotency-key']).to.equal('key-123');
       expect(JSON.parse(post.body)).to.deep.equal(body);
@@ -177,13 +201,21 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('shapes every other call: transfer, failure, cancel, root, list (account, customer, default account)', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
-        if (hit.path === '/') return sendJson(res, 200, { _links: { account: { href: `${s.url}/accounts/acc-1` } } });
+        if (await tokens(hit, res)) {
+          return;
+        }
+        if (hit.path === '/') {
+          return sendJson(res, 200, { _links: { account: { href: `${s.url}/accounts/acc-1` } } });
+        }
         if (hit.path.includes('/transfers?') || hit.path.endsWith('/transfers')) {
           return sendJson(res, 200, { _links: {}, _embedded: { transfers: [{ id: 't1' }] }, total: 1 });
         }
-        if (hit.path.endsWith('/failure')) return sendJson(res, 200, { code: 'R01', description: 'Insufficient Funds', _links: {} });
-        if (hit.method === 'POST') return sendJson(res, 200, { id: TRANSFER_ID, status: 'cancelled', _links: {} });
+        if (hit.path.endsWith('/failure')) {
+          return sendJson(res, 200, { code: 'R01', description: 'Insufficient Funds', _links: {} });
+        }
+        if (hit.method === 'POST') {
+          return sendJson(res, 200, { id: TRANSFER_ID, status: 'cancelled', _links: {} });
+        }
         return sendJson(res, 200, { id: TRANSFER_ID, status: 'pending', _links: {} });
       });
       const c = client(`${s.url}/`);
@@ -215,7 +247,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       expect(JSON.parse(cancel.body)).to.deep.equal({ status: 'cancelled' });
       expect(cancel.headers['content-type']).to.equal('application/vnd.dwolla.v1.hal+json');
       expect(cancel.headers['idempotency-key']).to.equal(undefined);
-      for (const h of s.apiHits()) expect(h.headers['accept']).to.equal('application/vnd.dwolla.v1.hal+json');
+      for (const h of s.apiHits()) {
+        expect(h.headers.accept).to.equal('application/vnd.dwolla.v1.hal+json');
+      }
     });
 
     it('builds URLs from ids and refuses to send the token anywhere else', async () => {
@@ -247,7 +281,8 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     });
 
     it('refuses bad options', () => {
-      const mk = (o: Partial<DwollaClientOptions>) => () => new DwollaClient({ baseUrl: 'http://127.0.0.1:1', key: 'k', secret: 's', timeoutMs: 1000, ...o });
+      const mk = (o: Partial<DwollaClientOptions>) => () =>
+        new DwollaClient({ baseUrl: 'http://127.0.0.1:1', key: 'k', secret: 's', timeoutMs: 1000, ...o });
       expect(mk({ baseUrl: 'not a url' })).to.throw(DwollaUsageError);
       expect(mk({ baseUrl: 'ftp://x' })).to.throw(DwollaUsageError);
       expect(mk({ baseUrl: 'https://user:pw@api.dwolla.com' })).to.throw(DwollaUsageError);
@@ -260,7 +295,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('caches the token and renews it 60 s before expiry', async () => {
       let now = 1_700_000_000_000;
       const tokens = tokenIssuer(3600);
-      const s = await startRawServer(async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, { id: 'x', _links: {} })));
+      const s = await startRawServer(
+        async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, { id: 'x', _links: {} })),
+      );
       const c = client(s.url, { now: () => now });
       await c.getTransfer('a');
       await c.getTransfer('a');
@@ -270,13 +307,20 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       now += 2_000; // 3541 s: inside the last minute
       await c.getTransfer('a');
       expect(s.tokenHits()).to.have.length(2);
-      expect(s.apiHits().map(bearer).map((t) => t!.slice(0, 5))).to.deep.equal(['tok-1', 'tok-1', 'tok-1', 'tok-2']);
+      expect(
+        s
+          .apiHits()
+          .map(bearer)
+          .map((t) => t!.slice(0, 5)),
+      ).to.deep.equal(['tok-1', 'tok-1', 'tok-1', 'tok-2']);
     });
 
     it('renews at half the lifetime when that comes later than 60 s before expiry (short tokens)', async () => {
       let now = 1_700_000_000_000;
       const tokens = tokenIssuer(100);
-      const s = await startRawServer(async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, { id: 'x', _links: {} })));
+      const s = await startRawServer(
+        async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, { id: 'x', _links: {} })),
+      );
       const c = client(s.url, { now: () => now });
       await c.getTransfer('a');
       now += 49_000;
@@ -289,7 +333,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
 
     it('20 concurrent calls share one token request', async () => {
       const tokens = tokenIssuer(3600, 50);
-      const s = await startRawServer(async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, { id: 'x', _links: {} })));
+      const s = await startRawServer(
+        async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, { id: 'x', _links: {} })),
+      );
       const c = client(s.url);
       await Promise.all(Array.from({ length: 20 }, () => c.getTransfer('a')));
       expect(s.tokenHits()).to.have.length(1);
@@ -304,7 +350,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
           await new Promise((r) => setTimeout(r, 30));
           return sendJson(res, 503, { code: 'ServiceUnavailable', message: 'down' }, { 'Retry-After': '2' });
         }
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         sendJson(res, 200, { id: 'x', _links: {} });
       });
       const c = client(s.url);
@@ -323,8 +371,12 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('401 ExpiredAccessToken: renews once and repeats the request once', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
-        if (bearer(hit)!.startsWith('tok-1')) return sendJson(res, 401, { code: 'ExpiredAccessToken', message: 'Generate a new access token.' });
+        if (await tokens(hit, res)) {
+          return;
+        }
+        if (bearer(hit)!.startsWith('tok-1')) {
+          return sendJson(res, 401, { code: 'ExpiredAccessToken', message: 'Generate a new access token.' });
+        }
         res.writeHead(201, { Location: `/transfers/${TRANSFER_ID}` });
         res.end();
       });
@@ -342,7 +394,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('401 InvalidAccessToken again right after the renewal is thrown (one attempt), with no third request', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         sendJson(res, 401, { code: 'InvalidAccessToken', message: 'Invalid access token.' });
       });
       const c = client(s.url);
@@ -356,7 +410,10 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
 
     it('other 401s (InvalidCredentials) do not renew', async () => {
       const tokens = tokenIssuer();
-      const s = await startRawServer(async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 401, { code: 'InvalidScopes', message: 'no' })));
+      const s = await startRawServer(
+        async (hit, res) =>
+          void ((await tokens(hit, res)) || sendJson(res, 401, { code: 'InvalidScopes', message: 'no' })),
+      );
       const c = client(s.url);
       const e = (await rejection(c.getTransfer('a'))) as DwollaApiError;
       expect(e.code).to.equal('InvalidScopes');
@@ -367,8 +424,12 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('20 concurrent calls rejected with ExpiredAccessToken share one renewal', async () => {
       const tokens = tokenIssuer(3600, 20);
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
-        if (bearer(hit)!.startsWith('tok-1')) return sendJson(res, 401, { code: 'ExpiredAccessToken', message: 'expired' });
+        if (await tokens(hit, res)) {
+          return;
+        }
+        if (bearer(hit)!.startsWith('tok-1')) {
+          return sendJson(res, 401, { code: 'ExpiredAccessToken', message: 'expired' });
+        }
         sendJson(res, 200, { id: 'x', _links: {} });
       });
       const c = client(s.url);
@@ -382,9 +443,13 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('HTML 502 from a proxy', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         res.writeHead(502, { 'Content-Type': 'text/html' });
-        res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>');
+        res.end(
+          '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>',
+        );
       });
       const e = (await rejection(client(s.url).createTransfer(transferBody(s.url), 'k'))) as DwollaApiError;
       expect(e).to.be.instanceOf(DwollaApiError);
@@ -398,7 +463,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('empty 503 with Retry-After', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         res.writeHead(503, { 'Retry-After': '7' });
         res.end();
       });
@@ -411,11 +478,15 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('400 ValidationError with embedded errors', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         sendJson(res, 400, {
           code: 'ValidationError',
           message: 'Validation error(s) present. See embedded errors list for more details.',
-          _embedded: { errors: [{ code: 'InvalidFormat', message: 'Invalid amount.', path: '/amount/value', _links: {} }] },
+          _embedded: {
+            errors: [{ code: 'InvalidFormat', message: 'Invalid amount.', path: '/amount/value', _links: {} }],
+          },
         });
       });
       const e = (await rejection(client(s.url).createTransfer(transferBody(s.url, '1.234'), 'k'))) as DwollaApiError;
@@ -429,8 +500,15 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       const now = Date.parse('2024-06-03T15:00:00Z');
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
-        sendJson(res, 429, { code: 'TooManyRequests', message: 'slow down' }, { 'Retry-After': 'Mon, 03 Jun 2024 15:00:12 GMT' });
+        if (await tokens(hit, res)) {
+          return;
+        }
+        sendJson(
+          res,
+          429,
+          { code: 'TooManyRequests', message: 'slow down' },
+          { 'Retry-After': 'Mon, 03 Jun 2024 15:00:12 GMT' },
+        );
       });
       const e = (await rejection(client(s.url, { now: () => now }).getTransfer('a'))) as DwollaApiError;
       expect(e.retryAfterMs).to.equal(12_000);
@@ -438,7 +516,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
 
     it('/token: OAuth error shape → DwollaAuthError; HTML 500 → DwollaAuthError 500', async () => {
       const s = await startRawServer((_hit, res) =>
-        res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"invalid_client","error_description":"Invalid client credentials."}'),
+        res
+          .writeHead(401, { 'Content-Type': 'application/json' })
+          .end('{"error":"invalid_client","error_description":"Invalid client credentials."}'),
       );
       const e = (await rejection(client(s.url).getTransfer('a'))) as DwollaAuthError;
       expect(e).to.be.instanceOf(DwollaAuthError);
@@ -446,7 +526,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       expect(e.httpStatus).to.equal(401);
       expect(s.apiHits()).to.have.length(0);
 
-      const h = await startRawServer((_hit, res) => res.writeHead(500, { 'Content-Type': 'text/html' }).end('<h1>Internal error</h1>'));
+      const h = await startRawServer((_hit, res) =>
+        res.writeHead(500, { 'Content-Type': 'text/html' }).end('<h1>Internal error</h1>'),
+      );
       const e2 = (await rejection(client(h.url).getTransfer('a'))) as DwollaAuthError;
       expect(e2).to.be.instanceOf(DwollaAuthError);
       expect(e2.httpStatus).to.equal(500);
@@ -461,7 +543,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('201 without Location, and a 200 that is not JSON, are protocol errors', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         res.writeHead(hit.method === 'POST' ? 201 : 200, { 'Content-Type': 'text/plain' });
         res.end(hit.method === 'POST' ? '' : 'hello');
       });
@@ -476,7 +560,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       const elsewhere = await startRawServer((_h, res) => sendJson(res, 200, { id: 'x' }));
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         res.writeHead(302, { Location: `${elsewhere.url}/transfers/a` });
         res.end();
       });
@@ -499,7 +585,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('socket destroyed after the request was read → DwollaNetworkError', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         res.socket?.destroy();
       });
       const e = (await rejection(client(s.url).createTransfer(transferBody(s.url), 'k'))) as DwollaNetworkError;
@@ -511,7 +599,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('no answer within timeoutMs → DwollaTimeoutError (also when headers come but the body never ends)', async () => {
       const tokens = tokenIssuer();
       const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) return;
+        if (await tokens(hit, res)) {
+          return;
+        }
         if (hit.path.startsWith('/transfers/trickle')) {
           res.writeHead(200, { 'Content-Type': 'application/vnd.dwolla.v1.hal+json' });
           res.write('{"id":');
@@ -535,9 +625,15 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     /** Everything a thrown object can show: JSON, inspect (deep, hidden too), stack, summary, message. */
     function exposures(e: unknown): string {
       const parts = [JSON.stringify(e), util.inspect(e, { depth: 10, showHidden: true }), String(e)];
-      if (e instanceof Error) parts.push(e.stack ?? '', e.message);
-      if (e instanceof DwollaError) parts.push(e.summary());
-      for (const v of Object.values(e as object)) parts.push(typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+      if (e instanceof Error) {
+        parts.push(e.stack ?? '', e.message);
+      }
+      if (e instanceof DwollaError) {
+        parts.push(e.summary());
+      }
+      for (const v of Object.values(e as object)) {
+        parts.push(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+      }
       return parts.join('\n');
     }
 
@@ -556,7 +652,7 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       const issued: string[] = [];
       const echo = (hit: Hit) => {
         // Everything a careless proxy could reflect: the header, its bare value, the decoded Basic pair.
-        const auth = hit.headers['authorization'] ?? '';
+        const auth = hit.headers.authorization ?? '';
         const value = auth.replace(/^\S+ /, '');
         const decoded = auth.startsWith('Basic ') ? Buffer.from(value, 'base64').toString('utf8') : '';
         return `auth=${auth} value=${value} decoded=${decoded} body=${hit.body}`;
@@ -571,15 +667,19 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
           issued.push(t);
           return sendJson(res, 200, { access_token: t, token_type: 'bearer', expires_in: 3600 });
         }
-        if (mode === 'html') return res.writeHead(502, { 'Content-Type': 'text/html' }).end(`<pre>${echo(hit)}</pre>`);
+        if (mode === 'html') {
+          return res.writeHead(502, { 'Content-Type': 'text/html' }).end(`<pre>${echo(hit)}</pre>`);
+        }
         if (mode === 'json') {
           return sendJson(res, 400, {
             code: 'ValidationError',
             message: echo(hit),
-            _embedded: { errors: [{ code: 'Invalid', message: echo(hit), path: `/${hit.headers['authorization']}` }] },
+            _embedded: { errors: [{ code: 'Invalid', message: echo(hit), path: `/${hit.headers.authorization}` }] },
           });
         }
-        if (mode === 'drop') return void res.socket?.destroy();
+        if (mode === 'drop') {
+          return void res.socket?.destroy();
+        }
         // 'slow': never answer
       });
       const { lines, logger } = captureLogger();
@@ -603,12 +703,19 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
         'DwollaAuthError',
       ]);
       // The server really did echo secrets: the test would catch a leak.
-      expect(s.hits.some((h) => h.headers['authorization'] === `Basic ${BASIC}`)).to.equal(true);
+      expect(s.hits.some((h) => h.headers.authorization === `Basic ${BASIC}`)).to.equal(true);
       expect(issued.length).to.be.greaterThan(0);
 
       const forbidden = [SECRET, BASIC, ...issued];
-      const shown = [...thrown.map(exposures), ...lines, util.inspect(c, { depth: 10, showHidden: true }), JSON.stringify(c)].join('\n');
-      for (const f of forbidden) expect(shown).to.not.include(f);
+      const shown = [
+        ...thrown.map(exposures),
+        ...lines,
+        util.inspect(c, { depth: 10, showHidden: true }),
+        JSON.stringify(c),
+      ].join('\n');
+      for (const f of forbidden) {
+        expect(shown).to.not.include(f);
+      }
       expect(shown).to.include('[REDACTED]');
       expect(lines.length).to.be.greaterThan(0);
     });
@@ -644,21 +751,33 @@ describe('DwollaClient against the simulator', () => {
   }
 
   function simClient(s: SimulatorHandle, extra: Partial<DwollaClientOptions> = {}): DwollaClient {
-    const c = new DwollaClient({ baseUrl: s.url, key: SIMULATOR.key, secret: SIMULATOR.secret, timeoutMs: 5000, ...extra });
+    const c = new DwollaClient({
+      baseUrl: s.url,
+      key: SIMULATOR.key,
+      secret: SIMULATOR.secret,
+      timeoutMs: 5000,
+      ...extra,
+    });
     clients.push(c);
     return c;
   }
 
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    for (const s of sims.splice(0)) await s.close();
+    for (const c of clients.splice(0)) {
+      c.close();
+    }
+    for (const s of sims.splice(0)) {
+      await s.close();
+    }
   });
 
   describe('tokens', () => {
     it('20 concurrent first calls share one token', async () => {
       sim = await simulator({ latencyMs: 20 });
       const c = simClient(sim);
-      const sources = await Promise.all(Array.from({ length: 20 }, () => c.getFundingSource(SIMULATOR.defaultSourceId)));
+      const sources = await Promise.all(
+        Array.from({ length: 20 }, () => c.getFundingSource(SIMULATOR.defaultSourceId)),
+      );
       expect(sources.every((f) => f.type === 'balance')).to.equal(true);
       expect(sim.stats().tokensIssued).to.equal(1);
       await c.getRoot();
@@ -703,7 +822,10 @@ describe('DwollaClient against the simulator', () => {
     expect(removed.removed).to.equal(true);
 
     const body = {
-      _links: { source: { href: c.fundingSourceUrl(SIMULATOR.defaultSourceId) }, destination: { href: c.fundingSourceUrl(SPECIAL_IDS.r01Bank) } },
+      _links: {
+        source: { href: c.fundingSourceUrl(SIMULATOR.defaultSourceId) },
+        destination: { href: c.fundingSourceUrl(SPECIAL_IDS.r01Bank) },
+      },
       amount: { currency: 'USD', value: '42.10' },
       metadata: { invoice: 'INV-1' },
       correlationId: 'shape-1',
@@ -722,8 +844,10 @@ describe('DwollaClient against the simulator', () => {
 
     const byCorrelation = await c.listTransfers({ correlationId: 'shape-1' });
     expect(byCorrelation._embedded.transfers.map((x) => x.id)).to.deep.equal([created.id]);
-    expect((await c.listTransfers({ accountId: SIMULATOR.accountId, correlationId: 'nope' }))._embedded.transfers).to.deep.equal([]);
-    const customer = t._links['destination']!.href;
+    expect(
+      (await c.listTransfers({ accountId: SIMULATOR.accountId, correlationId: 'nope' }))._embedded.transfers,
+    ).to.deep.equal([]);
+    const customer = t._links.destination!.href;
     const forCustomer = await c.listTransfers({ customerId: customer, limit: 5, offset: 0 });
     expect(forCustomer._embedded.transfers.map((x) => x.id)).to.include(created.id);
 
@@ -736,13 +860,23 @@ describe('DwollaClient against the simulator', () => {
     const failure = await c.getTransferFailure(created.id);
     expect(failure.code).to.equal('R01');
 
-    const other = await c.createTransfer({ ...body, correlationId: 'shape-2', _links: { ...body._links, destination: { href: c.fundingSourceUrl(randomUUID()) } } }, 'shape-key-2');
+    const other = await c.createTransfer(
+      {
+        ...body,
+        correlationId: 'shape-2',
+        _links: { ...body._links, destination: { href: c.fundingSourceUrl(randomUUID()) } },
+      },
+      'shape-key-2',
+    );
     const cancelled = await c.cancelTransfer(other.id);
     expect(cancelled.status).to.equal('cancelled');
     expect((await c.getTransfer(other.id)).status).to.equal('cancelled');
 
     const invalid = (await rejection(
-      c.createTransfer({ ...body, correlationId: 'shape-3', amount: { currency: 'USD', value: '0.00' } }, 'shape-key-3'),
+      c.createTransfer(
+        { ...body, correlationId: 'shape-3', amount: { currency: 'USD', value: '0.00' } },
+        'shape-key-3',
+      ),
     )) as DwollaApiError;
     expect(invalid).to.be.instanceOf(DwollaApiError);
     expect(invalid.httpStatus).to.equal(400);
@@ -769,7 +903,14 @@ describe('DwollaClient against the simulator', () => {
   }
 
   async function sendBatch(c: DwollaClient, opts: BatchOptions = {}) {
-    const { n = 40, concurrency = 8, maxAttempts = 15, source = SPECIAL_IDS.accountBank, sleepCapMs = 10, backoff } = opts;
+    const {
+      n = 40,
+      concurrency = 8,
+      maxAttempts = 15,
+      source = SPECIAL_IDS.accountBank,
+      sleepCapMs = 10,
+      backoff,
+    } = opts;
     const run = randomUUID().slice(0, 8);
     const rows = Array.from({ length: n }, (_, i) => ({
       key: `${run}-${i}-${randomUUID()}`,
@@ -789,7 +930,10 @@ describe('DwollaClient against the simulator', () => {
         }
         const row = rows[i]!;
         const body: CreateTransferRequest = {
-          _links: { source: { href: c.fundingSourceUrl(source) }, destination: { href: c.fundingSourceUrl(row.destination) } },
+          _links: {
+            source: { href: c.fundingSourceUrl(source) },
+            destination: { href: c.fundingSourceUrl(row.destination) },
+          },
           amount: { currency: 'USD', value: row.value },
           correlationId: row.key,
         };
@@ -819,7 +963,9 @@ describe('DwollaClient against the simulator', () => {
     expect(failures, 'rows that gave up').to.deep.equal([]);
     const transfers = s.transfers();
     const byKey = new Map<string, typeof transfers>();
-    for (const t of transfers) byKey.set(t.idempotencyKey ?? '', [...(byKey.get(t.idempotencyKey ?? '') ?? []), t]);
+    for (const t of transfers) {
+      byKey.set(t.idempotencyKey ?? '', [...(byKey.get(t.idempotencyKey ?? '') ?? []), t]);
+    }
     const duplicates = [...byKey.entries()].filter(([, ts]) => ts.length > 1).map(([k]) => k);
     const missing = batch.rows.filter((r) => !byKey.has(r.key)).map((r) => r.key);
     expect(duplicates, 'keys created twice').to.deep.equal([]);
@@ -828,7 +974,7 @@ describe('DwollaClient against the simulator', () => {
     expect(s.stats().duplicatesByCorrelationId).to.equal(0);
     batch.rows.forEach((row, i) => {
       const t = byKey.get(row.key)![0]!;
-      expect((batch.results[i] as { location: string }).location).to.equal(t._links['self']!.href);
+      expect((batch.results[i] as { location: string }).location).to.equal(t._links.self!.href);
       expect(t.amount.value).to.equal(row.value);
       expect(t.correlationId).to.equal(row.key);
     });
@@ -902,7 +1048,13 @@ describe('DwollaClient against the simulator', () => {
 
   it('balance source: concurrent sends get real 429s and are retried to exactly once', async () => {
     sim = await simulator({ latencyMs: 15 });
-    const b = await sendBatch(simClient(sim), { source: SIMULATOR.defaultSourceId, n: 20, concurrency: 6, maxAttempts: 60, sleepCapMs: 20 });
+    const b = await sendBatch(simClient(sim), {
+      source: SIMULATOR.defaultSourceId,
+      n: 20,
+      concurrency: 6,
+      maxAttempts: 60,
+      sleepCapMs: 20,
+    });
     expectExactlyOnce(sim, b);
     expect(sim.stats().concurrencyRejections).to.be.greaterThan(0);
   });

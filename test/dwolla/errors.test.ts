@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import util from 'node:util';
+import { expect } from 'chai';
 import {
   DwollaApiError,
   DwollaAuthError,
@@ -9,17 +9,23 @@ import {
   parseApiError,
   parseRetryAfter,
   parseTokenError,
-  statusCode,
   type RawAnswer,
+  statusCode,
 } from '../../src/dwolla/errors.js';
 
 const hal = { 'content-type': 'application/vnd.dwolla.v1.hal+json' };
-const answer = (status: number, body: string, headers: Record<string, string> = hal): RawAnswer => ({ status, headers, body });
+const answer = (status: number, body: string, headers: Record<string, string> = hal): RawAnswer => ({
+  status,
+  headers,
+  body,
+});
 
 describe('dwolla-errors', () => {
   describe('parseApiError', () => {
     it('reads {code, message}', () => {
-      const e = parseApiError(answer(404, JSON.stringify({ code: 'NotFound', message: 'Transfer not found.' })), { request: 'GET /transfers/x' });
+      const e = parseApiError(answer(404, JSON.stringify({ code: 'NotFound', message: 'Transfer not found.' })), {
+        request: 'GET /transfers/x',
+      });
       expect(e).to.be.instanceOf(DwollaApiError);
       expect(e.httpStatus).to.equal(404);
       expect(e.code).to.equal('NotFound');
@@ -62,7 +68,8 @@ describe('dwolla-errors', () => {
     });
 
     it('names a non-JSON body (an HTML 502 from a proxy) by status, with a tag-free excerpt', () => {
-      const html = '<html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head>\n<body><h1>Bad   Gateway</h1><p>nginx</p></body></html>';
+      const html =
+        '<html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head>\n<body><h1>Bad   Gateway</h1><p>nginx</p></body></html>';
       const e = parseApiError(answer(502, html, { 'content-type': 'text/html; charset=utf-8' }));
       expect(e.code).to.equal('BadGateway');
       expect(e.httpStatus).to.equal(502);
@@ -82,9 +89,11 @@ describe('dwolla-errors', () => {
     });
 
     it('cuts long bodies and keeps summary on one line', () => {
-      const e = parseApiError(answer(500, 'x'.repeat(5000) + '\n\r\n' + 'y', { 'content-type': 'text/plain' }));
+      const e = parseApiError(answer(500, `${'x'.repeat(5000)}\n\r\ny`, { 'content-type': 'text/plain' }));
       expect(e.bodyExcerpt!.length).to.be.at.most(300);
-      const long = parseApiError(answer(400, JSON.stringify({ code: 'C', message: 'line1\nline2\r\n' + 'z'.repeat(3000) })));
+      const long = parseApiError(
+        answer(400, JSON.stringify({ code: 'C', message: `line1\nline2\r\n${'z'.repeat(3000)}` })),
+      );
       expect(long.summary().length).to.be.at.most(1000);
       expect(long.summary()).to.match(/^C: line1 line2 z+…$/);
     });
@@ -92,7 +101,14 @@ describe('dwolla-errors', () => {
     it('applies redact to every text copied from the body', () => {
       const redact = (s: string) => s.split('SECRET').join('[R]');
       const e = parseApiError(
-        answer(400, JSON.stringify({ code: 'SECRETcode', message: 'has SECRET', _embedded: { errors: [{ code: 'SECRET', message: 'SECRET', path: '/SECRET' }] } })),
+        answer(
+          400,
+          JSON.stringify({
+            code: 'SECRETcode',
+            message: 'has SECRET',
+            _embedded: { errors: [{ code: 'SECRET', message: 'SECRET', path: '/SECRET' }] },
+          }),
+        ),
         { redact },
       );
       expect(JSON.stringify(e) + e.summary() + e.stack).to.not.include('SECRET');
@@ -103,7 +119,9 @@ describe('dwolla-errors', () => {
     it('reads Retry-After (seconds and HTTP date)', () => {
       const now = Date.parse('2024-03-01T12:00:00Z');
       expect(parseApiError(answer(429, '', { 'retry-after': '7' }), { now }).retryAfterMs).to.equal(7000);
-      expect(parseApiError(answer(503, '', { 'retry-after': 'Fri, 01 Mar 2024 12:00:30 GMT' }), { now }).retryAfterMs).to.equal(30_000);
+      expect(
+        parseApiError(answer(503, '', { 'retry-after': 'Fri, 01 Mar 2024 12:00:30 GMT' }), { now }).retryAfterMs,
+      ).to.equal(30_000);
       expect(parseApiError(answer(503, '', {}), { now }).retryAfterMs).to.equal(undefined);
     });
   });
@@ -125,18 +143,24 @@ describe('dwolla-errors', () => {
 
   describe('parseTokenError', () => {
     it('reads the OAuth shape {error, error_description}', () => {
-      const e = parseTokenError(answer(401, JSON.stringify({ error: 'invalid_client', error_description: 'Invalid client credentials.' })));
+      const e = parseTokenError(
+        answer(401, JSON.stringify({ error: 'invalid_client', error_description: 'Invalid client credentials.' })),
+      );
       expect(e).to.be.instanceOf(DwollaAuthError);
       expect(e.code).to.equal('invalid_client');
       expect(e.httpStatus).to.equal(401);
       expect(e.summary()).to.equal('invalid_client: token request refused: Invalid client credentials.');
     });
     it("reads Dwolla's {code, message} and non-JSON bodies", () => {
-      expect(parseTokenError(answer(401, '{"code":"InvalidCredentials","message":"bad"}')).code).to.equal('InvalidCredentials');
+      expect(parseTokenError(answer(401, '{"code":"InvalidCredentials","message":"bad"}')).code).to.equal(
+        'InvalidCredentials',
+      );
       const h = parseTokenError(answer(500, '<h1>oops</h1>', { 'content-type': 'text/html' }));
       expect(h.code).to.equal('ServerError');
       expect(h.bodyExcerpt).to.equal('oops');
-      expect(parseTokenError(answer(400, '')).message).to.equal('token request refused: HTTP 400 Bad Request (empty body)');
+      expect(parseTokenError(answer(400, '')).message).to.equal(
+        'token request refused: HTTP 400 Bad Request (empty body)',
+      );
     });
   });
 
@@ -173,7 +197,9 @@ describe('dwolla-errors', () => {
     it('errorSummary describes anything', () => {
       expect(errorSummary(new TypeError('bad\nthing'))).to.equal('TypeError: bad thing');
       expect(errorSummary('str')).to.equal('str');
-      expect(errorSummary(new DwollaApiError({ httpStatus: 403, code: 'Forbidden', message: 'no' }))).to.equal('Forbidden: no');
+      expect(errorSummary(new DwollaApiError({ httpStatus: 403, code: 'Forbidden', message: 'no' }))).to.equal(
+        'Forbidden: no',
+      );
     });
 
     it('statusCode names statuses the Dwolla way', () => {

@@ -7,7 +7,7 @@ import {
   DwollaTimeoutError,
   DwollaUsageError,
 } from '../../src/dwolla/errors.js';
-import { classify, retryDecision, withRetries, RetryExhaustedError, DEFAULT_BACKOFF } from '../../src/dwolla/retry.js';
+import { classify, DEFAULT_BACKOFF, RetryExhaustedError, retryDecision, withRetries } from '../../src/dwolla/retry.js';
 
 const api = (httpStatus: number, code = 'Whatever', retryAfterMs?: number) =>
   new DwollaApiError({ httpStatus, code, message: 'm', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
@@ -37,9 +37,17 @@ describe('retryDecision', () => {
       ['403 Forbidden', api(403, 'Forbidden'), false],
       ['404 NotFound', api(404, 'NotFound'), false],
       ['302 (redirects are not followed)', api(302, 'Http302'), false],
-      ['token 401 invalid_client', new DwollaAuthError({ httpStatus: 401, code: 'invalid_client', message: 'x' }), false],
+      [
+        'token 401 invalid_client',
+        new DwollaAuthError({ httpStatus: 401, code: 'invalid_client', message: 'x' }),
+        false,
+      ],
       ['token 400 invalid_grant', new DwollaAuthError({ httpStatus: 400, code: 'invalid_grant', message: 'x' }), false],
-      ['token 401 ExpiredAccessToken shape is still a credential problem', new DwollaAuthError({ httpStatus: 401, code: 'ExpiredAccessToken', message: 'x' }), false],
+      [
+        'token 401 ExpiredAccessToken shape is still a credential problem',
+        new DwollaAuthError({ httpStatus: 401, code: 'ExpiredAccessToken', message: 'x' }),
+        false,
+      ],
       ['token endpoint 503', new DwollaAuthError({ httpStatus: 503, code: 'ServiceUnavailable', message: 'x' }), true],
       ['token endpoint 429', new DwollaAuthError({ httpStatus: 429, code: 'TooManyRequests', message: 'x' }), true],
       ['usage error (foreign URL)', new DwollaUsageError('ForeignUrl', 'x'), false],
@@ -69,7 +77,10 @@ describe('retryDecision', () => {
   });
 
   it('a permanent error is permanent even on the last attempt', () => {
-    expect(retryDecision(api(400, 'ValidationError'), 6, 6, one)).to.deep.include({ retry: false, reason: 'permanent' });
+    expect(retryDecision(api(400, 'ValidationError'), 6, 6, one)).to.deep.include({
+      retry: false,
+      reason: 'permanent',
+    });
   });
 
   it('backs off exponentially from 250 ms, capped at 15 s (random = 1 shows the ceiling)', () => {
@@ -115,7 +126,12 @@ describe('retryDecision', () => {
     expect(d(api(429, 'TooManyRequests', 90_000), zero)).to.equal(60_000);
     const custom = retryDecision(api(429, 'x', 90_000), 1, 6, zero, { maxRetryAfterMs: 30_000 });
     expect(custom).to.deep.equal({ retry: true, delayMs: 30_000 });
-    const auth = retryDecision(new DwollaAuthError({ httpStatus: 503, code: 'x', message: 'x', retryAfterMs: 4000 }), 1, 6, zero);
+    const auth = retryDecision(
+      new DwollaAuthError({ httpStatus: 503, code: 'x', message: 'x', retryAfterMs: 4000 }),
+      1,
+      6,
+      zero,
+    );
     expect(auth).to.deep.equal({ retry: true, delayMs: 4000 });
   });
 });
@@ -140,15 +156,20 @@ describe('withRetries', () => {
     const out = await withRetries(
       async (attempt) => {
         seen.push(attempt);
-        if (attempt === 1) throw new DwollaNetworkError({ errno: 'ECONNRESET', message: 'socket hang up' });
-        if (attempt === 2) throw api(429, 'TooManyRequests', 3000);
+        if (attempt === 1) {
+          throw new DwollaNetworkError({ errno: 'ECONNRESET', message: 'socket hang up' });
+        }
+        if (attempt === 2) {
+          throw api(429, 'TooManyRequests', 3000);
+        }
         return attempt * 10;
       },
       {
         maxAttempts: 6,
         sleep: r.sleep,
         random: one,
-        onRetry: (i) => retries.push({ attempt: i.attempt, delayMs: i.delayMs, code: (i.error as { code: string }).code }),
+        onRetry: (i) =>
+          retries.push({ attempt: i.attempt, delayMs: i.delayMs, code: (i.error as { code: string }).code }),
       },
     );
     expect(out).to.deep.equal({ value: 30, attempts: 3 });
@@ -198,7 +219,9 @@ describe('withRetries', () => {
     const p = withRetries(
       async () => {
         calls++;
-        if (calls < 3) throw api(502);
+        if (calls < 3) {
+          throw api(502);
+        }
         throw err;
       },
       { maxAttempts: 6, sleep: r.sleep },
@@ -211,7 +234,9 @@ describe('withRetries', () => {
     expect(x.reason).to.equal('permanent');
     expect(x.attempts).to.equal(3);
     expect(x.lastError).to.equal(err);
-    expect(x.summary()).to.equal('ValidationError: Validation error(s) present. [InvalidFormat /amount/value: Invalid amount.]');
+    expect(x.summary()).to.equal(
+      'ValidationError: Validation error(s) present. [InvalidFormat /amount/value: Invalid amount.]',
+    );
     expect(calls).to.equal(3);
   });
 
@@ -289,7 +314,9 @@ describe('withRetries', () => {
     let calls = 0;
     const out = await withRetries(
       async () => {
-        if (++calls < 3) throw api(500);
+        if (++calls < 3) {
+          throw api(500);
+        }
         return 'done';
       },
       {

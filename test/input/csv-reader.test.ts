@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { openPayeeCsv, type CsvRecord } from '../../src/input/csv-reader.js';
+import { type CsvRecord, openPayeeCsv } from '../../src/input/csv-reader.js';
 import { UsageError } from '../../src/input/usage-error.js';
 import { removeDir, tempDir, UUIDS, writeCsv } from '../helpers.js';
 
@@ -9,7 +9,9 @@ async function readAll(text: string | Buffer) {
   try {
     const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', text));
     const records: CsvRecord[] = [];
-    for await (const r of csv.records) records.push(r);
+    for await (const r of csv.records) {
+      records.push(r);
+    }
     return { header: csv.header, records, digest: csv.digest() };
   } finally {
     await removeDir(dir);
@@ -24,7 +26,9 @@ async function expectUsage(text: string | Buffer, code: string, fragment: string
     const e = err as UsageError;
     expect(e.code).to.equal(code);
     expect(e.message).to.contain(fragment);
-    if (line !== undefined) expect(e.line).to.equal(line);
+    if (line !== undefined) {
+      expect(e.line).to.equal(line);
+    }
     return;
   }
   expect.fail(`expected UsageError ${code}`);
@@ -48,7 +52,9 @@ describe('csv-reader', () => {
   });
 
   it('a ragged row is yielded with its field-count error; the rows after it are fine', async () => {
-    const { records } = await readAll(`destination,amount,name\n${UUIDS.a},1.00\n${UUIDS.b},2.00,x,y\n${UUIDS.c},3.00,z\n${UUIDS.c},4.00,z,,\n`);
+    const { records } = await readAll(
+      `destination,amount,name\n${UUIDS.a},1.00\n${UUIDS.b},2.00,x,y\n${UUIDS.c},3.00,z\n${UUIDS.c},4.00,z,,\n`,
+    );
     expect(records.map((r) => r.fieldCountError)).to.deep.equal([
       'has 2 fields where the header has 3',
       'has 4 fields where the header has 3',
@@ -58,16 +64,28 @@ describe('csv-reader', () => {
   });
 
   it('an unclosed quote is a usage error naming the line', async () => {
-    await expectUsage(`destination,amount,name\n${UUIDS.a},1.00,ok\n${UUIDS.b},2.00,"never closed\n${UUIDS.c},3.00,x\n`, 'INPUT_MALFORMED', 'quoted field is never closed');
+    await expectUsage(
+      `destination,amount,name\n${UUIDS.a},1.00,ok\n${UUIDS.b},2.00,"never closed\n${UUIDS.c},3.00,x\n`,
+      'INPUT_MALFORMED',
+      'quoted field is never closed',
+    );
   });
 
   it('non-UTF-8 bytes are a usage error naming the line', async () => {
-    const latin1 = Buffer.concat([Buffer.from(`destination,amount,name\n${UUIDS.a},1.00,ok\n${UUIDS.b},2.00,Jos`), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const latin1 = Buffer.concat([
+      Buffer.from(`destination,amount,name\n${UUIDS.a},1.00,ok\n${UUIDS.b},2.00,Jos`),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]);
     await expectUsage(latin1, 'INPUT_NOT_UTF8', 'not UTF-8', 3);
   });
 
   it('a truncated multi-byte character at the end is not UTF-8', async () => {
-    await expectUsage(Buffer.concat([Buffer.from('destination,amount\nx,1,'), Buffer.from([0xe2, 0x82])]), 'INPUT_NOT_UTF8', 'not UTF-8');
+    await expectUsage(
+      Buffer.concat([Buffer.from('destination,amount\nx,1,'), Buffer.from([0xe2, 0x82])]),
+      'INPUT_NOT_UTF8',
+      'not UTF-8',
+    );
   });
 
   it('multi-byte characters across read chunks are decoded whole', async () => {

@@ -38,7 +38,9 @@ describe('money', () => {
       it(`refuses '${text}' (${reason})`, () => {
         const r = parseAmount(text);
         expect(r.ok).to.equal(false);
-        if (!r.ok) expect(r.reason).to.contain(reason);
+        if (!r.ok) {
+          expect(r.reason).to.contain(reason);
+        }
       });
     }
   });

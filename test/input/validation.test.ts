@@ -29,7 +29,9 @@ async function expectInvalid(cells: Cells, ...fragments: string[]): Promise<Inva
   const row = await planOne(cells);
   expect(row.status).to.equal('invalid');
   const message = (row as InvalidRow).errors.join('; ');
-  for (const f of fragments) expect(message).to.contain(f);
+  for (const f of fragments) {
+    expect(message).to.contain(f);
+  }
   return row as InvalidRow;
 }
 
@@ -115,7 +117,8 @@ describe('validation', () => {
   });
 
   describe('metadata', () => {
-    const pairs = (n: number): Cells => Object.fromEntries(Array.from({ length: n }, (_, i) => [`metadata.k${i}`, `v${i}`]));
+    const pairs = (n: number): Cells =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`metadata.k${i}`, `v${i}`]));
 
     it('10 pairs are valid, 11 are not', async () => {
       expect((await expectValid(pairs(10))).payment.metadata).to.have.length(10);
@@ -182,7 +185,10 @@ describe('validation', () => {
 
     it('charge-to must be a customer URL or UUID', async () => {
       await expectValid({ ...fee('1.00', `https://api-sandbox.dwolla.com/customers/${UUIDS.customer}`) });
-      await expectInvalid({ ...fee('1.00', `https://api-sandbox.dwolla.com/funding-sources/${UUIDS.customer}`) }, 'feeChargeTo');
+      await expectInvalid(
+        { ...fee('1.00', `https://api-sandbox.dwolla.com/funding-sources/${UUIDS.customer}`) },
+        'feeChargeTo',
+      );
     });
 
     it('a malformed fee amount is named', async () => {
@@ -197,7 +203,7 @@ describe('validation', () => {
       await expectInvalid({ sourceAddenda: 'a'.repeat(81) }, 'sourceAddenda: 81 characters');
     });
 
-    it("every allowed character passes; others are named", async () => {
+    it('every allowed character passes; others are named', async () => {
       await expectValid({ sourceAddenda: "Az09 -_.~!*'();:@&=+$,/?%#[]" });
       await expectInvalid({ destinationAddenda: 'Bonus <Q4> é' }, 'not allowed', '<', '>', 'é');
     });
@@ -205,7 +211,9 @@ describe('validation', () => {
 
   describe('clearing column', () => {
     it('auto, same-day, standard and empty are valid; others are not', async () => {
-      for (const c of ['auto', 'same-day', 'standard']) expect((await expectValid({ clearing: c })).payment.clearing).to.equal(c);
+      for (const c of ['auto', 'same-day', 'standard']) {
+        expect((await expectValid({ clearing: c })).payment.clearing).to.equal(c);
+      }
       expect((await expectValid({ clearing: '' })).payment.clearing).to.equal(undefined);
       await expectInvalid({ clearing: 'fast' }, "clearing: 'fast'");
     });
@@ -220,7 +228,15 @@ describe('validation', () => {
 
   it('names every rule a row breaks, not only the first', async () => {
     const row = await expectInvalid(
-      { destination: 'x', amount: '$5', currency: 'EUR', correlationId: 'a b', sourceAddenda: '<>', clearing: 'soon', feeAmount: '1.00' },
+      {
+        destination: 'x',
+        amount: '$5',
+        currency: 'EUR',
+        correlationId: 'a b',
+        sourceAddenda: '<>',
+        clearing: 'soon',
+        feeAmount: '1.00',
+      },
       'destination:',
       'amount:',
       'currency:',

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import type { ClearingPolicy } from '../../src/input/validation.js';
 import {
-  SAME_DAY_LIMIT_CENTS,
   addCalendarDays,
   businessDaysFrom,
+  type ClearingDecision,
   centralDate,
   decideClearing,
   formatCentral,
@@ -11,10 +12,9 @@ import {
   isBusinessDay,
   isIsoDate,
   nextWindowAtOrAfter,
+  SAME_DAY_LIMIT_CENTS,
   windowsOn,
-  type ClearingDecision,
 } from '../../src/plan/calendar.js';
-import type { ClearingPolicy } from '../../src/input/validation.js';
 
 /**
  * The Federal Reserve's holiday schedule, 2024–2030, written out by hand.
@@ -162,7 +162,12 @@ describe('calendar: Federal Reserve holidays', () => {
       const closing = holidaysOf(year)
         .filter((holiday) => holiday.closesFed)
         .map((holiday) => [holiday.date, holiday.name, holiday.observed, holiday.actualDate]);
-      const expected = schedule.closed.map(([date, name, actual]) => [date, name, actual !== undefined, actual ?? date]);
+      const expected = schedule.closed.map(([date, name, actual]) => [
+        date,
+        name,
+        actual !== undefined,
+        actual ?? date,
+      ]);
       expect(closing).to.deep.equal(expected);
     });
 
@@ -210,8 +215,19 @@ describe('calendar: Federal Reserve holidays', () => {
 
 describe('calendar: dates', () => {
   it('validates YYYY-MM-DD calendar dates', () => {
-    for (const good of ['2026-01-01', '2028-02-29', '2026-12-31']) expect(isIsoDate(good), good).to.equal(true);
-    for (const bad of ['2026-02-29', '2026-13-01', '2026-00-10', '2026-1-5', '20260105', '', 'today', '2026-01-01T00:00']) {
+    for (const good of ['2026-01-01', '2028-02-29', '2026-12-31']) {
+      expect(isIsoDate(good), good).to.equal(true);
+    }
+    for (const bad of [
+      '2026-02-29',
+      '2026-13-01',
+      '2026-00-10',
+      '2026-1-5',
+      '20260105',
+      '',
+      'today',
+      '2026-01-01T00:00',
+    ]) {
       expect(isIsoDate(bad), bad).to.equal(false);
     }
   });
@@ -307,7 +323,11 @@ describe('calendar: decideClearing', () => {
     fundsAvailableBy: decision.fundsAvailableBy && formatCentral(decision.fundsAvailableBy),
   });
 
-  const sameDay = (cutoff: string, fundsAvailableBy: string) => ({ clearing: 'same-day', sameDayCutoff: cutoff, fundsAvailableBy });
+  const sameDay = (cutoff: string, fundsAvailableBy: string) => ({
+    clearing: 'same-day',
+    sameDayCutoff: cutoff,
+    fundsAvailableBy,
+  });
   const STANDARD = { clearing: 'standard', sameDayCutoff: undefined, fundsAvailableBy: undefined };
 
   // Tuesday 2026-03-10 (CDT) and the next business day, Wednesday 2026-03-11.
@@ -334,7 +354,12 @@ describe('calendar: decideClearing', () => {
         ];
         for (const [label, now, expected] of cases) {
           it(`${policy}, margin ${margin}: ${clock} window at ${label}`, () => {
-            const decision = decideClearing({ now: new Date(now), policy, amountCents: 100_00, cutoffMarginMinutes: margin });
+            const decision = decideClearing({
+              now: new Date(now),
+              policy,
+              amountCents: 100_00,
+              cutoffMarginMinutes: margin,
+            });
             expect(shown(decision)).to.deep.equal(expected);
           });
         }
@@ -378,8 +403,14 @@ describe('calendar: decideClearing', () => {
 
   describe('weekends and holidays', () => {
     it('auto on a Saturday and a Sunday is standard', () => {
-      expect(decide('2026-03-14T08:00:00-05:00', 'auto')).to.deep.equal({ clearing: 'standard', reason: '2026-03-14 is a Saturday' });
-      expect(decide('2026-03-08T08:00:00-05:00', 'auto')).to.deep.equal({ clearing: 'standard', reason: '2026-03-08 is a Sunday' });
+      expect(decide('2026-03-14T08:00:00-05:00', 'auto')).to.deep.equal({
+        clearing: 'standard',
+        reason: '2026-03-14 is a Saturday',
+      });
+      expect(decide('2026-03-08T08:00:00-05:00', 'auto')).to.deep.equal({
+        clearing: 'standard',
+        reason: '2026-03-08 is a Sunday',
+      });
     });
 
     it('auto on a holiday morning is standard and names the holiday', () => {
@@ -409,8 +440,12 @@ describe('calendar: decideClearing', () => {
     });
 
     it('same-day on Thanksgiving eve shows Friday; on a Saturday holiday shows Monday', () => {
-      expect(shown(decide('2026-11-25T17:00:00-06:00', 'same-day')).sameDayCutoff).to.equal('2026-11-27T09:00:00-06:00');
-      expect(shown(decide('2026-07-04T08:00:00-05:00', 'same-day')).sameDayCutoff).to.equal('2026-07-06T09:00:00-05:00');
+      expect(shown(decide('2026-11-25T17:00:00-06:00', 'same-day')).sameDayCutoff).to.equal(
+        '2026-11-27T09:00:00-06:00',
+      );
+      expect(shown(decide('2026-07-04T08:00:00-05:00', 'same-day')).sameDayCutoff).to.equal(
+        '2026-07-06T09:00:00-05:00',
+      );
     });
   });
 

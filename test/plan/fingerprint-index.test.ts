@@ -14,8 +14,12 @@ describe('FingerprintIndex', () => {
   it('keeps every value through many growths', () => {
     const index = new FingerprintIndex(16);
     const n = 50_000;
-    for (let i = 0; i < n; i++) expect(index.add(`value-${i}`, i + 2).count).to.equal(1);
+    for (let i = 0; i < n; i++) {
+      expect(index.add(`value-${i}`, i + 2).count).to.equal(1);
+    }
     expect(index.entries).to.equal(n);
-    for (let i = 0; i < n; i += 97) expect(index.add(`value-${i}`, 0)).to.deep.equal({ firstLine: i + 2, count: 2 });
+    for (let i = 0; i < n; i += 97) {
+      expect(index.add(`value-${i}`, 0)).to.deep.equal({ firstLine: i + 2, count: 2 });
+    }
   });
 });

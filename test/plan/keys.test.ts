@@ -8,7 +8,9 @@ const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 async function keysOf(text: string, settings = {}): Promise<string[]> {
   const rows = await planCsv(text, settings);
   return rows.map((r) => {
-    if (r.status !== 'valid') throw new Error(`row ${r.line} invalid: ${r.errors.join('; ')}`);
+    if (r.status !== 'valid') {
+      throw new Error(`row ${r.line} invalid: ${r.errors.join('; ')}`);
+    }
     return r.key;
   });
 }
@@ -18,7 +20,9 @@ describe('idempotency keys', () => {
   // first 16 bytes, version nibble 8, variant 10.
   it('known answer: the derivation never drifts silently', () => {
     expect(KEY_NAMESPACE).to.equal('payouts/v1');
-    expect(idempotencyKey('payroll-2026-11', { kind: 'paymentId', paymentId: 'PAY-0001' })).to.equal('7c920f9f-cefb-8722-a7b6-89aab2019e04');
+    expect(idempotencyKey('payroll-2026-11', { kind: 'paymentId', paymentId: 'PAY-0001' })).to.equal(
+      '7c920f9f-cefb-8722-a7b6-89aab2019e04',
+    );
   });
 
   it('known answer for a content identity', () => {
@@ -27,7 +31,10 @@ describe('idempotency keys', () => {
       destinationId: UUIDS.a,
       amountCents: 1050,
       currency: 'USD',
-      metadata: [['b', '2'], ['a', '1']],
+      metadata: [
+        ['b', '2'],
+        ['a', '1'],
+      ],
     });
     expect(canonical).to.equal(`["${UUIDS.source}","${UUIDS.a}",1050,"USD",[["a","1"],["b","2"]],null,null,null,null]`);
     expect(idempotencyKey('payroll-2026-11', { kind: 'content', canonical, occurrence: 1 })).to.match(UUID_V8);
@@ -40,8 +47,12 @@ describe('idempotency keys', () => {
 
   it('is stable across runs, row order, blank lines and extra columns', async () => {
     const a = await keysOf(`paymentId,destination,amount\nP1,${UUIDS.a},1.00\nP2,${UUIDS.b},2.00\n,${UUIDS.c},3.00\n`);
-    const again = await keysOf(`paymentId,destination,amount\nP1,${UUIDS.a},1.00\nP2,${UUIDS.b},2.00\n,${UUIDS.c},3.00\n`);
-    const reordered = await keysOf(`amount,name,destination,paymentId,notes\r\n\r\n3.00,Carol,${UUIDS.c},,x\r\n2.00,Bob,${UUIDS.b},P2,y\r\n\r\n1.00,Al,${UUIDS.a},P1,z\r\n`);
+    const again = await keysOf(
+      `paymentId,destination,amount\nP1,${UUIDS.a},1.00\nP2,${UUIDS.b},2.00\n,${UUIDS.c},3.00\n`,
+    );
+    const reordered = await keysOf(
+      `amount,name,destination,paymentId,notes\r\n\r\n3.00,Carol,${UUIDS.c},,x\r\n2.00,Bob,${UUIDS.b},P2,y\r\n\r\n1.00,Al,${UUIDS.a},P1,z\r\n`,
+    );
     expect(again).to.deep.equal(a);
     expect(reordered).to.deep.equal([a[2], a[1], a[0]]);
   });
@@ -59,7 +70,17 @@ describe('idempotency keys', () => {
   });
 
   it('is changed by any sent field of a row without paymentId', async () => {
-    const base = { destination: UUIDS.a, amount: '1.00', source: '', 'metadata.n': 'x', feeAmount: '', feeChargeTo: '', sourceAddenda: '', destinationAddenda: '', correlationId: '' };
+    const base = {
+      destination: UUIDS.a,
+      amount: '1.00',
+      source: '',
+      'metadata.n': 'x',
+      feeAmount: '',
+      feeChargeTo: '',
+      sourceAddenda: '',
+      destinationAddenda: '',
+      correlationId: '',
+    };
     const variants: Array<Partial<typeof base>> = [
       {},
       { destination: UUIDS.b },
@@ -104,7 +125,9 @@ describe('idempotency keys', () => {
   });
 
   it('defaulted correlationId is the key; a row of its own keeps its own', async () => {
-    const rows = (await planCsv(`destination,amount,correlationId\n${UUIDS.a},1.00,\n${UUIDS.b},1.00,mine\n`)) as ValidRow[];
+    const rows = (await planCsv(
+      `destination,amount,correlationId\n${UUIDS.a},1.00,\n${UUIDS.b},1.00,mine\n`,
+    )) as ValidRow[];
     expect(rows[0]!.correlationId).to.equal(rows[0]!.key);
     expect(rows[1]!.correlationId).to.equal('mine');
   });

@@ -24,7 +24,9 @@ describe('plan', () => {
   });
 
   it('identical rows get distinct keys with --allow-duplicates', async () => {
-    const rows = await planCsv(`${HEADER},,${UUIDS.a},1.00,x\n,,${UUIDS.a},1.00,x\n,,${UUIDS.a},1.00,x\n`, { allowDuplicates: true });
+    const rows = await planCsv(`${HEADER},,${UUIDS.a},1.00,x\n,,${UUIDS.a},1.00,x\n,,${UUIDS.a},1.00,x\n`, {
+      allowDuplicates: true,
+    });
     expect(rows.every((r) => r.status === 'valid')).to.equal(true);
     const keys = rows.map((r) => (r as ValidRow).key);
     expect(new Set(keys).size).to.equal(3);
@@ -36,7 +38,9 @@ describe('plan', () => {
   });
 
   it('rows differing in any sent field are not identical', async () => {
-    const rows = await planCsv(`destination,amount,metadata.n\n${UUIDS.a},1.00,a\n${UUIDS.a},1.00,b\n${UUIDS.a},1.01,a\n${UUIDS.b},1.00,a\n`);
+    const rows = await planCsv(
+      `destination,amount,metadata.n\n${UUIDS.a},1.00,a\n${UUIDS.a},1.00,b\n${UUIDS.a},1.01,a\n${UUIDS.b},1.00,a\n`,
+    );
     expect(rows.every((r) => r.status === 'valid')).to.equal(true);
   });
 

@@ -7,12 +7,21 @@ import { removeDir, tempDir } from '../helpers.js';
 
 describe('results', () => {
   it('guards cells against spreadsheet formula injection', () => {
-    for (const v of ['=SUM(A1)', '+1', '-1', '@cmd', '\tx', '\rx']) expect(guardCell(v)).to.equal(`'${v}`);
-    for (const v of ['', 'plain', '10.00', "'quoted", ' =x']) expect(guardCell(v)).to.equal(v);
+    for (const v of ['=SUM(A1)', '+1', '-1', '@cmd', '\tx', '\rx']) {
+      expect(guardCell(v)).to.equal(`'${v}`);
+    }
+    for (const v of ['', 'plain', '10.00', "'quoted", ' =x']) {
+      expect(guardCell(v)).to.equal(v);
+    }
   });
 
   it('renames carried columns that clash with results columns', () => {
-    expect(carriedHeader(['name', 'Status', 'row', 'email'])).to.deep.equal(['name', 'input.Status', 'input.row', 'email']);
+    expect(carriedHeader(['name', 'Status', 'row', 'email'])).to.deep.equal([
+      'name',
+      'input.Status',
+      'input.row',
+      'email',
+    ]);
     expect(carriedHeader(['returnCode'], ['returnCode'])).to.deep.equal(['input.returnCode']);
   });
 
@@ -24,7 +33,11 @@ describe('results', () => {
     t.add('failed', 5, false);
     const s = t.summary({ batchId: 'b', inputDigest: 'd', startedAt: 's', finishedAt: 'f', exitCode: 1 });
     expect(s.rows).to.equal(4);
-    expect(s.byStatus).to.deep.equal({ created: { count: 2, total: '30.30' }, invalid: { count: 1, total: '0.00' }, failed: { count: 1, total: '0.05' } });
+    expect(s.byStatus).to.deep.equal({
+      created: { count: 2, total: '30.30' },
+      invalid: { count: 1, total: '0.00' },
+      failed: { count: 1, total: '0.05' },
+    });
     expect(s.sameDay).to.deep.equal({ count: 1, total: '10.10' });
   });
 
@@ -36,7 +49,10 @@ describe('results', () => {
     it('writes the results columns in order, then the carried ones, atomically', async () => {
       const path = join(dir, 'results.csv');
       const w = await ResultsWriter.create(path, ['name', 'status']);
-      await w.write({ row: 2, status: 'created', amount: '1.00', errorMessage: '=HYPERLINK("x")' }, ['Ann, "A"', 'carried']);
+      await w.write({ row: 2, status: 'created', amount: '1.00', errorMessage: '=HYPERLINK("x")' }, [
+        'Ann, "A"',
+        'carried',
+      ]);
       expect(await readdir(dir)).not.to.include('results.csv');
       await w.commit();
       expect(await readdir(dir)).to.deep.equal(['results.csv']);
@@ -64,7 +80,9 @@ describe('results', () => {
     it('streams many rows with backpressure', async () => {
       const path = join(dir, 'big.csv');
       const w = await ResultsWriter.create(path, ['note']);
-      for (let i = 0; i < 20_000; i++) await w.write({ row: i + 2, status: 'planned', amount: '1.00' }, [`note ${i}`]);
+      for (let i = 0; i < 20_000; i++) {
+        await w.write({ row: i + 2, status: 'planned', amount: '1.00' }, [`note ${i}`]);
+      }
       await w.commit();
       const rows = parse(await readFile(path, 'utf8')) as string[][];
       expect(rows).to.have.length(20_001);

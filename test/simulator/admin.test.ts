@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
-import { DAY_MS, Session, call, transferBody } from './helpers.js';
+import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import { call, DAY_MS, Session, transferBody } from './helpers.js';
 
 describe('simulator: admin endpoints', () => {
   let sim: SimulatorHandle;
@@ -12,7 +12,11 @@ describe('simulator: admin endpoints', () => {
   afterEach(() => sim.close());
 
   const postJson = (path: string, body: unknown) =>
-    call(`${sim.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    call(`${sim.url}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('POST /__simulator/clock advances or sets simulated time, without auth', async () => {
     const before = sim.now().getTime();

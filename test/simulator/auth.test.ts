@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HAL_JSON, SIMULATOR } from '../../src/dwolla/types.js';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
 import { basic, call, getToken, hal } from './helpers.js';
 
 describe('simulator: token and authentication', () => {
@@ -71,7 +71,10 @@ describe('simulator: token and authentication', () => {
   it('refuses a missing Authorization header (InvalidCredentials) and an unknown token (InvalidAccessToken)', async () => {
     const missing = await call(`${sim.url}/`, { headers: { Accept: HAL_JSON } });
     expect(missing.status).to.equal(401);
-    expect(missing.body).to.deep.equal({ code: 'InvalidCredentials', message: 'Missing or invalid Authorization header.' });
+    expect(missing.body).to.deep.equal({
+      code: 'InvalidCredentials',
+      message: 'Missing or invalid Authorization header.',
+    });
 
     const unknown = await call(`${sim.url}/`, { headers: hal('not-a-token') });
     expect(unknown.status).to.equal(401);

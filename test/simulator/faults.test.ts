@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { SIMULATOR } from '../../src/dwolla/types.js';
-import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
-import { Session, findOpenApiSpec, specErrorExample, transferBody, until, type Reply } from './helpers.js';
+import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import { findOpenApiSpec, type Reply, Session, specErrorExample, transferBody, until } from './helpers.js';
 
 describe('simulator: concurrency and injected faults', () => {
   let sim: SimulatorHandle;
@@ -31,15 +31,25 @@ describe('simulator: concurrency and injected faults', () => {
 
     it('the 429 body is the one of Dwolla’s spec (TooManyRequestsErrorError)', async function () {
       const path = findOpenApiSpec();
-      if (!path) this.skip();
+      if (!path) {
+        this.skip();
+      }
       sim.setFaults({ latencyMs: 1000 });
-      const replies = await Promise.all([api.createTransfer(transferBody(sim.url)), api.createTransfer(transferBody(sim.url))]);
+      const replies = await Promise.all([
+        api.createTransfer(transferBody(sim.url)),
+        api.createTransfer(transferBody(sim.url)),
+      ]);
       const example = specErrorExample(readFileSync(path as string, 'utf8'), 'TooManyRequestsErrorError');
-      expect(replies.find((r) => r.status === 429)?.body).to.deep.equal({ code: example.code, message: example.message });
+      expect(replies.find((r) => r.status === 429)?.body).to.deep.equal({
+        code: example.code,
+        message: example.message,
+      });
     });
 
     it('sequential POSTs from one balance source are all created; maxInFlightPerBalanceSource stays 1', async () => {
-      for (let i = 0; i < 3; i += 1) expect((await api.createTransfer(transferBody(sim.url))).status).to.equal(201);
+      for (let i = 0; i < 3; i += 1) {
+        expect((await api.createTransfer(transferBody(sim.url))).status).to.equal(201);
+      }
       expect(sim.stats().maxInFlightPerBalanceSource).to.equal(1);
       expect(sim.stats().concurrencyRejections).to.equal(0);
     });
@@ -94,7 +104,9 @@ describe('simulator: concurrency and injected faults', () => {
       sim.setFaults({ error5xxBeforeRate: 1, seed: 7 });
       const key = randomUUID();
       const replies = [];
-      for (let i = 0; i < 6; i += 1) replies.push(await api.createTransfer(transferBody(sim.url), key));
+      for (let i = 0; i < 6; i += 1) {
+        replies.push(await api.createTransfer(transferBody(sim.url), key));
+      }
       for (const r of replies) {
         expect([500, 503]).to.include(r.status);
         expect(r.body.code).to.equal('ServerError');
@@ -136,7 +148,9 @@ describe('simulator: concurrency and injected faults', () => {
         sim.setFaults({ seed, error5xxBeforeRate: 0.5 });
         const statuses: number[] = [];
         for (let i = 0; i < 12; i += 1) {
-          statuses.push((await api.createTransfer(transferBody(sim.url, { sourceId: SPECIAL_IDS.accountBank }))).status);
+          statuses.push(
+            (await api.createTransfer(transferBody(sim.url, { sourceId: SPECIAL_IDS.accountBank }))).status,
+          );
         }
         return statuses;
       };

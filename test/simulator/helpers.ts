@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { HAL_JSON, SIMULATOR, type CreateTransferRequest } from '../../src/dwolla/types.js';
+import { type CreateTransferRequest, HAL_JSON, SIMULATOR } from '../../src/dwolla/types.js';
 
 export interface Reply {
   status: number;
@@ -30,10 +30,15 @@ export function basic(key: string, secret: string): string {
 export async function getToken(base: string): Promise<string> {
   const r = await call(`${base}/token`, {
     method: 'POST',
-    headers: { Authorization: basic(SIMULATOR.key, SIMULATOR.secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: {
+      Authorization: basic(SIMULATOR.key, SIMULATOR.secret),
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
     body: 'grant_type=client_credentials',
   });
-  if (r.status !== 200) throw new Error(`token: ${r.status}`);
+  if (r.status !== 200) {
+    throw new Error(`token: ${r.status}`);
+  }
   return r.body.access_token as string;
 }
 
@@ -94,7 +99,9 @@ export function transferBody(
 
 export function idOfLocation(location: string | null): string {
   const id = location?.split('/transfers/')[1];
-  if (!id) throw new Error(`not a transfer Location: ${location}`);
+  if (!id) {
+    throw new Error(`not a transfer Location: ${location}`);
+  }
   return id;
 }
 
@@ -119,8 +126,10 @@ export interface SpecErrorExample {
 /** The `example:` values of an error schema in the spec's components (top-level code/message, then the embedded error's). */
 export function specErrorExample(specText: string, schema: string): SpecErrorExample {
   const lines = specText.split('\n');
-  const start = lines.findIndex((l) => l === `    ${schema}:`);
-  if (start < 0) throw new Error(`schema ${schema} not in the spec`);
+  const start = lines.indexOf(`    ${schema}:`);
+  if (start < 0) {
+    throw new Error(`schema ${schema} not in the spec`);
+  }
   const end = lines.findIndex((l, i) => i > start && /^ {4}\S/.test(l));
   const examples = lines
     .slice(start + 1, end < 0 ? undefined : end)
@@ -141,7 +150,9 @@ export function specErrorExample(specText: string, schema: string): SpecErrorExa
 export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
 }

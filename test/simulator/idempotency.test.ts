@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
+import { expect } from 'chai';
+import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { DAY_MS, Session, transferBody, until } from './helpers.js';
 
 describe('simulator: Idempotency-Key', () => {
@@ -15,7 +15,10 @@ describe('simulator: Idempotency-Key', () => {
   it('the same key answers 201 with the original Location and creates one transfer, whatever the body', async () => {
     const key = randomUUID();
     const first = await api.createTransfer(transferBody(sim.url), key);
-    const second = await api.createTransfer(transferBody(sim.url, { amount: { value: '99.00', currency: 'USD' } }), key);
+    const second = await api.createTransfer(
+      transferBody(sim.url, { amount: { value: '99.00', currency: 'USD' } }),
+      key,
+    );
     expect(first.status).to.equal(201);
     expect(second.status).to.equal(201);
     expect(second.headers.get('location')).to.equal(first.headers.get('location'));

@@ -1,8 +1,13 @@
-import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
 import { SIMULATOR } from '../../src/dwolla/types.js';
-import { SPECIAL_FUNDING_SOURCES, SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
-import { DAY_MS, Session, fsUrl, idOfLocation, transferBody } from './helpers.js';
+import {
+  type SimulatorHandle,
+  SPECIAL_FUNDING_SOURCES,
+  SPECIAL_IDS,
+  startSimulator,
+} from '../../src/simulator/index.js';
+import { DAY_MS, fsUrl, idOfLocation, Session, transferBody } from './helpers.js';
 
 describe('simulator: resources', () => {
   let sim: SimulatorHandle;
@@ -60,7 +65,9 @@ describe('simulator: resources', () => {
       expect((await api.get(`/funding-sources/${SPECIAL_IDS.r03Bank}`)).body.name).to.equal('R03');
       expect((await api.get(`/funding-sources/${SPECIAL_IDS.customerBalance}`)).body.type).to.equal('balance');
       expect(SPECIAL_FUNDING_SOURCES.map((s) => s.id)).to.include.members(Object.values(SPECIAL_IDS));
-      for (const s of SPECIAL_FUNDING_SOURCES) expect(s.behaviour).to.be.a('string').that.is.not.empty;
+      for (const s of SPECIAL_FUNDING_SOURCES) {
+        expect(s.behaviour).to.be.a('string').that.is.not.empty;
+      }
     });
 
     it('a non-UUID id is 404 NotFound', async () => {
@@ -167,7 +174,11 @@ describe('simulator: resources', () => {
       const refused = await api.post(`/transfers/${settled}`, { status: 'cancelled' });
       expect(refused.status).to.equal(400);
       expect(refused.body.code).to.equal('ValidationError');
-      expect(refused.body._embedded.errors[0]).to.include({ code: 'NotAllowed', message: 'Status not allowed.', path: '/status' });
+      expect(refused.body._embedded.errors[0]).to.include({
+        code: 'NotAllowed',
+        message: 'Status not allowed.',
+        path: '/status',
+      });
     });
 
     it('cancel with another status is invalid; cancel of an unknown transfer is 404', async () => {
@@ -209,7 +220,9 @@ describe('simulator: resources', () => {
     });
 
     it('limit defaults to 25 and is capped at 200', async () => {
-      for (let i = 0; i < 27; i += 1) await create({ correlationId: 'many' });
+      for (let i = 0; i < 27; i += 1) {
+        await create({ correlationId: 'many' });
+      }
       const byDefault = await api.get(`/accounts/${SIMULATOR.accountId}/transfers?correlationId=many`);
       expect(byDefault.body._embedded.transfers).to.have.length(25);
       expect(byDefault.body.total).to.equal(27);

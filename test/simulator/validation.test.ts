@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SIMULATOR, type EmbeddedError } from '../../src/dwolla/types.js';
-import { SPECIAL_IDS, startSimulator, type SimulatorHandle } from '../../src/simulator/index.js';
-import { Session, findOpenApiSpec, fsUrl, specErrorExample, transferBody, type Reply } from './helpers.js';
+import { expect } from 'chai';
+import { type EmbeddedError, SIMULATOR } from '../../src/dwolla/types.js';
+import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import { findOpenApiSpec, fsUrl, type Reply, Session, specErrorExample, transferBody } from './helpers.js';
 
 type Body = Record<string, unknown>;
 
@@ -19,7 +19,10 @@ describe('simulator: POST /transfers validation', () => {
   const valid = (overrides: Parameters<typeof transferBody>[1] = {}): Body =>
     transferBody(sim.url, overrides) as unknown as Body;
   const customer = () => `${sim.url}/customers/${randomUUID()}`;
-  const fee = (value: string, chargeTo = customer()) => ({ _links: { 'charge-to': { href: chargeTo } }, amount: { value, currency: 'USD' } });
+  const fee = (value: string, chargeTo = customer()) => ({
+    _links: { 'charge-to': { href: chargeTo } },
+    amount: { value, currency: 'USD' },
+  });
 
   /** Posts the body; expects a 400 ValidationError that creates nothing; returns its embedded errors. */
   async function refused(body: unknown): Promise<EmbeddedError[]> {
@@ -51,7 +54,10 @@ describe('simulator: POST /transfers validation', () => {
         correlationId: 'a.B_c-1',
         fees: [fee('2.00')],
         clearing: { source: 'standard', destination: 'next-available' },
-        achDetails: { source: { addenda: { values: ['ABC123_AddendaValue'] } }, destination: { addenda: { values: ['ZYX987'] } } },
+        achDetails: {
+          source: { addenda: { values: ['ABC123_AddendaValue'] } },
+          destination: { addenda: { values: ['ZYX987'] } },
+        },
       }),
     );
   });
@@ -59,7 +65,10 @@ describe('simulator: POST /transfers validation', () => {
   it('malformed JSON is 400 BadRequest', async () => {
     const r = await api.createTransfer('{"_links": ');
     expect(r.status).to.equal(400);
-    expect(r.body).to.deep.equal({ code: 'BadRequest', message: 'The request body contains bad syntax or is incomplete.' });
+    expect(r.body).to.deep.equal({
+      code: 'BadRequest',
+      message: 'The request body contains bad syntax or is incomplete.',
+    });
   });
 
   describe('_links', () => {
@@ -93,7 +102,11 @@ describe('simulator: POST /transfers validation', () => {
     });
 
     it('a removed destination is refused; an unverified one is accepted', async () => {
-      const e = await refusedWith(valid({ destinationId: SPECIAL_IDS.removedBank }), 'Invalid', '/_links/destination/href');
+      const e = await refusedWith(
+        valid({ destinationId: SPECIAL_IDS.removedBank }),
+        'Invalid',
+        '/_links/destination/href',
+      );
       expect(e.message).to.equal('Invalid destination funding source.');
       await accepted(valid({ destinationId: SPECIAL_IDS.unverifiedBank }));
     });
@@ -115,7 +128,11 @@ describe('simulator: POST /transfers validation', () => {
 
     for (const value of ['abc', '-1.00', '1,000.00', '1e3', '0.00', '0', '$5']) {
       it(`${JSON.stringify(value)} is InvalidFormat at /amount/value`, async () => {
-        const e = await refusedWith({ ...valid(), amount: { value, currency: 'USD' } }, 'InvalidFormat', '/amount/value');
+        const e = await refusedWith(
+          { ...valid(), amount: { value, currency: 'USD' } },
+          'InvalidFormat',
+          '/amount/value',
+        );
         expect(e.message).to.equal('Invalid amount. The supplied amount must be a positive number.');
       });
     }
@@ -140,7 +157,8 @@ describe('simulator: POST /transfers validation', () => {
   });
 
   describe('metadata', () => {
-    const pairs = (n: number, len = 3) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`.padEnd(len, 'k'), 'v']));
+    const pairs = (n: number, len = 3) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`.padEnd(len, 'k'), 'v']));
 
     it('10 pairs are accepted, 11 are Invalid at /metadata', async () => {
       await accepted(valid({ metadata: pairs(10) }));
@@ -205,7 +223,10 @@ describe('simulator: POST /transfers validation', () => {
   });
 
   describe('achDetails addenda', () => {
-    const addenda = (side: 'source' | 'destination', values: unknown) => ({ ...valid(), achDetails: { [side]: { addenda: { values } } } });
+    const addenda = (side: 'source' | 'destination', values: unknown) => ({
+      ...valid(),
+      achDetails: { [side]: { addenda: { values } } },
+    });
 
     it('80 characters of the allowed set are accepted', async () => {
       await accepted(addenda('destination', ['a'.repeat(80)]));
@@ -238,7 +259,10 @@ describe('simulator: POST /transfers validation', () => {
     });
 
     it('Same Day above $1,000,000.00 is Restricted at /amount/value', async () => {
-      const sameDay = (value: string): Body => ({ ...valid({ clearing: { destination: 'next-available' } }), amount: { value, currency: 'USD' } });
+      const sameDay = (value: string): Body => ({
+        ...valid({ clearing: { destination: 'next-available' } }),
+        amount: { value, currency: 'USD' },
+      });
       await accepted(sameDay('1000000.00'));
       await refusedWith(sameDay('1000000.01'), 'Restricted', '/amount/value');
     });
@@ -251,16 +275,30 @@ describe('simulator: POST /transfers validation', () => {
       correlationId: 'bad id',
       metadata: { a: {} },
     });
-    expect(errors.map((e) => e.path)).to.include.members(['/_links/destination/href', '/amount/value', '/correlationId', '/metadata']);
+    expect(errors.map((e) => e.path)).to.include.members([
+      '/_links/destination/href',
+      '/amount/value',
+      '/correlationId',
+      '/metadata',
+    ]);
   });
 
   describe('codes, messages and paths match the 400 examples of Dwolla’s OpenAPI spec', () => {
     const cases: Array<[schema: string, body: () => unknown]> = [
-      ['SourceNotFoundError', () => ({ ...valid(), _links: { ...(valid()._links as Body), source: { href: 'nope' } } })],
-      ['ReceiverNotFoundError', () => ({ ...valid(), _links: { ...(valid()._links as Body), destination: { href: 'nope' } } })],
+      [
+        'SourceNotFoundError',
+        () => ({ ...valid(), _links: { ...(valid()._links as Body), source: { href: 'nope' } } }),
+      ],
+      [
+        'ReceiverNotFoundError',
+        () => ({ ...valid(), _links: { ...(valid()._links as Body), destination: { href: 'nope' } } }),
+      ],
       ['InvalidSourceFundingSourceError', () => valid({ sourceId: SPECIAL_IDS.unverifiedBank })],
       ['InvalidDestinationFundingSourceError', () => valid({ destinationId: SPECIAL_IDS.removedBank })],
-      ['SourceSameAsDestinationError', () => valid({ sourceId: SPECIAL_IDS.accountBank, destinationId: SPECIAL_IDS.accountBank })],
+      [
+        'SourceSameAsDestinationError',
+        () => valid({ sourceId: SPECIAL_IDS.accountBank, destinationId: SPECIAL_IDS.accountBank }),
+      ],
       ['InvalidMetadataError', () => ({ ...valid(), metadata: { a: { b: 'c' } } })],
       ['CannotParseAmountError', () => ({ ...valid(), amount: { value: 'ten', currency: 'USD' } })],
       ['FacilitatorFeeAccountNotFoundError', () => valid({ fees: [fee('1.00', 'nope')] })],
@@ -269,23 +307,36 @@ describe('simulator: POST /transfers validation', () => {
       ['InvalidFacilitatorFeeAmountError', () => valid({ fees: [fee('x')] })],
       [
         'InvalidAmountForDestinationClearingTypeError',
-        () => ({ ...valid({ clearing: { destination: 'next-available' } }), amount: { value: '2000000.00', currency: 'USD' } }),
+        () => ({
+          ...valid({ clearing: { destination: 'next-available' } }),
+          amount: { value: '2000000.00', currency: 'USD' },
+        }),
       ],
       ['InvalidCorrelationIdError', () => valid({ correlationId: 'x'.repeat(256) })],
-      ['SourceAddendaMaxLengthError', () => ({ ...valid(), achDetails: { source: { addenda: { values: ['x'.repeat(81)] } } } })],
-      ['DestinationAddendaMaxLengthError', () => ({ ...valid(), achDetails: { destination: { addenda: { values: ['x'.repeat(81)] } } } })],
+      [
+        'SourceAddendaMaxLengthError',
+        () => ({ ...valid(), achDetails: { source: { addenda: { values: ['x'.repeat(81)] } } } }),
+      ],
+      [
+        'DestinationAddendaMaxLengthError',
+        () => ({ ...valid(), achDetails: { destination: { addenda: { values: ['x'.repeat(81)] } } } }),
+      ],
     ];
 
     let specText = '';
     before(function () {
       const path = findOpenApiSpec();
-      if (!path) this.skip(); // set DWOLLA_OPENAPI to the spec's path to run these
+      if (!path) {
+        this.skip(); // set DWOLLA_OPENAPI to the spec's path to run these
+      }
       specText = readFileSync(path as string, 'utf8');
     });
 
     it('POST /transfers lists every schema checked here among its 400 answers', () => {
       const post = specText.slice(specText.indexOf('\n  /transfers:\n'), specText.indexOf('\n  /transfers/{id}:\n'));
-      for (const [schema] of cases) expect(post, schema).to.contain(`#/components/schemas/${schema}'`);
+      for (const [schema] of cases) {
+        expect(post, schema).to.contain(`#/components/schemas/${schema}'`);
+      }
     });
 
     for (const [schema, body] of cases) {

@@ -3,20 +3,20 @@
  * Returns the text to print; the default `from` (today's Central date) is chosen by the CLI.
  */
 import {
-  CENTRAL_TIME_ZONE,
   addCalendarDays,
+  CENTRAL_TIME_ZONE,
   formatCentral,
   formatCentralClock,
   holidayOn,
+  type IsoDate,
   isIsoDate,
   isWeekend,
+  type SameDayWindow,
   weekdayName,
   windowsOn,
-  type IsoDate,
-  type SameDayWindow,
 } from '../../plan/calendar.js';
 
-export const MAX_CALENDAR_DAYS = 366;
+const MAX_CALENDAR_DAYS = 366;
 
 export class CalendarUsageError extends Error {
   override name = 'CalendarUsageError';
@@ -45,7 +45,7 @@ export function calendarCommand(opts: CalendarOptions): string {
     `${opts.from} to ${lastDate} (${opts.days} ${opts.days === 1 ? 'day' : 'days'})`,
     '',
   ];
-  return [...header, ...dates.flatMap(describeDay)].join('\n') + '\n';
+  return `${[...header, ...dates.flatMap(describeDay)].join('\n')}\n`;
 }
 
 function describeDay(date: IsoDate): string[] {
@@ -57,9 +57,13 @@ function describeDay(date: IsoDate): string[] {
   }
   if (holiday) {
     const friday = addCalendarDays(date, -1);
-    return [`${heading}  weekend; Saturday holiday ${holiday.name} (not observed: no day is closed, Friday ${friday} stays open)`];
+    return [
+      `${heading}  weekend; Saturday holiday ${holiday.name} (not observed: no day is closed, Friday ${friday} stays open)`,
+    ];
   }
-  if (isWeekend(date)) return [`${heading}  weekend`];
+  if (isWeekend(date)) {
+    return [`${heading}  weekend`];
+  }
   return [`${heading}  business day`, ...windowsOn(date).map(describeWindow)];
 }
 

@@ -2,9 +2,10 @@
  * `payouts reconcile BATCH_ID`: resolves the options, refreshes the batch's transfer statuses
  * and ACH returns, and turns the result into the exit code.
  */
-import { createLogger } from '../logger.js';
-import { resolveReconcileSettings, type ReconcileFlags } from '../run-options.js';
+
 import { exitCodeForError } from '../exit-codes.js';
+import { createLogger } from '../logger.js';
+import { type ReconcileFlags, resolveReconcileSettings } from '../run-options.js';
 import { displayPath } from './run.js';
 
 export async function reconcileCommand(flags: ReconcileFlags): Promise<number> {
@@ -14,8 +15,12 @@ export async function reconcileCommand(flags: ReconcileFlags): Promise<number> {
     const { reconcileBatch } = await import('../../batch/reconcile.js');
     const result = await reconcileBatch(settings, { log, say: (line) => process.stdout.write(`${line}\n`) });
     const counts = Object.entries(result.byTransferStatus).map(([status, n]) => `${n} ${status}`);
-    if (result.unknown) counts.push(`${result.unknown} not reachable this time (run again)`);
-    process.stdout.write(`Batch ${settings.batchId}: ${counts.join(', ') || 'no created transfers'}.\nResults: ${displayPath(result.resultsPath)}\n`);
+    if (result.unknown) {
+      counts.push(`${result.unknown} not reachable this time (run again)`);
+    }
+    process.stdout.write(
+      `Batch ${settings.batchId}: ${counts.join(', ') || 'no created transfers'}.\nResults: ${displayPath(result.resultsPath)}\n`,
+    );
     return result.exitCode;
   } catch (err) {
     return exitCodeForError(err);

@@ -3,11 +3,10 @@
  * what happened into the exit code. The edges live here: the clock, signals, the terminal.
  */
 import { relative } from 'node:path';
-import { createLogger } from '../logger.js';
 import type { Summary } from '../../results/writer.js';
-import { resolveRunSettings, type RunFlags } from '../run-options.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
-
+import { createLogger } from '../logger.js';
+import { type RunFlags, resolveRunSettings } from '../run-options.js';
 
 /** A path relative to the working directory when it is below it, else absolute. */
 export function displayPath(path: string): string {
@@ -33,7 +32,9 @@ function progressLine(startedMs: number) {
   let last = 0;
   return (done: number, total: number) => {
     const now = Date.now();
-    if (done < total && now - last < 250) return;
+    if (done < total && now - last < 250) {
+      return;
+    }
     last = now;
     const rate = done / Math.max(0.001, (now - startedMs) / 1000);
     const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
@@ -61,10 +62,14 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const onSignal = (signal: NodeJS.Signals) => {
       signalled++;
       if (signalled > 1) {
-        process.stderr.write(`\npayouts: ${signal} again: exiting now; the journal is safe, run the same command again\n`);
+        process.stderr.write(
+          `\npayouts: ${signal} again: exiting now; the journal is safe, run the same command again\n`,
+        );
         process.exit(EXIT.incomplete);
       }
-      process.stderr.write(`\npayouts: ${signal}: no new transfers; letting those in flight finish, then writing results\n`);
+      process.stderr.write(
+        `\npayouts: ${signal}: no new transfers; letting those in flight finish, then writing results\n`,
+      );
       log.warn({ signal }, 'stopping');
       stop?.();
     };
@@ -77,7 +82,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         say: (line) => process.stdout.write(`${line}\n`),
         onStoppable: (fn) => {
           stop = fn;
-          if (signalled) fn();
+          if (signalled) {
+            fn();
+          }
         },
         ...(process.stderr.isTTY ? { onProgress: progressLine(Date.now()) } : {}),
       });

@@ -12,8 +12,14 @@ export const simulatorOptions = {
   jitter: { type: 'number', describe: 'random 0..N ms added on top of --latency' },
   'fail-5xx-before': { type: 'number', describe: 'rate 0..1: POST /transfers answers 500/503 and creates nothing' },
   'fail-5xx-after': { type: 'number', describe: 'rate 0..1: the transfer is created, then 500 is answered' },
-  'drop-after': { type: 'number', describe: 'rate 0..1: the transfer is created, then the connection is dropped unanswered' },
-  'rate-429': { type: 'number', describe: 'rate 0..1: POST /transfers answers 429 TooManyRequests and creates nothing' },
+  'drop-after': {
+    type: 'number',
+    describe: 'rate 0..1: the transfer is created, then the connection is dropped unanswered',
+  },
+  'rate-429': {
+    type: 'number',
+    describe: 'rate 0..1: POST /transfers answers 429 TooManyRequests and creates nothing',
+  },
   'slow-rate': { type: 'number', describe: 'rate 0..1: the transfer is created, its answer delayed by --slow-ms' },
   'slow-ms': { type: 'number', describe: 'delay of a slow answer, ms (default 60000)' },
   'token-lifetime': { type: 'number', describe: 'expires_in of access tokens, seconds (default 3600)' },
@@ -39,4 +45,3 @@ export const specialSourcesHelp = [
   'Simulator funding sources (any other UUID is a verified payee bank):',
   ...SPECIAL_FUNDING_SOURCES.map((s) => `  ${s.id}  ${s.behaviour}`),
 ].join('\n');
-

@@ -4,8 +4,8 @@
  * special funding sources.
  */
 import { SIMULATOR } from '../../dwolla/types.js';
-import { startSimulator, type FaultOptions, type SimulatorHandle } from '../../simulator/index.js';
-import { specialSourcesHelp, type SimulatorCommandArgs } from './simulator-options.js';
+import { type FaultOptions, type SimulatorHandle, startSimulator } from '../../simulator/index.js';
+import { type SimulatorCommandArgs, specialSourcesHelp } from './simulator-options.js';
 
 function faultsOf(args: SimulatorCommandArgs): FaultOptions {
   const faults: FaultOptions = {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { CalendarUsageError, calendarCommand, validateCalendarArgs } from '../../../src/cli/commands/calendar.js';
 
 /** The lines that start a day (`YYYY-MM-DD Www  …`). */
-const dayLines = (output: string) => output.split('\n').filter((line) => /^\d{4}-\d{2}-\d{2} [A-Z][a-z]{2}  /.test(line));
+const dayLines = (output: string) =>
+  output.split('\n').filter((line) => /^\d{4}-\d{2}-\d{2} [A-Z][a-z]{2} {2}/.test(line));
 
 describe('calendar command', () => {
   it('prints a Thanksgiving week: the holiday by name, weekends, and windows with offsets', () => {
@@ -43,22 +44,28 @@ describe('calendar command', () => {
 
   it('marks a holiday moved from Sunday as observed, with its actual date', () => {
     const output = calendarCommand({ from: '2027-07-02', days: 5 });
-    expect(dayLines(output)).to.include('2027-07-05 Mon  closed, holiday: Independence Day (observed, actual 2027-07-04)');
+    expect(dayLines(output)).to.include(
+      '2027-07-05 Mon  closed, holiday: Independence Day (observed, actual 2027-07-04)',
+    );
     expect(dayLines(output)).to.include('2027-07-04 Sun  weekend');
     expect(output).to.contain('cutoff 09:00 CT (2027-07-06T09:00:00-05:00)');
   });
 
   it('prints the offset change across spring forward', () => {
     const output = calendarCommand({ from: '2026-03-06', days: 4 });
-    expect(output).to.contain('cutoff 13:00 CT (2026-03-06T13:00:00-06:00) → funds by 17:00 CT (2026-03-06T17:00:00-06:00)');
-    expect(output).to.contain('cutoff 13:00 CT (2026-03-09T13:00:00-05:00) → funds by 17:00 CT (2026-03-09T17:00:00-05:00)');
+    expect(output).to.contain(
+      'cutoff 13:00 CT (2026-03-06T13:00:00-06:00) → funds by 17:00 CT (2026-03-06T17:00:00-06:00)',
+    );
+    expect(output).to.contain(
+      'cutoff 13:00 CT (2026-03-09T13:00:00-05:00) → funds by 17:00 CT (2026-03-09T17:00:00-05:00)',
+    );
   });
 
   it('crosses a year end, and says "1 day" for a single day', () => {
     expect(dayLines(calendarCommand({ from: '2027-12-30', days: 3 }))).to.deep.equal([
       '2027-12-30 Thu  business day',
       '2027-12-31 Fri  business day',
-      '2028-01-01 Sat  weekend; Saturday holiday New Year\'s Day (not observed: no day is closed, Friday 2027-12-31 stays open)',
+      "2028-01-01 Sat  weekend; Saturday holiday New Year's Day (not observed: no day is closed, Friday 2027-12-31 stays open)",
     ]);
     expect(calendarCommand({ from: '2026-01-01', days: 1 })).to.contain('2026-01-01 to 2026-01-01 (1 day)\n');
   });

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { RESULT_COLUMNS } from '../../../src/results/writer.js';
-import { readCsvRows, removeDir, ROOT, runCli, tempDir, UUIDS, writeCsv } from '../../helpers.js';
-
+import { ROOT, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../../helpers.js';
 
 describe('payouts run --dry-run (built CLI, child process)', () => {
   let dir: string;
@@ -14,14 +13,26 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
 
   it('plans every row of samples/payees.csv and exits 0', async () => {
     const out = join(dir, 'out');
-    const r = await runCli(['run', join(ROOT, 'samples/payees.csv'), '--dry-run', '--out', out, '--now', '2026-03-09T08:00:00-05:00']);
+    const r = await runCli([
+      'run',
+      join(ROOT, 'samples/payees.csv'),
+      '--dry-run',
+      '--out',
+      out,
+      '--now',
+      '2026-03-09T08:00:00-05:00',
+    ]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('Nothing was sent');
     const rows = await readCsvRows(join(out, 'payees', 'plan.csv'));
     expect(rows).to.have.length(25);
     expect(rows.every((x) => x.status === 'planned')).to.equal(true);
-    expect(rows.every((x) => x.clearing === 'same-day' && x.sameDayCutoff === '2026-03-09T09:00:00-05:00')).to.equal(true);
-    expect(rows.every((x) => /^[0-9a-f-]{36}$/.test(x.idempotencyKey!) && x.correlationId === x.idempotencyKey)).to.equal(true);
+    expect(rows.every((x) => x.clearing === 'same-day' && x.sameDayCutoff === '2026-03-09T09:00:00-05:00')).to.equal(
+      true,
+    );
+    expect(
+      rows.every((x) => /^[0-9a-f-]{36}$/.test(x.idempotencyKey!) && x.correlationId === x.idempotencyKey),
+    ).to.equal(true);
     const header = Object.keys(rows[0]!);
     expect(header.slice(0, RESULT_COLUMNS.length)).to.deep.equal([...RESULT_COLUMNS]);
     expect(header.slice(RESULT_COLUMNS.length)).to.deep.equal(['name', 'email', 'notes']);
@@ -32,7 +43,9 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     expect(plan.rows).to.equal(25);
     expect(plan.exitCode).to.equal(0);
     expect(plan.byStatus.planned.count).to.equal(25);
-    expect(plan.byStatus.planned.total).to.equal(`${Math.floor(totalCents / 100)}.${String(totalCents % 100).padStart(2, '0')}`);
+    expect(plan.byStatus.planned.total).to.equal(
+      `${Math.floor(totalCents / 100)}.${String(totalCents % 100).padStart(2, '0')}`,
+    );
     expect(plan.sameDay.count).to.equal(25);
     expect(plan.inputDigest).to.match(/^[0-9a-f]{64}$/);
     expect(await readdir(join(out, 'payees'))).to.have.members(['plan.csv', 'plan.json']);
@@ -90,7 +103,11 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
 
   it('exits 2 and leaves no half-written plan for a file that is not UTF-8 past its first rows', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => `${UUIDS.a},${i + 1}.00,name ${i}`).join('\n');
-    const file = await writeCsv(dir, 'latin1.csv', Buffer.concat([Buffer.from(`destination,amount,name\n${rows}\n${UUIDS.b},1.00,Jos`), Buffer.from([0xe9, 0x0a])]));
+    const file = await writeCsv(
+      dir,
+      'latin1.csv',
+      Buffer.concat([Buffer.from(`destination,amount,name\n${rows}\n${UUIDS.b},1.00,Jos`), Buffer.from([0xe9, 0x0a])]),
+    );
     const out = join(dir, 'out');
     const r = await runCli(['run', file, '--dry-run', '--out', out, '--allow-duplicates']);
     expect(r.code).to.equal(2);
@@ -100,10 +117,18 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
 
   it('exits 2 for a command line yargs refuses, without running anything', async () => {
     const sample = join(ROOT, 'samples/payees.csv');
-    for (const args of [['run', '--out', dir], ['run', sample, '--dry-run', '--out', dir, '--bogus'], ['run', sample, '--dry-run', '--out', dir, '--concurrency'], ['frobnicate'], []]) {
+    for (const args of [
+      ['run', '--out', dir],
+      ['run', sample, '--dry-run', '--out', dir, '--bogus'],
+      ['run', sample, '--dry-run', '--out', dir, '--concurrency'],
+      ['frobnicate'],
+      [],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).to.equal(2);
-      expect(r.stderr, args.join(' ')).to.match(/^payouts: /).and.not.contain('unexpected error');
+      expect(r.stderr, args.join(' '))
+        .to.match(/^payouts: /)
+        .and.not.contain('unexpected error');
     }
     expect(await readdir(dir)).to.deep.equal([]);
   });
@@ -111,50 +136,129 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
   it('exits 2 for a missing file and for bad options', async () => {
     expect((await runCli(['run', join(dir, 'nope.csv'), '--dry-run', '--out', dir])).code).to.equal(2);
     const file = await writeCsv(dir, 'ok.csv', `destination,amount\n${UUIDS.a},1.00\n`);
-    for (const bad of [['--batch-id', 'a/b'], ['--concurrency', '0'], ['--concurrency', '65'], ['--max-amount', '1e3'], ['--now', 'tomorrow'], ['--clearing', 'fast'], ['--source', 'nope']]) {
+    for (const bad of [
+      ['--batch-id', 'a/b'],
+      ['--concurrency', '0'],
+      ['--concurrency', '65'],
+      ['--max-amount', '1e3'],
+      ['--now', 'tomorrow'],
+      ['--clearing', 'fast'],
+      ['--source', 'nope'],
+    ]) {
       const r = await runCli(['run', file, '--dry-run', '--out', dir, ...bad]);
       expect(r.code, bad.join(' ')).to.equal(2);
       expect(r.stderr, bad.join(' ')).to.match(/^payouts: /);
     }
   });
 
-  it('never touches a batch\'s results.csv, summary.json or journal', async () => {
+  it("never touches a batch's results.csv, summary.json or journal", async () => {
     const file = await writeCsv(dir, 'batch.csv', `destination,amount\n${UUIDS.a},1.00\n`);
     const out = join(dir, 'out');
     await mkdir(join(out, 'batch'), { recursive: true });
-    for (const f of ['results.csv', 'summary.json', 'journal.jsonl']) await writeFile(join(out, 'batch', f), `original ${f}`);
+    for (const f of ['results.csv', 'summary.json', 'journal.jsonl']) {
+      await writeFile(join(out, 'batch', f), `original ${f}`);
+    }
     const r = await runCli(['run', file, '--dry-run', '--out', out]);
     expect(r.code, r.stderr).to.equal(0);
-    for (const f of ['results.csv', 'summary.json', 'journal.jsonl']) expect(await readFile(join(out, 'batch', f), 'utf8')).to.equal(`original ${f}`);
+    for (const f of ['results.csv', 'summary.json', 'journal.jsonl']) {
+      expect(await readFile(join(out, 'batch', f), 'utf8')).to.equal(`original ${f}`);
+    }
   });
 
   it('honours --batch-id, --clearing, --cutoff-margin and the row clearing column', async () => {
-    const file = await writeCsv(dir, 'c.csv', `destination,amount,clearing\n${UUIDS.a},1.00,\n${UUIDS.b},2.00,standard\n${UUIDS.c},3.00,same-day\n`);
+    const file = await writeCsv(
+      dir,
+      'c.csv',
+      `destination,amount,clearing\n${UUIDS.a},1.00,\n${UUIDS.b},2.00,standard\n${UUIDS.c},3.00,same-day\n`,
+    );
     const out = join(dir, 'out');
     // 08:49 CT: 11 minutes before the 09:00 cutoff.
-    let r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B1', '--now', '2026-03-09T08:49:00-05:00', '--cutoff-margin', '10']);
+    let r = await runCli([
+      'run',
+      file,
+      '--dry-run',
+      '--out',
+      out,
+      '--batch-id',
+      'B1',
+      '--now',
+      '2026-03-09T08:49:00-05:00',
+      '--cutoff-margin',
+      '10',
+    ]);
     expect(r.code, r.stderr).to.equal(0);
     let rows = await readCsvRows(join(out, 'B1', 'plan.csv'));
     expect(rows.map((x) => x.clearing)).to.deep.equal(['same-day', 'standard', 'same-day']);
-    r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B2', '--now', '2026-03-09T08:49:00-05:00', '--cutoff-margin', '15']);
+    r = await runCli([
+      'run',
+      file,
+      '--dry-run',
+      '--out',
+      out,
+      '--batch-id',
+      'B2',
+      '--now',
+      '2026-03-09T08:49:00-05:00',
+      '--cutoff-margin',
+      '15',
+    ]);
     rows = await readCsvRows(join(out, 'B2', 'plan.csv'));
-    expect(rows.map((x) => x.sameDayCutoff)).to.deep.equal(['2026-03-09T13:00:00-05:00', '', '2026-03-09T13:00:00-05:00']);
-    r = await runCli(['run', file, '--dry-run', '--out', out, '--batch-id', 'B3', '--clearing', 'standard', '--now', '2026-03-09T08:00:00-05:00']);
+    expect(rows.map((x) => x.sameDayCutoff)).to.deep.equal([
+      '2026-03-09T13:00:00-05:00',
+      '',
+      '2026-03-09T13:00:00-05:00',
+    ]);
+    r = await runCli([
+      'run',
+      file,
+      '--dry-run',
+      '--out',
+      out,
+      '--batch-id',
+      'B3',
+      '--clearing',
+      'standard',
+      '--now',
+      '2026-03-09T08:00:00-05:00',
+    ]);
     rows = await readCsvRows(join(out, 'B3', 'plan.csv'));
     expect(rows.map((x) => x.clearing)).to.deep.equal(['standard', 'standard', 'same-day']);
   });
 
   it('the package bin runs as an executable (what npx payouts starts)', async () => {
-    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: { payouts: string } };
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+      bin: { payouts: string };
+    };
     const out = await new Promise<string>((resolvePromise, reject) => {
-      execFile(join(ROOT, pkg.bin.payouts), ['--version'], (err, stdout) => (err ? reject(err) : resolvePromise(stdout)));
+      execFile(join(ROOT, pkg.bin.payouts), ['--version'], (err, stdout) =>
+        err ? reject(err) : resolvePromise(stdout),
+      );
     });
     expect(out.trim()).to.equal(pkg.version);
   });
 
   it('--help describes every option, --version prints the version', async () => {
     const help = await runCli(['run', '--help']);
-    for (const opt of ['--dry-run', '--env', '--api-url', '--source', '--out', '--batch-id', '--resume', '--allow-duplicates', '--concurrency', '--clearing', '--cutoff-margin', '--now', '--max-amount', '--max-attempts', '--timeout', '--log-level', '--log-file']) {
+    for (const opt of [
+      '--dry-run',
+      '--env',
+      '--api-url',
+      '--source',
+      '--out',
+      '--batch-id',
+      '--resume',
+      '--allow-duplicates',
+      '--concurrency',
+      '--clearing',
+      '--cutoff-margin',
+      '--now',
+      '--max-amount',
+      '--max-attempts',
+      '--timeout',
+      '--log-level',
+      '--log-file',
+    ]) {
       expect(help.stdout).to.contain(opt);
     }
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
@@ -175,11 +279,18 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     expect(r.stdout).to.contain('25 created');
     const rows = await readCsvRows(join(out, 'payees', 'results.csv'));
     expect(rows).to.have.length(25);
-    expect(rows.every((x) => x.status === 'created' && /\/transfers\/[0-9a-f-]{36}$/.test(x.transferUrl!) && x.attempts === '1')).to.equal(true);
+    expect(
+      rows.every(
+        (x) => x.status === 'created' && /\/transfers\/[0-9a-f-]{36}$/.test(x.transferUrl!) && x.attempts === '1',
+      ),
+    ).to.equal(true);
     const summary = JSON.parse(await readFile(join(out, 'payees', 'summary.json'), 'utf8'));
     expect(summary.byStatus.created.count).to.equal(25);
     expect(summary.exitCode).to.equal(0);
-    const logs = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; row?: number; key?: string; status?: string; transferId?: string });
+    const logs = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; row?: number; key?: string; status?: string; transferId?: string });
     const perRow = logs.filter((l) => l.msg === 'row created');
     expect(perRow).to.have.length(25);
     expect(perRow.every((l) => l.row && l.key && l.status === 'created' && l.transferId)).to.equal(true);
@@ -188,7 +299,9 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).not.to.contain('embedded Dwolla simulator at');
     const rowsAgain = await readCsvRows(join(out, 'payees', 'results.csv'));
-    expect(rowsAgain.map((x) => [x.row, x.status, x.transferId])).to.deep.equal(rows.map((x) => [x.row, x.status, x.transferId]));
+    expect(rowsAgain.map((x) => [x.row, x.status, x.transferId])).to.deep.equal(
+      rows.map((x) => [x.row, x.status, x.transferId]),
+    );
   });
 
   it('the errors sample exits 1 with invalid rows reported and valid ones created', async () => {

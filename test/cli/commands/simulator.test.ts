@@ -1,9 +1,9 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { SIMULATOR } from '../../../src/dwolla/types.js';
 import { simulatorOptions, specialSourcesHelp } from '../../../src/cli/commands/simulator-options.js';
+import { SIMULATOR } from '../../../src/dwolla/types.js';
 import { SPECIAL_FUNDING_SOURCES } from '../../../src/simulator/index.js';
-import { Session, basic, call, transferBody } from '../../simulator/helpers.js';
+import { basic, call, Session, transferBody } from '../../simulator/helpers.js';
 
 /** Runs `runSimulatorCommand(args)` in a child process, as `payouts simulator` would. */
 function startCommand(args: Record<string, unknown>): ChildProcessWithoutNullStreams {
@@ -19,13 +19,17 @@ function outputUntil(child: ChildProcessWithoutNullStreams, pattern: RegExp): Pr
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (pattern.test(out)) resolve(out);
+      if (pattern.test(out)) {
+        resolve(out);
+      }
     });
     child.once('exit', (code) => reject(new Error(`exited ${code} before printing ${pattern}: ${out}`)));
   });
 }
 
-function exitOf(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function exitOf(
+  child: ChildProcessWithoutNullStreams,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -43,7 +47,9 @@ describe('simulator: the `payouts simulator` command', () => {
     expect(out).to.contain(`DWOLLA_KEY=${SIMULATOR.key}`);
     expect(out).to.contain(`DWOLLA_SECRET=${SIMULATOR.secret}`);
     expect(out).to.contain(`${url}/funding-sources/${SIMULATOR.defaultSourceId}`);
-    for (const s of SPECIAL_FUNDING_SOURCES) expect(out).to.contain(s.id);
+    for (const s of SPECIAL_FUNDING_SOURCES) {
+      expect(out).to.contain(s.id);
+    }
     expect(out).to.contain('error5xxAfterRate=1');
 
     const api = await Session.open(url as string);
@@ -65,16 +71,30 @@ describe('simulator: the `payouts simulator` command', () => {
 
   it('declares every option with a description, and the port defaults to 8787', () => {
     expect(Object.keys(simulatorOptions)).to.have.members([
-      'port', 'host', 'latency', 'jitter', 'fail-5xx-before', 'fail-5xx-after', 'drop-after',
-      'rate-429', 'slow-rate', 'slow-ms', 'token-lifetime', 'seed',
+      'port',
+      'host',
+      'latency',
+      'jitter',
+      'fail-5xx-before',
+      'fail-5xx-after',
+      'drop-after',
+      'rate-429',
+      'slow-rate',
+      'slow-ms',
+      'token-lifetime',
+      'seed',
     ]);
-    for (const option of Object.values(simulatorOptions)) expect(option.describe).to.be.a('string').that.is.not.empty;
+    for (const option of Object.values(simulatorOptions)) {
+      expect(option.describe).to.be.a('string').that.is.not.empty;
+    }
     expect(simulatorOptions.port.default).to.equal(8787);
     expect(simulatorOptions.host.default).to.equal('127.0.0.1');
   });
 
   it('the help text lists every special funding source', () => {
-    for (const s of SPECIAL_FUNDING_SOURCES) expect(specialSourcesHelp).to.contain(`${s.id}  ${s.behaviour}`);
+    for (const s of SPECIAL_FUNDING_SOURCES) {
+      expect(specialSourcesHelp).to.contain(`${s.id}  ${s.behaviour}`);
+    }
   });
 
   it('accepts any non-empty credentials', async () => {

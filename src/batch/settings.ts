@@ -1,0 +1,48 @@
+/**
+ * The settings a batch runs with, resolved from the command line and the environment by
+ * src/cli/run-options.ts. Plain data: the batch steps read them and never parse options.
+ */
+import type { ClearingPolicy } from '../input/validation.js';
+
+export const API_ENVS = ['simulator', 'sandbox', 'production'] as const;
+export type ApiEnv = (typeof API_ENVS)[number];
+
+export interface RunSettings {
+  file: string;
+  dryRun: boolean;
+  env: ApiEnv;
+  /** Base URL of a real or standalone API; undefined for the embedded simulator. */
+  apiUrl: string | undefined;
+  defaultSourceId: string | undefined;
+  outDir: string;
+  batchId: string;
+  batchDir: string;
+  resume: boolean;
+  allowDuplicates: boolean;
+  concurrency: number;
+  clearing: ClearingPolicy;
+  cutoffMarginMinutes: number;
+  /** Fixed clock for clearing decisions, if --now was given. */
+  now: Date | undefined;
+  maxAmountCents: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  logLevel: string;
+  logFile: string | undefined;
+  credentials: { key: string; secret: string } | undefined;
+}
+
+export type ReconcileSettings = Pick<
+  RunSettings,
+  | 'env'
+  | 'apiUrl'
+  | 'credentials'
+  | 'outDir'
+  | 'batchId'
+  | 'batchDir'
+  | 'concurrency'
+  | 'maxAttempts'
+  | 'timeoutMs'
+  | 'logLevel'
+  | 'logFile'
+>;
