@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import type { ClearingPolicy } from '../input/validation.js';
-import { decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/calendar.js';
+import { type ClearingColumns, clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
 import { Planner } from '../plan/planner.js';
-import { type ClearingColumns, carriedCells, clearingColumns, reportInvalid, validResult } from '../results/rows.js';
-import { PLAN_STATUSES, ResultsWriter, type Summary, Tally, writeFileAtomic } from '../results/writer.js';
+import { writeFileAtomic } from '../results/atomic-file.js';
+import { PLAN_STATUSES } from '../results/columns.js';
+import { carriedCells, reportInvalid, validResult } from '../results/rows.js';
+import { type Summary, Tally } from '../results/tally.js';
+import { ResultsWriter } from '../results/writer.js';
 import type { RunSettings } from './settings.js';
 
 export interface DryRunOutcome {

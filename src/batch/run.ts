@@ -13,16 +13,11 @@ import { DwollaClient } from '../dwolla/client.js';
 import { type CsvHeader, type CsvRecord, openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { Planner, type ValidRow } from '../plan/planner.js';
+import { writeFileAtomic } from '../results/atomic-file.js';
+import { RECONCILE_COLUMNS, type RowStatus, RUN_STATUSES } from '../results/columns.js';
 import { carriedCells, reportInvalid, validResult } from '../results/rows.js';
-import {
-  RECONCILE_COLUMNS,
-  ResultsWriter,
-  type RowStatus,
-  RUN_STATUSES,
-  type Summary,
-  Tally,
-  writeFileAtomic,
-} from '../results/writer.js';
+import { type Summary, Tally } from '../results/tally.js';
+import { ResultsWriter } from '../results/writer.js';
 import { openApi } from './api-connection.js';
 import { BatchStateError } from './errors.js';
 import {

@@ -17,9 +17,8 @@ import type { Transfer } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { formatCents } from '../input/money.js';
 import type { ClearingPolicy } from '../input/validation.js';
-import { decideClearing } from '../plan/calendar.js';
+import { type ClearingColumns, clearingColumns, decideClearing } from '../plan/clearing.js';
 import type { ValidRow } from '../plan/planner.js';
-import { type ClearingColumns, clearingColumns } from '../results/rows.js';
 import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { SourceCheck, UsableSource } from './preflight.js';
 

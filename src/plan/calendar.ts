@@ -1,5 +1,5 @@
 /**
- * Federal Reserve business days, Same Day ACH windows and the per-row clearing decision.
+ * Federal Reserve business days and Same Day ACH windows (the per-row decision is clearing.ts).
  *
  * Pure: no I/O and no clock; every instant is passed in. Calendar dates are `YYYY-MM-DD` strings
  * (civil dates with no time zone); instants are `Date`s. Wall-clock times are America/Chicago,
@@ -8,12 +8,8 @@
 // A deep import: the package index also loads all of date-fns's formatting (about 20 MB resident),
 // so formatting uses the Intl time-zone data directly (what date-fns-tz itself reads).
 import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
-import type { ClearingPolicy } from '../input/validation.js';
 
 export const CENTRAL_TIME_ZONE = 'America/Chicago';
-
-/** Nacha's Same Day ACH per-payment limit: $1,000,000.00. */
-export const SAME_DAY_LIMIT_CENTS = 100_000_000;
 
 /** A calendar date, `YYYY-MM-DD`. */
 export type IsoDate = string;
@@ -33,13 +29,6 @@ export interface Holiday {
 export interface SameDayWindow {
   cutoff: Date;
   fundsAvailableBy: Date;
-}
-
-export interface ClearingDecision {
-  clearing: 'same-day' | 'standard';
-  sameDayCutoff?: Date;
-  fundsAvailableBy?: Date;
-  reason: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +191,7 @@ const WINDOW_TIMES = [
   { cutoff: '13:00', fundsAvailableBy: '17:00' },
   { cutoff: '15:00', fundsAvailableBy: '17:00' },
 ] as const;
-const LAST_CUTOFF = WINDOW_TIMES[2].cutoff;
+export const LAST_CUTOFF = WINDOW_TIMES[2].cutoff;
 
 function centralInstant(date: IsoDate, time: string): Date {
   return fromZonedTime(`${date}T${time}:00`, CENTRAL_TIME_ZONE);
@@ -291,65 +280,4 @@ export function nextWindowAtOrAfter(instant: Date, marginMinutes: number): SameD
       return window;
     }
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The clearing decision
-
-function cutoffLabel(clock: string, marginMinutes: number): string {
-  return marginMinutes === 0 ? `${clock} CT cutoff` : `${clock} CT cutoff − ${marginMinutes} min`;
-}
-
-function standard(reason: string): ClearingDecision {
-  return { clearing: 'standard', reason };
-}
-
-function sameDay(window: SameDayWindow, reason: string): ClearingDecision {
-  return { clearing: 'same-day', sameDayCutoff: window.cutoff, fundsAvailableBy: window.fundsAvailableBy, reason };
-}
-
-function whyNoWindowToday(today: IsoDate, marginMinutes: number): string {
-  if (isWeekend(today)) {
-    return `${today} is a ${weekdayName(today)}`;
-  }
-  const holiday = holidayOn(today);
-  if (holiday) {
-    return `${today} is ${holiday.name}`;
-  }
-  return `after ${cutoffLabel(LAST_CUTOFF, marginMinutes)}`;
-}
-
-/**
- * Whether a row sent at `now` asks for Same Day ACH, and which window it targets.
- *
- * - `standard`: never.
- * - over SAME_DAY_LIMIT_CENTS: never.
- * - `same-day`: always; the window shown is the first one whose cutoff is at least the margin after `now`.
- * - `auto`: only when that window is on `now`'s own Central date (a business day).
- */
-export function decideClearing(input: {
-  now: Date;
-  policy: ClearingPolicy;
-  amountCents: number;
-  cutoffMarginMinutes: number;
-}): ClearingDecision {
-  const { now, policy, amountCents, cutoffMarginMinutes } = input;
-  if (policy === 'standard') {
-    return standard('clearing policy is standard');
-  }
-  if (amountCents > SAME_DAY_LIMIT_CENTS) {
-    return standard('amount over Same Day limit ($1,000,000.00)');
-  }
-
-  const today = centralDate(now);
-  const window = nextWindowAtOrAfter(now, cutoffMarginMinutes);
-  const windowDate = centralDate(window.cutoff);
-  const windowClock = formatCentralClock(window.cutoff);
-  if (windowDate === today) {
-    return sameDay(window, `in time for ${cutoffLabel(windowClock, cutoffMarginMinutes)}`);
-  }
-  if (policy === 'same-day') {
-    return sameDay(window, `same-day requested; next window ${windowDate} ${windowClock} CT`);
-  }
-  return standard(whyNoWindowToday(today, cutoffMarginMinutes));
 }

@@ -5,10 +5,11 @@
 
 import type { CsvHeader } from '../input/csv-reader.js';
 import { formatCents, parseAmount } from '../input/money.js';
-import type { ClearingDecision } from '../plan/calendar.js';
-import { formatCentral } from '../plan/calendar.js';
+import type { ClearingColumns } from '../plan/clearing.js';
 import type { InvalidRow, PlannedRow, ValidRow } from '../plan/planner.js';
-import type { ResultRow, ResultsWriter, RowStatus, Tally } from './writer.js';
+import type { ResultRow, RowStatus } from './columns.js';
+import type { Tally } from './tally.js';
+import type { ResultsWriter } from './writer.js';
 
 /** The cells of the carried (not sent) columns of a row. */
 export function carriedCells(header: CsvHeader, row: PlannedRow): string[] {
@@ -37,24 +38,6 @@ export async function reportInvalid(
   await writer.write(invalidResult(row), carriedCells(header, row));
   const amount = parseAmount(row.given.amount);
   tally.add('invalid', amount.ok ? amount.cents : undefined, false);
-}
-
-/** Clearing columns as results show them. */
-export interface ClearingColumns {
-  clearing: 'same-day' | 'standard';
-  sameDayCutoff?: string;
-  fundsAvailableBy?: string;
-}
-
-export function clearingColumns(decision: ClearingDecision): ClearingColumns {
-  const cols: ClearingColumns = { clearing: decision.clearing };
-  if (decision.sameDayCutoff) {
-    cols.sameDayCutoff = formatCentral(decision.sameDayCutoff);
-  }
-  if (decision.fundsAvailableBy) {
-    cols.fundsAvailableBy = formatCentral(decision.fundsAvailableBy);
-  }
-  return cols;
 }
 
 /** The columns every valid row shows, whatever its status. */

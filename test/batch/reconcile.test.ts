@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import { RECONCILE_COLUMNS, RESULT_COLUMNS } from '../../src/results/writer.js';
+import { RECONCILE_COLUMNS, RESULT_COLUMNS } from '../../src/results/columns.js';
 import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { type CsvRow, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
 import { DEFAULT_SOURCE, SIM_ENV } from './helpers.js';

@@ -3,18 +3,16 @@ import type { ClearingPolicy } from '../../src/input/validation.js';
 import {
   addCalendarDays,
   businessDaysFrom,
-  type ClearingDecision,
   centralDate,
-  decideClearing,
   formatCentral,
   holidayOn,
   holidaysOf,
   isBusinessDay,
   isIsoDate,
   nextWindowAtOrAfter,
-  SAME_DAY_LIMIT_CENTS,
   windowsOn,
 } from '../../src/plan/calendar.js';
+import { type ClearingDecision, decideClearing, SAME_DAY_LIMIT_CENTS } from '../../src/plan/clearing.js';
 
 /**
  * The Federal Reserve's holiday schedule, 2024–2030, written out by hand.

@@ -2,7 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import { carriedHeader, guardCell, RESULT_COLUMNS, ResultsWriter, Tally } from '../../src/results/writer.js';
+import { carriedHeader, guardCell, RESULT_COLUMNS } from '../../src/results/columns.js';
+import { Tally } from '../../src/results/tally.js';
+import { ResultsWriter } from '../../src/results/writer.js';
 import { removeDir, tempDir } from '../helpers.js';
 
 describe('results', () => {

@@ -1,104 +1,81 @@
 /**
- * `payouts run FILE`: resolves the options, then runs the dry run or the real batch, and turns
- * what happened into the exit code. The edges live here: the clock, signals, the terminal.
+ * `payouts run FILE`: its options, and a handler that loads what a run needs only when it runs
+ * (a dry run never loads the HTTP client or the simulator).
  */
-import { relative } from 'node:path';
-import type { Summary } from '../../results/writer.js';
-import { EXIT, exitCodeForError } from '../exit-codes.js';
-import { createLogger } from '../logger.js';
-import { type RunFlags, resolveRunSettings } from '../run-options.js';
+import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
+import { CLEARING_POLICIES } from '../../input/validation.js';
+import { apiAndLogOptions, DEFAULTS } from '../options.js';
 
-/** A path relative to the working directory when it is below it, else absolute. */
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel === '' || rel.startsWith('..') ? path : rel;
-}
+const fileArgument = {
+  type: 'string',
+  requiresArg: true,
+  demandOption: true,
+  describe: 'the payee CSV (UTF-8, header row)',
+} as const satisfies Options;
 
-function describeCounts(summary: Summary): string {
-  return Object.entries(summary.byStatus)
-    .filter(([, t]) => t.count > 0)
-    .map(([status, t]) => `${t.count} ${status} (${t.total})`)
-    .join(', ');
-}
+export const runOptions = {
+  ...apiAndLogOptions,
+  'dry-run': {
+    type: 'boolean',
+    describe: 'parse, validate, derive keys and plan clearing; no network; writes OUT/BATCH_ID/plan.csv and plan.json',
+  },
+  source: {
+    type: 'string',
+    requiresArg: true,
+    describe: "default source funding source (URL or UUID); env PAYOUTS_SOURCE; a row's source column overrides it",
+  },
+  'batch-id': {
+    type: 'string',
+    requiresArg: true,
+    describe: "the batch's name, 1-64 of A-Za-z0-9._- (default: the file's base name)",
+  },
+  resume: { type: 'boolean', describe: 'continue an existing batch whose input file has changed' },
+  'allow-duplicates': { type: 'boolean', describe: 'allow rows identical to an earlier row' },
+  concurrency: {
+    type: 'number',
+    requiresArg: true,
+    default: DEFAULTS.concurrency,
+    describe: 'transfers in flight at most, 1-64',
+  },
+  clearing: {
+    choices: CLEARING_POLICIES,
+    requiresArg: true,
+    default: DEFAULTS.clearing,
+    describe: 'Same Day ACH policy',
+  },
+  'cutoff-margin': {
+    type: 'number',
+    requiresArg: true,
+    default: DEFAULTS.cutoffMargin,
+    describe: 'minutes before a cutoff after which that window is no longer targeted',
+  },
+  now: {
+    type: 'string',
+    requiresArg: true,
+    describe: 'fix the clock for every clearing decision (ISO-8601; without an offset, Central Time)',
+  },
+  'max-amount': {
+    type: 'string',
+    requiresArg: true,
+    default: DEFAULTS.maxAmount,
+    describe: 'largest amount accepted for one row, in USD',
+  },
+} as const satisfies Record<string, Options>;
 
-const NEXT_STEP: Record<number, string> = {
-  0: 'Every row is created.',
-  1: 'Some rows are invalid or failed: see errorMessage in the results.',
-  3: 'Incomplete: run the same command again to finish the batch (nothing is paid twice).',
+const EPILOGUE =
+  'Credentials come only from the environment: DWOLLA_KEY and DWOLLA_SECRET.\nExit codes: 0 all created (or planned), 1 some invalid or failed, 2 usage or unreadable input, 3 incomplete (run again), 4 batch locked by another run.';
+
+type RunOptionTypes = InferredOptionTypes<typeof runOptions & { file: typeof fileArgument }>;
+
+/** The arguments of `payouts run` as yargs parses them. */
+export type RunArgs = ArgumentsCamelCase<RunOptionTypes>;
+
+export const runCommand: CommandModule<object, RunOptionTypes> = {
+  command: 'run <file>',
+  describe: 'validate a payee CSV and send every valid row as a Dwolla transfer',
+  builder: (yargs: Argv) => yargs.positional('file', fileArgument).options(runOptions).epilogue(EPILOGUE),
+  handler: async (args) => {
+    const { runAction } = await import('../actions/run.js');
+    process.exitCode = await runAction(args);
+  },
 };
-
-/** A progress line on a terminal: rows done / total, rate, ETA. */
-function progressLine(startedMs: number) {
-  let last = 0;
-  return (done: number, total: number) => {
-    const now = Date.now();
-    if (done < total && now - last < 250) {
-      return;
-    }
-    last = now;
-    const rate = done / Math.max(0.001, (now - startedMs) / 1000);
-    const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
-    process.stderr.write(`\r${done}/${total} rows, ${rate.toFixed(1)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`);
-  };
-}
-
-export async function runCommand(flags: RunFlags): Promise<number> {
-  try {
-    const settings = resolveRunSettings(flags, process.env);
-    const log = createLogger({ level: settings.logLevel, file: settings.logFile });
-    if (settings.dryRun) {
-      const { dryRun } = await import('../../batch/dry-run.js');
-      const { summary, planPath } = await dryRun(settings, () => new Date(), log);
-      process.stdout.write(
-        `Dry run of ${settings.file} as batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ` +
-          `${summary.sameDay.count} would go Same Day. Nothing was sent.\nPlan: ${displayPath(planPath)}\n`,
-      );
-      return summary.exitCode;
-    }
-
-    const { batchRun } = await import('../../batch/run.js');
-    let stop: (() => void) | undefined;
-    let signalled = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signalled++;
-      if (signalled > 1) {
-        process.stderr.write(
-          `\npayouts: ${signal} again: exiting now; the journal is safe, run the same command again\n`,
-        );
-        process.exit(EXIT.incomplete);
-      }
-      process.stderr.write(
-        `\npayouts: ${signal}: no new transfers; letting those in flight finish, then writing results\n`,
-      );
-      log.warn({ signal }, 'stopping');
-      stop?.();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const { summary, resultsPath, simulated } = await batchRun(settings, {
-        log,
-        clock: () => new Date(),
-        say: (line) => process.stdout.write(`${line}\n`),
-        onStoppable: (fn) => {
-          stop = fn;
-          if (signalled) {
-            fn();
-          }
-        },
-        ...(process.stderr.isTTY ? { onProgress: progressLine(Date.now()) } : {}),
-      });
-      const { exitCode } = summary;
-      process.stdout.write(
-        `Batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
-          `${simulated ? ' Simulated: no money moved.' : ''}\n${NEXT_STEP[exitCode] ?? ''}\nResults: ${displayPath(resultsPath)}\n`,
-      );
-      return exitCode;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-  } catch (err) {
-    return exitCodeForError(err);
-  }
-}

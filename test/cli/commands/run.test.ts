@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { RESULT_COLUMNS } from '../../../src/results/writer.js';
+import { RESULT_COLUMNS } from '../../../src/results/columns.js';
 import { ROOT, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../../helpers.js';
 
 describe('payouts run --dry-run (built CLI, child process)', () => {
