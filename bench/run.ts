@@ -24,7 +24,7 @@ import { Planner, type ValidRow } from '../src/plan/planner.js';
 import { generatePayees } from './generate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CLI = resolve(HERE, '..', 'src', 'cli.js');
+const CLI = resolve(HERE, '..', 'src', 'cli', 'main.js');
 
 interface Measured {
   seconds: number;
@@ -174,69 +174,78 @@ async function sendPhaseSeconds(journalPath: string): Promise<number> {
   return (Math.max(...times) - Math.min(...times)) / 1000;
 }
 
+interface SubmitCase {
+  name: string;
+  file: string;
+  args: string[];
+  /** rows/s the latency allows at most: transfers in flight / 50 ms. */
+  bound: number;
+}
+
+/** Runs `payouts run` on a case's file against the standalone simulator at `url`; its batch id. */
+async function runCase(c: SubmitCase, url: string, work: string): Promise<string> {
+  const batchId = `b-${randomUUID()}`;
+  const env = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret };
+  const args = ['run', c.file, '--api-url', url, '--out', join(work, 'out'), '--batch-id', batchId];
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    const run = spawn(process.execPath, [CLI, ...args, '--log-level', 'warn', ...c.args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    run.on('error', reject);
+    run.on('close', resolvePromise);
+  });
+  if (code !== 0) {
+    throw new Error(`run exited ${code}`);
+  }
+  return batchId;
+}
+
+/** Runs one case and prints its line: the whole command's rate, the send phase's, and both against the bound. */
+async function measureCase(c: SubmitCase, url: string, work: string, rows: number): Promise<void> {
+  const started = process.hrtime.bigint();
+  const batchId = await runCase(c, url, work);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rate = rows / seconds;
+  const sendRate = rows / (await sendPhaseSeconds(join(work, 'out', batchId, 'journal.jsonl')));
+  console.log(
+    `${c.name.padEnd(36)} | ${fmt(seconds, 1).padStart(7)} | ${fmt(rate, 1).padStart(6)} | ${fmt(sendRate, 1).padStart(11)} | ${fmt(c.bound).padStart(12)} | ${fmt((100 * rate) / c.bound)}% / ${fmt((100 * sendRate) / c.bound)}%`,
+  );
+}
+
+/** The two payee files of the submit section: rows from 4 bank sources, and rows from the balance. */
+async function submitCases(work: string, rows: number): Promise<SubmitCase[]> {
+  const bankFile = join(work, 'bank.csv');
+  const bankSources = Array.from({ length: 4 }, () => randomUUID());
+  await generatePayees(bankFile, rows, { bankSource: (i) => bankSources[i % bankSources.length] });
+  const balanceFile = join(work, 'balance.csv');
+  await generatePayees(balanceFile, rows);
+  return [
+    { name: '4 bank sources, --concurrency 16', file: bankFile, args: ['--concurrency', '16'], bound: 16 / 0.05 },
+    {
+      name: 'one balance source, --concurrency 16',
+      file: balanceFile,
+      args: ['--concurrency', '16', '--source', SIMULATOR.defaultSourceId],
+      bound: 1 / 0.05,
+    },
+  ];
+}
+
 async function submitSection(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
   const { url, child } = await startSimulatorChild(['--latency', '50']);
   const rows = 2000;
   try {
-    const bankFile = join(work, 'bank.csv');
-    const bankSources = Array.from({ length: 4 }, () => randomUUID());
-    await generatePayees(bankFile, rows, { bankSource: (i) => bankSources[i % bankSources.length] });
-    const balanceFile = join(work, 'balance.csv');
-    await generatePayees(balanceFile, rows);
-    const env = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret };
+    const cases = await submitCases(work, rows);
     console.log(`payouts run against a standalone simulator (${url}) with 50 ms latency, ${fmt(rows)} rows each`);
     console.log('case                                 | seconds | rows/s | send rows/s | bound rows/s | of bound');
-    const cases = [
-      { name: '4 bank sources, --concurrency 16', file: bankFile, args: ['--concurrency', '16'], bound: 16 / 0.05 },
-      {
-        name: 'one balance source, --concurrency 16',
-        file: balanceFile,
-        args: ['--concurrency', '16', '--source', SIMULATOR.defaultSourceId],
-        bound: 1 / 0.05,
-      },
-    ];
     for (const c of cases) {
-      const started = process.hrtime.bigint();
-      const batchId = `b-${randomUUID()}`;
-      const code = await new Promise<number | null>((resolvePromise, reject) => {
-        const run = spawn(
-          process.execPath,
-          [
-            CLI,
-            'run',
-            c.file,
-            '--api-url',
-            url,
-            '--out',
-            join(work, 'out'),
-            '--batch-id',
-            batchId,
-            '--log-level',
-            'warn',
-            ...c.args,
-          ],
-          {
-            env: { ...process.env, ...env },
-            stdio: ['ignore', 'ignore', 'inherit'],
-          },
-        );
-        run.on('error', reject);
-        run.on('close', resolvePromise);
-      });
-      if (code !== 0) {
-        throw new Error(`run exited ${code}`);
-      }
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const rate = rows / seconds;
-      const sendRate = rows / (await sendPhaseSeconds(join(work, 'out', batchId, 'journal.jsonl')));
-      console.log(
-        `${c.name.padEnd(36)} | ${fmt(seconds, 1).padStart(7)} | ${fmt(rate, 1).padStart(6)} | ${fmt(sendRate, 1).padStart(11)} | ${fmt(c.bound).padStart(12)} | ${fmt((100 * rate) / c.bound)}% / ${fmt((100 * sendRate) / c.bound)}%`,
-      );
+      await measureCase(c, url, work, rows);
     }
     console.log(
       'target: at least 85% of each bound. rows/s: the whole command (start-up, planning, preflight, report); send rows/s: first intent to last outcome in the journal',
     );
+    const bankFile = cases[0]!.file;
     const withSync = await submitInProcess(url, bankFile, work, true);
     const withoutSync = await submitInProcess(url, bankFile, work, false);
     console.log(

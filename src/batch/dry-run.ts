@@ -3,18 +3,16 @@
  * plan.json. No network, no credentials, no journal; a batch's results.csv, summary.json and
  * journal are never touched.
  */
-import { mkdir, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import type { ClearingPolicy } from '../input/validation.js';
-import { type ClearingColumns, clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
+import { clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
 import { Planner } from '../plan/planner.js';
-import { writeFileAtomic } from '../results/atomic-file.js';
 import { PLAN_STATUSES } from '../results/columns.js';
-import { carriedCells, reportInvalid, validResult } from '../results/rows.js';
-import { type Summary, Tally } from '../results/tally.js';
-import { ResultsWriter } from '../results/writer.js';
+import { EXIT } from '../results/exit-codes.js';
+import { type ReportedRow, writeReport } from '../results/report.js';
+import type { Summary } from '../results/tally.js';
+import { batchFiles, makeBatchFolder } from './batch-folder.js';
 import type { RunSettings } from './settings.js';
 
 export interface DryRunOutcome {
@@ -23,70 +21,54 @@ export interface DryRunOutcome {
 }
 
 /**
- * Clearing at one instant depends on the amount only through the Same Day limit, so a dry run,
- * which plans every row at the same instant, has at most six distinct answers.
+ * How a valid row is planned at one instant. Clearing at one instant depends on the amount only
+ * through the Same Day limit, so a dry run, which plans every row at the same instant, has at
+ * most six distinct answers.
  */
-function clearingAt(now: Date, marginMinutes: number) {
-  const memo = new Map<string, ClearingColumns>();
-  return (policy: ClearingPolicy, amountCents: number): ClearingColumns => {
+function plannedAt(now: Date, marginMinutes: number) {
+  const memo = new Map<string, ReportedRow>();
+  return (policy: ClearingPolicy, amountCents: number): ReportedRow => {
     const memoKey = `${policy}:${amountCents > SAME_DAY_LIMIT_CENTS}`;
-    let cols = memo.get(memoKey);
-    if (!cols) {
-      cols = clearingColumns(decideClearing({ now, policy, amountCents, cutoffMarginMinutes: marginMinutes }));
-      memo.set(memoKey, cols);
+    let planned = memo.get(memoKey);
+    if (!planned) {
+      const cols = clearingColumns(decideClearing({ now, policy, amountCents, cutoffMarginMinutes: marginMinutes }));
+      planned = { status: 'planned', shown: cols, sameDay: cols.clearing === 'same-day' };
+      memo.set(memoKey, planned);
     }
-    return cols;
+    return planned;
   };
-}
-
-async function makeDir(dir: string): Promise<boolean> {
-  const made = await mkdir(dir, { recursive: true });
-  return made !== undefined;
 }
 
 export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Promise<DryRunOutcome> {
   const startedAt = clock();
   const csv = await openPayeeCsv(s.file);
   const now = s.now ?? startedAt;
-  const created = await makeDir(s.batchDir);
-  const planPath = join(s.batchDir, 'plan.csv');
-  const writer = await ResultsWriter.create(
-    planPath,
-    csv.header.carried.map((c) => c.name),
-  );
-  const tally = new Tally(PLAN_STATUSES);
-  const clearing = clearingAt(now, s.cutoffMarginMinutes);
+  const folder = await makeBatchFolder(s.batchDir);
+  const files = batchFiles(s.batchDir);
+  const planned = plannedAt(now, s.cutoffMarginMinutes);
   log.info({ batchId: s.batchId, file: s.file, now: now.toISOString() }, 'dry run started');
   try {
-    const planner = new Planner(csv.header, s);
-    for await (const record of csv.records) {
-      const row = planner.plan(record);
-      if (row.status === 'invalid') {
-        await reportInvalid(writer, tally, csv.header, row);
-        log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid');
-        continue;
-      }
-      const cols = clearing(row.payment.clearing ?? s.clearing, row.payment.amountCents);
-      await writer.write(validResult(row, 'planned', cols), carriedCells(csv.header, row));
-      tally.add('planned', row.payment.amountCents, cols.clearing === 'same-day');
-    }
-    const exitCode = tally.count('invalid') > 0 ? 1 : 0;
-    const summary = tally.summary({
-      batchId: s.batchId,
-      inputDigest: csv.digest(),
-      startedAt: startedAt.toISOString(),
-      finishedAt: clock().toISOString(),
-      exitCode,
+    const summary = await writeReport({
+      csv,
+      planner: new Planner(csv.header, s),
+      linesPath: files.plan,
+      summaryPath: files.planSummary,
+      statuses: PLAN_STATUSES,
+      describe: (row) => planned(row.payment.clearing ?? s.clearing, row.payment.amountCents),
+      onInvalid: (row) => log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid'),
+      summarize: (tally) =>
+        tally.summary({
+          batchId: s.batchId,
+          inputDigest: csv.digest(),
+          startedAt: startedAt.toISOString(),
+          finishedAt: clock().toISOString(),
+          exitCode: tally.count('invalid') > 0 ? EXIT.attention : EXIT.ok,
+        }),
     });
-    await writer.commit();
-    await writeFileAtomic(join(s.batchDir, 'plan.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    log.info({ batchId: s.batchId, rows: summary.rows, exitCode }, 'dry run finished');
-    return { summary, planPath };
+    log.info({ batchId: s.batchId, rows: summary.rows, exitCode: summary.exitCode }, 'dry run finished');
+    return { summary, planPath: files.plan };
   } catch (err) {
-    await writer.abort();
-    if (created) {
-      await rmdir(s.batchDir).catch(() => undefined);
-    }
+    await folder.discard();
     throw err;
   }
 }

@@ -20,6 +20,8 @@ import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TransferStatus } from '../dwolla/types.js';
+import type { ClearingColumns } from '../plan/clearing.js';
+import type { SettledOutcome } from './outcome.js';
 
 /** Start of every real run. The last run record's `inputDigest` is the batch's current digest. */
 export interface RunRecord {
@@ -33,8 +35,11 @@ export interface RunRecord {
   resume: boolean;
 }
 
-/** Appended (and durable) before a transfer's POST is sent. */
-export interface IntentRecord {
+/**
+ * Appended (and durable) before a transfer's POST is sent. With the clearing decided when it was
+ * sent, so that a transfer later found by lookup shows it.
+ */
+export interface IntentRecord extends Partial<ClearingColumns> {
   type: 'intent';
   at: string;
   key: string;
@@ -43,32 +48,14 @@ export interface IntentRecord {
   destination: string;
   amountCents: number;
   source: string;
-  /** The clearing decided when it was sent, so that a transfer later found by lookup shows it. */
-  clearing?: 'same-day' | 'standard';
-  sameDayCutoff?: string;
-  fundsAvailableBy?: string;
 }
 
-type OutcomeStatus = 'created' | 'failed' | 'unresolved';
-
-/** What became of a row's transfer, after Dwolla answered (or retries ran out). */
-export interface OutcomeRecord {
+/** What became of a row's transfer (src/batch/outcome.ts), after Dwolla answered or retries ran out. */
+export interface OutcomeRecord extends SettledOutcome {
   type: 'outcome';
   at: string;
   key: string;
   row: number;
-  status: OutcomeStatus;
-  transferUrl?: string;
-  transferId?: string;
-  httpStatus?: number;
-  errorCode?: string;
-  errorMessage?: string;
-  attempts: number;
-  clearing?: 'same-day' | 'standard';
-  sameDayCutoff?: string;
-  fundsAvailableBy?: string;
-  /** `post`: the POST's answer; `lookup`: found by correlationId on a rerun. */
-  via?: 'post' | 'lookup';
 }
 
 /** What `payouts reconcile` learnt about a created transfer. */

@@ -26,7 +26,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,32 +96,41 @@ export async function acquireBatchLock(dir: string, opts: AcquireOptions = {}): 
   const done = use(path);
   try {
     await mkdir(dir, { recursive: true });
-    let replaced: { info: LockInfo | null } | undefined;
-    for (;;) {
-      if (await createExclusive(path, content)) {
-        if (replaced) {
-          opts.onTakeover?.(replaced.info);
-        }
-        return new HeldLock(path, info, content, done);
-      }
-      const seen = await inspect(path);
-      if (!seen) {
-        continue; // released meanwhile
-      }
-      const verdict = judge(seen, host, path);
-      if (verdict === 'live') {
-        throw new BatchLockedError(path, seen.info!);
-      }
-      if (verdict === 'writing') {
-        await sleep(CORRUPT_RECHECK_MS);
-        continue;
-      }
-      replaced = { info: seen.info };
-      await removeStale(path, seen, host, content);
+    const replaced = await createLock(path, host, content);
+    if (replaced) {
+      opts.onTakeover?.(replaced.info);
     }
+    return new HeldLock(path, info, content, done);
   } catch (err) {
     done();
     throw err;
+  }
+}
+
+/**
+ * Creates the lock file at `path`, taking over stale ones on the way; returns the stale lock it
+ * replaced, if any. Throws BatchLockedError when a live holder has it.
+ */
+async function createLock(path: string, host: string, content: string): Promise<{ info: LockInfo | null } | undefined> {
+  let replaced: { info: LockInfo | null } | undefined;
+  for (;;) {
+    if (await createExclusive(path, content)) {
+      return replaced;
+    }
+    const seen = await inspect(path);
+    if (!seen) {
+      continue; // released meanwhile
+    }
+    const verdict = judge(seen, host, path);
+    if (verdict === 'live') {
+      throw new BatchLockedError(path, seen.info!);
+    }
+    if (verdict === 'writing') {
+      await sleep(CORRUPT_RECHECK_MS);
+      continue;
+    }
+    replaced = { info: seen.info };
+    await removeStale(path, seen, host, content);
   }
 }
 
@@ -194,7 +203,7 @@ class HeldLock implements BatchLock {
 
 /** Creates `path` with O_EXCL and writes `content`; false if it exists. */
 async function createExclusive(path: string, content: string): Promise<boolean> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'wx');
   } catch (err) {
@@ -225,7 +234,7 @@ interface Seen {
 
 /** The lock file as it is now, or undefined if there is none. */
 async function inspect(path: string): Promise<Seen | undefined> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch (err) {

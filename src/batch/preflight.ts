@@ -6,7 +6,7 @@
 import pLimit from 'p-limit';
 import type { DwollaClient } from '../dwolla/client.js';
 import { DwollaApiError } from '../dwolla/errors.js';
-import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+import { callFailure, withRetries } from '../dwolla/retry.js';
 import type { FundingSourceType } from '../dwolla/types.js';
 import { parseCustomerRef } from '../input/dwolla-ids.js';
 
@@ -47,7 +47,7 @@ async function checkSource(client: DwollaClient, id: string, opts: PreflightOpti
     const customerHref = fs._links.customer?.href;
     return { ok: true, id, type: fs.type, customerId: customerHref ? parseCustomerRef(customerHref) : undefined };
   } catch (err) {
-    const last = err instanceof RetryExhaustedError ? err.lastError : err;
+    const { dwollaError: last, summary } = callFailure(err);
     if (last instanceof DwollaApiError && last.httpStatus === 404) {
       return {
         ok: false,
@@ -57,7 +57,6 @@ async function checkSource(client: DwollaClient, id: string, opts: PreflightOpti
         httpStatus: 404,
       };
     }
-    const summary = err instanceof RetryExhaustedError ? err.summary() : String(err);
     const httpStatus = last instanceof DwollaApiError ? last.httpStatus : undefined;
     return {
       ok: false,

@@ -7,18 +7,19 @@
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { DwollaClient } from '../dwolla/client.js';
-import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+import { callFailure, withRetries } from '../dwolla/retry.js';
 import type { TransferStatus } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
-import { AtomicFile } from '../results/atomic-file.js';
-import { guardCell, RECONCILE_COLUMNS, RESULT_COLUMNS } from '../results/columns.js';
+import { writeFileAtomic } from '../results/atomic-file.js';
+import { guardCell, RECONCILE_COLUMNS, RESULT_COLUMNS, type ReconcileColumn } from '../results/columns.js';
+import { EXIT } from '../results/exit-codes.js';
 import { openApi } from './api-connection.js';
+import { batchFiles } from './batch-folder.js';
 import { BatchStateError } from './errors.js';
 import { Journal, type KeyState, type ReconcileRecord, readJournal } from './journal.js';
 import { acquireBatchLock } from './lock.js';
@@ -54,6 +55,15 @@ async function refresh(
   return rec;
 }
 
+/** A row's reconcile columns: what the last reconcile learnt of its transfer (blank: nothing yet). */
+export function reconcileCells(rec: ReconcileRecord | undefined): Record<ReconcileColumn, string> {
+  return {
+    transferStatus: rec?.transferStatus ?? '',
+    returnCode: rec?.returnCode ?? '',
+    returnReason: rec?.returnReason ?? '',
+  };
+}
+
 /**
  * Rewrites results.csv with the reconcile columns after `errorMessage` (replacing them if an
  * earlier reconcile added them), matching rows by idempotency key.
@@ -69,30 +79,18 @@ async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMap<strin
   const carriedFrom = base + (hadReconcile ? RECONCILE_COLUMNS.length : 0);
   const keyAt = RESULT_COLUMNS.indexOf('idempotencyKey');
   const out = rows.map((cells, i) => {
-    const extra =
-      i === 0
-        ? [...RECONCILE_COLUMNS]
-        : ((r) => [r?.transferStatus ?? '', r?.returnCode ?? '', r?.returnReason ?? ''])(
-            byKey.get(cells[keyAt] ?? '')?.reconcile,
-          );
+    const reconciled = i === 0 ? undefined : reconcileCells(byKey.get(cells[keyAt] ?? '')?.reconcile);
+    const extra = reconciled ? RECONCILE_COLUMNS.map((c) => reconciled[c]) : [...RECONCILE_COLUMNS];
     return [...cells.slice(0, base), ...extra.map(guardCell), ...cells.slice(carriedFrom)];
   });
-  const file = await AtomicFile.create(resultsPath);
-  try {
-    await file.write(stringify(out, { record_delimiter: 'unix' }));
-    await file.commit();
-  } catch (err) {
-    await file.abort();
-    throw err;
-  }
+  await writeFileAtomic(resultsPath, stringify(out, { record_delimiter: 'unix' }));
 }
 
 export async function reconcileBatch(
   s: ReconcileSettings,
   deps: { log: Logger; say: (line: string) => void },
 ): Promise<ReconcileResult> {
-  const journalPath = join(s.batchDir, 'journal.jsonl');
-  const resultsPath = join(s.batchDir, 'results.csv');
+  const { journal: journalPath, results: resultsPath } = batchFiles(s.batchDir);
   if (!existsSync(journalPath)) {
     throw new UsageError('USAGE', `no batch ${s.batchId} in ${s.outDir} (no journal.jsonl): run it first`);
   }
@@ -140,7 +138,7 @@ export async function reconcileBatch(
               );
             } catch (err) {
               unknown++;
-              const why = err instanceof RetryExhaustedError ? err.summary() : String(err);
+              const why = callFailure(err).summary;
               deps.log.warn(
                 { row: ks.outcome!.row, key, transferId: ks.outcome!.transferId, error: why },
                 'transfer status unknown',
@@ -158,7 +156,7 @@ export async function reconcileBatch(
       await addReconcileColumns(resultsPath, state.byKey);
     }
     const needsAttention = (byTransferStatus.failed ?? 0) + (byTransferStatus.cancelled ?? 0) > 0;
-    const exitCode = unknown > 0 ? 3 : needsAttention ? 1 : 0;
+    const exitCode = unknown > 0 ? EXIT.incomplete : needsAttention ? EXIT.attention : EXIT.ok;
     return { byTransferStatus, unknown, exitCode, resultsPath };
   } finally {
     await lock.release();

@@ -1,37 +1,34 @@
 /**
- * `payouts run FILE` for real: lock the batch → read and plan the whole file (nothing is sent
- * if it cannot be read) → check the journal → preflight the sources → submit → report.
- * results.csv and summary.json always describe the whole batch, in input order.
+ * `payouts run FILE` for real, in four steps under the batch's lock:
+ *
+ * 1. plan the batch: read, validate and plan the whole file; nothing is sent if it cannot be read;
+ * 2. load its state: what earlier runs did, from the journal;
+ * 3. send: preflight the sources, then submit the rows still to pay, journalling as it goes;
+ * 4. write the results: results.csv and summary.json always describe the whole batch, in input
+ *    order, from the file read again, the journal's state and this run's outcomes.
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, rmdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DwollaClient } from '../dwolla/client.js';
-import { type CsvHeader, type CsvRecord, openPayeeCsv } from '../input/csv-reader.js';
+import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { Planner, type ValidRow } from '../plan/planner.js';
-import { writeFileAtomic } from '../results/atomic-file.js';
-import { RECONCILE_COLUMNS, type RowStatus, RUN_STATUSES } from '../results/columns.js';
-import { carriedCells, reportInvalid, validResult } from '../results/rows.js';
-import { type Summary, Tally } from '../results/tally.js';
-import { ResultsWriter } from '../results/writer.js';
+import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
+import { EXIT } from '../results/exit-codes.js';
+import { type ReportedRow, writeReport } from '../results/report.js';
+import type { Summary, Tally } from '../results/tally.js';
 import { openApi } from './api-connection.js';
+import { type BatchFolder, batchFiles, makeBatchFolder } from './batch-folder.js';
 import { BatchStateError } from './errors.js';
-import {
-  Journal,
-  JournalCorruptError,
-  type JournalState,
-  type KeyState,
-  type ReconcileRecord,
-  readJournal,
-} from './journal.js';
-import { acquireBatchLock } from './lock.js';
+import { Journal, JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
+import { acquireBatchLock, type BatchLock, type LockInfo } from './lock.js';
+import type { RowOutcome } from './outcome.js';
 import { preflightSources } from './preflight.js';
+import { reconcileCells } from './reconcile.js';
 import type { RunSettings } from './settings.js';
-import { type RowOutcome, type RowToSend, Submitter } from './submit.js';
+import { type RowToSend, Submitter } from './submit.js';
 
 export interface BatchRunDeps {
   log: Logger;
@@ -52,231 +49,233 @@ export interface BatchRunResult {
   simulated: boolean;
 }
 
-/** The status a valid row shows: created in any run wins; else this run's outcome; else not attempted. */
-function statusOf(
-  own: RowOutcome | undefined,
-  journalled: KeyState | undefined,
-): { status: RowStatus; outcome: Partial<RowOutcome> } {
-  const earlier = journalled?.outcome;
-  if (earlier?.status === 'created') {
-    return { status: 'created', outcome: earlier };
-  }
-  if (own) {
-    return { status: own.status, outcome: own };
-  }
-  return { status: 'pending', outcome: {} };
+/** The file as planned before anything is sent. */
+interface BatchPlan {
+  valid: ValidRow[];
+  /** The file's digest: the same file must still be there when the results are written. */
+  digest: string;
 }
 
-/** SPEC's order: 3 (incomplete, or stopped by a signal) before 1 before 0; 4 and 2 end a run earlier. */
-function exitCodeOf(tally: Tally, stopped: boolean): number {
-  if (stopped || tally.count('unresolved') || tally.count('pending')) {
-    return 3;
-  }
-  if (tally.count('invalid') || tally.count('failed')) {
-    return 1;
-  }
-  return 0;
+/** What this run's sending did. */
+interface Sent {
+  /** Each attempted row's outcome, by key. */
+  outcomes: ReadonlyMap<string, RowOutcome>;
+  /** Stopped by a signal: some rows may not have been tried. */
+  stopped: boolean;
 }
 
 export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
-  const { log, clock, say } = deps;
-  const startedAt = clock();
-  const madeDir = (await mkdir(s.batchDir, { recursive: true })) !== undefined;
+  const startedAt = deps.clock();
   const runId = randomUUID();
-  const lock = await acquireBatchLock(s.batchDir, {
-    runId,
-    onTakeover: (prev) => {
-      const who = prev ? `pid ${prev.pid} on ${prev.host}, started ${prev.startedAt}` : 'an unreadable lock';
-      say(`warning: took over the lock of batch ${s.batchId} left by a run that is no longer alive (${who})`);
-      log.warn({ batchId: s.batchId, previous: prev }, 'stale batch lock taken over');
-    },
-  });
+  const folder = await makeBatchFolder(s.batchDir);
+  const lock = await acquireBatchLock(s.batchDir, { runId, onTakeover: (prev) => sayTakenOver(s, deps, prev) });
   try {
-    // 1. Read and plan the whole file before anything is sent.
-    let header: CsvHeader;
-    let digest: string;
-    const toPlan: ValidRow[] = [];
-    try {
-      const first = await openPayeeCsv(s.file);
-      header = first.header;
-      const planner = new Planner(header, s);
-      for await (const record of first.records) {
-        const row = planner.plan(record);
-        if (row.status === 'valid') {
-          toPlan.push(row);
-        }
-      }
-      digest = first.digest();
-    } catch (err) {
-      if (madeDir) {
-        await lock.release();
-        await rmdir(s.batchDir).catch(() => undefined);
-      }
-      throw err;
-    }
-
-    // 2. The journal: what earlier runs did, and whether this is the same file.
-    const journalPath = join(s.batchDir, 'journal.jsonl');
-    let state: JournalState;
-    try {
-      state = await readJournal(journalPath);
-    } catch (err) {
-      if (err instanceof JournalCorruptError) {
-        throw new BatchStateError(
-          'BATCH_CORRUPT',
-          `the journal ${journalPath} is damaged at line ${err.line}: ${err.message}`,
-        );
-      }
-      throw err;
-    }
-    if (state.lastDigest !== undefined && state.lastDigest !== digest && !s.resume) {
-      throw new BatchStateError(
-        'BATCH_INPUT_CHANGED',
-        `batch ${s.batchId} was run with a different ${s.file} (it has changed since). Run again with --resume to continue that batch with the edited file (rows already created are not sent again), or with a new --batch-id to start a separate batch.`,
-      );
-    }
-    const toSend: RowToSend[] = [];
-    for (const row of toPlan) {
-      const known = state.byKey.get(row.key);
-      if (known?.outcome?.status === 'created') {
-        continue;
-      }
-      toSend.push(known?.intent ? { row, earlierIntent: known.intent } : { row });
-    }
-
-    const journal = await Journal.open(journalPath);
-    let outcomes = new Map<string, RowOutcome>();
-    let stopped = false;
-    try {
-      await journal.append({
-        type: 'run',
-        at: startedAt.toISOString(),
-        runId,
-        pid: process.pid,
-        host: hostname(),
-        inputDigest: digest,
-        inputFile: s.file,
-        resume: s.resume,
-      });
-      log.info({ batchId: s.batchId, runId, valid: toPlan.length, toSend: toSend.length }, 'run started');
-
-      // 3. Send.
-      if (toSend.length) {
-        const api = await openApi(s, say);
-        const client = new DwollaClient({
-          baseUrl: api.baseUrl,
-          key: api.key,
-          secret: api.secret,
-          timeoutMs: s.timeoutMs,
-          logger: log,
-        });
-        try {
-          const retry = { maxAttempts: s.maxAttempts, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
-          const sources = await preflightSources(
-            client,
-            toSend.map((r) => r.row.payment.sourceId),
-            retry,
-            s.concurrency,
-          );
-          const submitter = new Submitter(
-            { client, journal, log, clock, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
-            s,
-            sources,
-          );
-          deps.onStoppable?.(() => submitter.stop());
-          let done = 0;
-          outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
-          stopped = submitter.stopped;
-        } finally {
-          client.close();
-          await api.close();
-        }
-      }
-    } finally {
-      await journal.close();
-    }
-
-    // 4. Report: the whole batch, in input order, from the file again, what the journal said
-    // before this run, and this run's outcomes.
-    const resultsPath = join(s.batchDir, 'results.csv');
-    const again = await openPayeeCsv(s.file);
-    // Once reconcile has run on the batch, results keep its columns.
-    const reconciled = [...state.byKey.values()].some((k) => k.reconcile);
-    const writer = await ResultsWriter.create(
-      resultsPath,
-      again.header.carried.map((c) => c.name),
-      reconciled ? RECONCILE_COLUMNS : [],
-    );
-    const tally = new Tally(RUN_STATUSES);
-    try {
-      await reportRows(again.header, again.records, new Planner(again.header, s), writer, tally, (row) => {
-        const journalled = state.byKey.get(row.key);
-        return { ...statusOf(outcomes.get(row.key), journalled), reconcile: journalled?.reconcile };
-      });
-      if (again.digest() !== digest) {
-        throw new UsageError(
-          'INPUT_UNREADABLE',
-          `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`,
-        );
-      }
-      const exitCode = exitCodeOf(tally, stopped);
-      const summary = tally.summary({
-        batchId: s.batchId,
-        inputDigest: digest,
-        startedAt: startedAt.toISOString(),
-        finishedAt: clock().toISOString(),
-        exitCode,
-      });
-      await writer.commit();
-      await writeFileAtomic(join(s.batchDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-      log.info({ batchId: s.batchId, exitCode, byStatus: summary.byStatus }, 'run finished');
-      return { summary, resultsPath, simulated: s.apiUrl === undefined };
-    } catch (err) {
-      await writer.abort();
-      throw err;
-    }
+    const plan = await planBatchOrDiscard(s, folder, lock);
+    const state = await loadBatchState(s, plan.digest);
+    const sent = await send(s, deps, { runId, startedAt, plan, state });
+    return await writeResults(s, deps, { startedAt, plan, state, sent });
   } finally {
     await lock.release();
   }
 }
 
-async function reportRows(
-  header: CsvHeader,
-  records: AsyncIterable<CsvRecord>,
-  planner: Planner,
-  writer: ResultsWriter,
-  tally: Tally,
-  statusOfRow: (row: ValidRow) => {
-    status: RowStatus;
-    outcome: Partial<RowOutcome>;
-    reconcile: ReconcileRecord | undefined;
-  },
-): Promise<void> {
-  for await (const record of records) {
+function sayTakenOver(s: RunSettings, { say, log }: BatchRunDeps, prev: LockInfo | null): void {
+  const who = prev ? `pid ${prev.pid} on ${prev.host}, started ${prev.startedAt}` : 'an unreadable lock';
+  say(`warning: took over the lock of batch ${s.batchId} left by a run that is no longer alive (${who})`);
+  log.warn({ batchId: s.batchId, previous: prev }, 'stale batch lock taken over');
+}
+
+/** Step 1. Reads and plans the whole file: its valid rows and its digest. */
+async function planBatch(s: RunSettings): Promise<BatchPlan> {
+  const csv = await openPayeeCsv(s.file);
+  const planner = new Planner(csv.header, s);
+  const valid: ValidRow[] = [];
+  for await (const record of csv.records) {
     const row = planner.plan(record);
-    if (row.status === 'invalid') {
-      await reportInvalid(writer, tally, header, row);
+    if (row.status === 'valid') {
+      valid.push(row);
+    }
+  }
+  return { valid, digest: csv.digest() };
+}
+
+/** Step 1, when the file cannot be read: a batch folder this run made is removed again. */
+async function planBatchOrDiscard(s: RunSettings, folder: BatchFolder, lock: BatchLock): Promise<BatchPlan> {
+  try {
+    return await planBatch(s);
+  } catch (err) {
+    await lock.release();
+    await folder.discard();
+    throw err;
+  }
+}
+
+/**
+ * Step 2. What earlier runs of the batch did, from its journal. A damaged journal, or a file that
+ * changed since the last run without --resume, ends the run before anything is sent.
+ */
+async function loadBatchState(s: RunSettings, digest: string): Promise<JournalState> {
+  const journalPath = batchFiles(s.batchDir).journal;
+  let state: JournalState;
+  try {
+    state = await readJournal(journalPath);
+  } catch (err) {
+    if (err instanceof JournalCorruptError) {
+      throw new BatchStateError(
+        'BATCH_CORRUPT',
+        `the journal ${journalPath} is damaged at line ${err.line}: ${err.message}`,
+      );
+    }
+    throw err;
+  }
+  if (state.lastDigest !== undefined && state.lastDigest !== digest && !s.resume) {
+    throw new BatchStateError(
+      'BATCH_INPUT_CHANGED',
+      `batch ${s.batchId} was run with a different ${s.file} (it has changed since). Run again with --resume to continue that batch with the edited file (rows already created are not sent again), or with a new --batch-id to start a separate batch.`,
+    );
+  }
+  return state;
+}
+
+/** The valid rows still to pay: all but those created earlier; one with an earlier intent is looked up first. */
+function rowsToSend(valid: readonly ValidRow[], state: JournalState): RowToSend[] {
+  const toSend: RowToSend[] = [];
+  for (const row of valid) {
+    const known = state.byKey.get(row.key);
+    if (known?.outcome?.status === 'created') {
       continue;
     }
-    const { status, outcome, reconcile } = statusOfRow(row);
-    const clearing = outcome.clearing
-      ? { clearing: outcome.clearing, sameDayCutoff: outcome.sameDayCutoff, fundsAvailableBy: outcome.fundsAvailableBy }
-      : undefined;
-    const result = validResult(row, status, clearing);
-    for (const f of ['transferId', 'transferUrl', 'attempts', 'httpStatus', 'errorCode', 'errorMessage'] as const) {
-      const v = outcome[f];
-      if (v !== undefined && !(f === 'attempts' && status === 'pending')) {
-        result[f] = v;
-      }
-    }
-    const extra = reconcile
-      ? {
-          transferStatus: reconcile.transferStatus,
-          returnCode: reconcile.returnCode ?? '',
-          returnReason: reconcile.returnReason ?? '',
-        }
-      : {};
-    await writer.write(result, carriedCells(header, row), extra);
-    tally.add(status, row.payment.amountCents, status === 'created' && outcome.clearing === 'same-day');
+    toSend.push(known?.intent ? { row, earlierIntent: known.intent } : { row });
   }
+  return toSend;
+}
+
+/** Step 3. Journals this run's start, then sends the rows still to pay, if any. */
+async function send(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  run: { runId: string; startedAt: Date; plan: BatchPlan; state: JournalState },
+): Promise<Sent> {
+  const { runId, plan } = run;
+  const toSend = rowsToSend(plan.valid, run.state);
+  const journal = await Journal.open(batchFiles(s.batchDir).journal);
+  try {
+    await journal.append({
+      type: 'run',
+      at: run.startedAt.toISOString(),
+      runId,
+      pid: process.pid,
+      host: hostname(),
+      inputDigest: plan.digest,
+      inputFile: s.file,
+      resume: s.resume,
+    });
+    deps.log.info({ batchId: s.batchId, runId, valid: plan.valid.length, toSend: toSend.length }, 'run started');
+    return toSend.length ? await submitRows(s, deps, journal, toSend) : { outcomes: new Map(), stopped: false };
+  } finally {
+    await journal.close();
+  }
+}
+
+/** Opens the API, checks the rows' sources, then submits the rows. */
+async function submitRows(s: RunSettings, deps: BatchRunDeps, journal: Journal, toSend: RowToSend[]): Promise<Sent> {
+  const { log, clock, sleep } = deps;
+  const api = await openApi(s, deps.say);
+  const client = new DwollaClient({
+    baseUrl: api.baseUrl,
+    key: api.key,
+    secret: api.secret,
+    timeoutMs: s.timeoutMs,
+    logger: log,
+  });
+  try {
+    const retry = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
+    const sources = await preflightSources(
+      client,
+      toSend.map((r) => r.row.payment.sourceId),
+      retry,
+      s.concurrency,
+    );
+    const submitter = new Submitter({ client, journal, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
+    deps.onStoppable?.(() => submitter.stop());
+    let done = 0;
+    const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
+    return { outcomes, stopped: submitter.stopped };
+  } finally {
+    client.close();
+    await api.close();
+  }
+}
+
+/**
+ * Step 4. results.csv and summary.json: the file streamed again, each valid row joined with what
+ * the journal said before this run and this run's outcome.
+ */
+async function writeResults(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  run: { startedAt: Date; plan: BatchPlan; state: JournalState; sent: Sent },
+): Promise<BatchRunResult> {
+  const { state, sent } = run;
+  const files = batchFiles(s.batchDir);
+  const csv = await openPayeeCsv(s.file);
+  // Once reconcile has run on the batch, results keep its columns.
+  const reconciled = [...state.byKey.values()].some((k) => k.reconcile);
+  const summary = await writeReport({
+    csv,
+    planner: new Planner(csv.header, s),
+    linesPath: files.results,
+    summaryPath: files.summary,
+    statuses: RUN_STATUSES,
+    extraColumns: reconciled ? RECONCILE_COLUMNS : [],
+    describe: (row) => reportedRow(sent.outcomes.get(row.key), state.byKey.get(row.key)),
+    summarize: (tally) => {
+      if (csv.digest() !== run.plan.digest) {
+        throw new UsageError(
+          'INPUT_UNREADABLE',
+          `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`,
+        );
+      }
+      return tally.summary({
+        batchId: s.batchId,
+        inputDigest: run.plan.digest,
+        startedAt: run.startedAt.toISOString(),
+        finishedAt: deps.clock().toISOString(),
+        exitCode: exitCodeOf(tally, sent.stopped),
+      });
+    },
+  });
+  deps.log.info({ batchId: s.batchId, exitCode: summary.exitCode, byStatus: summary.byStatus }, 'run finished');
+  return { summary, resultsPath: files.results, simulated: s.apiUrl === undefined };
+}
+
+/**
+ * How a valid row is reported: created in any run wins; else this run's outcome; else not
+ * attempted. A pending row shows why, not its attempts.
+ */
+function reportedRow(own: RowOutcome | undefined, journalled: KeyState | undefined): ReportedRow {
+  const earlier = journalled?.outcome;
+  const outcome = earlier?.status === 'created' ? earlier : own;
+  const extra = journalled?.reconcile ? reconcileCells(journalled.reconcile) : undefined;
+  if (outcome === undefined) {
+    return { status: 'pending', extra, sameDay: false };
+  }
+  const { status } = outcome;
+  return {
+    status,
+    shown: status === 'pending' ? { ...outcome, attempts: undefined } : outcome,
+    extra,
+    sameDay: status === 'created' && outcome.clearing === 'same-day',
+  };
+}
+
+/** SPEC's order: incomplete (also when stopped by a signal) before attention before ok; locked and usage end a run earlier. */
+function exitCodeOf(tally: Tally, stopped: boolean): number {
+  if (stopped || tally.count('unresolved') || tally.count('pending')) {
+    return EXIT.incomplete;
+  }
+  if (tally.count('invalid') || tally.count('failed')) {
+    return EXIT.attention;
+  }
+  return EXIT.ok;
 }

@@ -10,29 +10,17 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { DwollaClient } from '../dwolla/client.js';
-import { DwollaError } from '../dwolla/errors.js';
-import { RetryExhaustedError, withRetries } from '../dwolla/retry.js';
+import { callFailure, withRetries } from '../dwolla/retry.js';
 import { transferRequest } from '../dwolla/transfer-request.js';
 import type { Transfer } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { formatCents } from '../input/money.js';
 import type { ClearingPolicy } from '../input/validation.js';
-import { type ClearingColumns, clearingColumns, decideClearing } from '../plan/clearing.js';
+import { clearingColumns, decideClearing } from '../plan/clearing.js';
 import type { ValidRow } from '../plan/planner.js';
-import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
+import type { IntentRecord, Journal } from './journal.js';
+import type { RowOutcome } from './outcome.js';
 import type { SourceCheck, UsableSource } from './preflight.js';
-
-/** What became of a row in this run. `pending`: not attempted (stopped, or its source could not be checked). */
-export interface RowOutcome extends Partial<ClearingColumns> {
-  status: 'created' | 'failed' | 'unresolved' | 'pending';
-  attempts: number;
-  transferUrl?: string;
-  transferId?: string;
-  httpStatus?: number;
-  errorCode?: string;
-  errorMessage?: string;
-  via?: 'post' | 'lookup';
-}
 
 export interface SubmitSettings {
   concurrency: number;
@@ -60,9 +48,8 @@ export interface RowToSend {
 
 /** The failure as results columns: Dwolla's code, status and one-line message. */
 function describeFailure(err: unknown): Pick<RowOutcome, 'httpStatus' | 'errorCode' | 'errorMessage'> {
-  const last = err instanceof RetryExhaustedError ? err.lastError : err;
-  const summary = err instanceof RetryExhaustedError ? err.summary() : err instanceof Error ? err.message : String(err);
-  if (last instanceof DwollaError) {
+  const { dwollaError: last, summary } = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
+  if (last) {
     return { ...(last.httpStatus ? { httpStatus: last.httpStatus } : {}), errorCode: last.code, errorMessage: summary };
   }
   return { errorCode: 'Error', errorMessage: summary };
@@ -129,7 +116,8 @@ export class Submitter {
     }
     let lane = this.perBalance.get(source.id);
     if (!lane) {
-      this.perBalance.set(source.id, (lane = pLimit(1)));
+      lane = pLimit(1);
+      this.perBalance.set(source.id, lane);
     }
     return lane(() => this.global(task));
   }
@@ -167,9 +155,9 @@ export class Submitter {
       return this.record(row, {
         status: 'failed',
         attempts: 0,
+        ...('httpStatus' in problem && problem.httpStatus ? { httpStatus: problem.httpStatus } : {}),
         errorCode: problem.code,
         errorMessage: problem.message,
-        ...('httpStatus' in problem && problem.httpStatus ? { httpStatus: problem.httpStatus } : {}),
       });
     }
     return this.send(row, source);
@@ -198,10 +186,10 @@ export class Submitter {
         attempts: 0,
         transferUrl: match._links.self?.href ?? client.transferUrl(match.id),
         transferId: match.id,
-        via: 'lookup',
         clearing,
         sameDayCutoff,
         fundsAvailableBy,
+        via: 'lookup',
       };
       return this.record(row, outcome);
     } catch (err) {
@@ -239,51 +227,38 @@ export class Submitter {
         transferUrl: value.location,
         transferId: value.id,
         httpStatus: value.httpStatus,
-        via: 'post',
         ...clearing,
+        via: 'post',
       });
     } catch (err) {
       // Stopped while the intent was being made durable: no POST was sent, so the row was not
       // attempted (pending), not unresolved. Its open intent makes a rerun look it up first.
-      if (err instanceof RetryExhaustedError && err.reason === 'aborted' && err.attempts === 0) {
+      const failure = callFailure(err);
+      if (failure.reason === 'aborted' && failure.attempts === 0) {
         return this.record(row, { status: 'pending', attempts: 0 });
       }
-      const attempts = err instanceof RetryExhaustedError ? err.attempts : 1;
-      const status = err instanceof RetryExhaustedError && err.reason === 'permanent' ? 'failed' : 'unresolved';
+      const attempts = failure.attempts ?? 1;
+      const status = failure.reason === 'permanent' ? 'failed' : 'unresolved';
       return this.record(row, { status, attempts, ...describeFailure(err), ...clearing });
     }
   }
 
-  /** Journals a settled outcome and logs it. */
+  /**
+   * Journals a settled outcome and logs it. The record's fields come in the order the outcomes
+   * above are built in: status, attempts, the transfer or the failure, the clearing, `via`.
+   */
   private record(row: ValidRow, outcome: RowOutcome): RowOutcome {
     const { journal, log, clock } = this.deps;
     if (outcome.status !== 'pending') {
-      const rec: OutcomeRecord = {
+      // The intent was durable before the POST; a crash before this record is durable only means
+      // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
+      const durable = journal.append({
         type: 'outcome',
         at: clock().toISOString(),
         key: row.key,
         row: row.line,
-        status: outcome.status,
-        attempts: outcome.attempts,
-      };
-      for (const f of [
-        'transferUrl',
-        'transferId',
-        'httpStatus',
-        'errorCode',
-        'errorMessage',
-        'clearing',
-        'sameDayCutoff',
-        'fundsAvailableBy',
-        'via',
-      ] as const) {
-        if (outcome[f] !== undefined) {
-          (rec as unknown as Record<string, unknown>)[f] = outcome[f];
-        }
-      }
-      // The intent was durable before the POST; a crash before this record is durable only means
-      // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
-      const durable = journal.append(rec);
+        ...outcome,
+      });
       durable.catch(() => undefined); // surfaced by submitAll; must not be an unhandled rejection meanwhile
       this.outcomeWrites.push(durable);
     }

@@ -1,11 +1,13 @@
 /**
  * Exit codes of the commands (SPEC "Exit codes"), and the one mapping of the errors that end a
- * command early to them: the message goes to stderr on one line.
+ * command early to them: a UsageError (a command line yargs refuses, an unusable option, an input
+ * file that cannot be read) and a BatchStateError. The message goes to stderr.
  */
 import { BatchStateError } from '../batch/errors.js';
 import { UsageError } from '../input/usage-error.js';
+import { EXIT } from '../results/exit-codes.js';
 
-export const EXIT = { ok: 0, attention: 1, usage: 2, incomplete: 3, locked: 4 } as const;
+export { EXIT };
 
 /** The exit code for a usage or batch-state error (after saying why); other errors are rethrown. */
 export function exitCodeForError(err: unknown): number {

@@ -1,41 +1,29 @@
 /**
- * The options of `payouts run`, checked and resolved into the settings a run uses. Pure: the
- * parsed flags and the environment come in; a UsageError (exit 2) comes out for anything unusable.
+ * The options of `payouts run` and `payouts reconcile`, checked and resolved into the settings a
+ * command uses. Pure: the parsed flags and the environment come in; a UsageError (exit 2) comes out
+ * for anything unusable. A flag left out (a caller such as a test passes only some) takes its
+ * default from DEFAULTS, as it does on the command line.
  */
 import { basename, extname, resolve } from 'node:path';
 import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
-import { API_ENVS, type ApiEnv, type ReconcileSettings, type RunSettings } from '../batch/settings.js';
+import { API_ENVS, type ReconcileSettings, type RunSettings } from '../batch/settings.js';
 import { DWOLLA_URLS, SIMULATOR } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { parseAmount } from '../input/money.js';
 import { UsageError } from '../input/usage-error.js';
-import type { ClearingPolicy } from '../input/validation.js';
-import { CLEARING_POLICIES } from '../input/validation.js';
+import { CLEARING_POLICIES, type ClearingPolicy } from '../input/validation.js';
+import { CENTRAL_TIME_ZONE } from '../plan/calendar.js';
+import type { ReconcileArgs } from './commands/reconcile.js';
+import type { RunArgs } from './commands/run.js';
+import { DEFAULTS } from './options.js';
 
 const BATCH_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const CENTRAL = 'America/Chicago';
 
-/** The flags of `payouts run` as yargs parsed them. */
-export interface RunFlags {
-  file: string;
-  dryRun?: boolean;
-  env?: string;
-  apiUrl?: string;
-  source?: string;
-  out?: string;
-  batchId?: string;
-  resume?: boolean;
-  allowDuplicates?: boolean;
-  concurrency?: number;
-  clearing?: string;
-  cutoffMargin?: number;
-  now?: string;
-  maxAmount?: string;
-  maxAttempts?: number;
-  timeout?: number;
-  logLevel?: string;
-  logFile?: string;
-}
+/** The flags of `payouts run` as yargs parses them; all but the file may be left out. */
+export type RunFlags = Pick<RunArgs, 'file'> & Partial<RunArgs>;
+
+/** The flags of `payouts reconcile` as yargs parses them; all but the batch id may be left out. */
+export type ReconcileFlags = Pick<ReconcileArgs, 'batchId'> & Partial<ReconcileArgs>;
 
 /** The default batch id: the file's base name without extension, other characters replaced by '-'. */
 export function defaultBatchId(file: string): string {
@@ -57,11 +45,27 @@ function integerIn(name: string, value: number | undefined, fallback: number, mi
 export function parseNow(text: string): Date {
   const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$/;
   const m = iso.exec(text);
-  const date = !m ? new Date(NaN) : m[3] ? new Date(text) : fromZonedTime(text, CENTRAL);
+  const date = !m ? new Date(NaN) : m[3] ? new Date(text) : fromZonedTime(text, CENTRAL_TIME_ZONE);
   if (Number.isNaN(date.getTime())) {
     throw new UsageError('USAGE', `--now must be an ISO-8601 time like 2026-03-09T08:45:00-05:00 (got '${text}')`);
   }
   return date;
+}
+
+/** The base URL of --api-url, else of --env; undefined for the embedded simulator. */
+function apiUrlOf(flags: Pick<RunFlags, 'env' | 'apiUrl'>): Pick<RunSettings, 'env' | 'apiUrl'> {
+  const apiEnv = flags.env ?? DEFAULTS.env;
+  if (!API_ENVS.includes(apiEnv)) {
+    throw new UsageError('USAGE', `--env must be one of ${API_ENVS.join(', ')} (got '${flags.env}')`);
+  }
+  const apiUrl = flags.apiUrl ?? (apiEnv === 'simulator' ? undefined : DWOLLA_URLS[apiEnv]);
+  if (apiUrl === undefined) {
+    return { env: apiEnv, apiUrl };
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(apiUrl)) {
+    throw new UsageError('USAGE', `--api-url must be an http(s) URL (got '${apiUrl}')`);
+  }
+  return { env: apiEnv, apiUrl: apiUrl.replace(/\/+$/, '') };
 }
 
 /** The API and credentials of --env / --api-url; credentials are required when `needsCredentials`. */
@@ -70,57 +74,75 @@ function resolveApi(
   env: NodeJS.ProcessEnv,
   needsCredentials: boolean,
 ): Pick<RunSettings, 'env' | 'apiUrl' | 'credentials'> {
-  const apiEnv = (flags.env ?? 'simulator') as ApiEnv;
-  if (!API_ENVS.includes(apiEnv)) {
-    throw new UsageError('USAGE', `--env must be one of ${API_ENVS.join(', ')} (got '${flags.env}')`);
-  }
-  let apiUrl = flags.apiUrl ?? (apiEnv === 'simulator' ? undefined : DWOLLA_URLS[apiEnv]);
-  if (apiUrl !== undefined) {
-    if (!/^https?:\/\/[^\s/]+/.test(apiUrl)) {
-      throw new UsageError('USAGE', `--api-url must be an http(s) URL (got '${apiUrl}')`);
-    }
-    apiUrl = apiUrl.replace(/\/+$/, '');
+  const api = apiUrlOf(flags);
+  if (api.apiUrl === undefined) {
+    return { ...api, credentials: undefined };
   }
   const key = env.DWOLLA_KEY;
   const secret = env.DWOLLA_SECRET;
-  if (needsCredentials && apiUrl !== undefined && (!key || !secret)) {
-    throw new UsageError('USAGE', `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${apiUrl}`);
+  if (key && secret) {
+    return { ...api, credentials: { key, secret } };
   }
-  return { env: apiEnv, apiUrl, credentials: key && secret && apiUrl !== undefined ? { key, secret } : undefined };
+  if (needsCredentials) {
+    throw new UsageError('USAGE', `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${api.apiUrl}`);
+  }
+  return { ...api, credentials: undefined };
+}
+
+/** --source or PAYOUTS_SOURCE as a funding-source id; without either, the embedded simulator's own. */
+function resolveDefaultSource(text: string | undefined, apiUrl: string | undefined): string | undefined {
+  if (text === undefined || text === '') {
+    return apiUrl === undefined ? SIMULATOR.defaultSourceId : undefined;
+  }
+  const id = parseFundingSourceRef(text.trim());
+  if (!id) {
+    throw new UsageError('USAGE', `--source / PAYOUTS_SOURCE must be a funding-source URL or UUID (got '${text}')`);
+  }
+  return id;
+}
+
+function checkBatchId(batchId: string): string {
+  if (!BATCH_ID.test(batchId) || batchId === '.' || batchId === '..') {
+    throw new UsageError('USAGE', `--batch-id must be 1-64 of A-Z a-z 0-9 . _ - (got '${batchId}')`);
+  }
+  return batchId;
+}
+
+function checkClearing(clearing: ClearingPolicy): ClearingPolicy {
+  if (!CLEARING_POLICIES.includes(clearing)) {
+    throw new UsageError('USAGE', `--clearing must be auto, same-day or standard (got '${clearing}')`);
+  }
+  return clearing;
+}
+
+function maxAmountCents(text: string): number {
+  const maxAmount = parseAmount(text);
+  if (!maxAmount.ok || maxAmount.cents < 1) {
+    throw new UsageError('USAGE', `--max-amount must be a dollar amount like 10000.00 (got '${text}')`);
+  }
+  return maxAmount.cents;
+}
+
+/** The HTTP limits and logs, which run and reconcile resolve alike. */
+function httpAndLogSettings(
+  flags: Pick<RunFlags, 'maxAttempts' | 'timeout' | 'logLevel' | 'logFile'>,
+): Pick<RunSettings, 'maxAttempts' | 'timeoutMs' | 'logLevel' | 'logFile'> {
+  return {
+    maxAttempts: integerIn('max-attempts', flags.maxAttempts, DEFAULTS.maxAttempts, 1, 100),
+    timeoutMs: integerIn('timeout', flags.timeout, DEFAULTS.timeout, 1, 600) * 1000,
+    logLevel: flags.logLevel ?? DEFAULTS.logLevel,
+    logFile: flags.logFile,
+  };
 }
 
 export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): RunSettings {
   const dryRun = flags.dryRun ?? false;
   const api = resolveApi(flags, env, !dryRun);
-  const { apiUrl } = api;
-
-  const sourceText = flags.source ?? env.PAYOUTS_SOURCE;
-  let defaultSourceId: string | undefined;
-  if (sourceText !== undefined && sourceText !== '') {
-    defaultSourceId = parseFundingSourceRef(sourceText.trim());
-    if (!defaultSourceId) {
-      throw new UsageError(
-        'USAGE',
-        `--source / PAYOUTS_SOURCE must be a funding-source URL or UUID (got '${sourceText}')`,
-      );
-    }
-  } else if (apiUrl === undefined) {
-    defaultSourceId = SIMULATOR.defaultSourceId;
-  }
-
+  const defaultSourceId = resolveDefaultSource(flags.source ?? env.PAYOUTS_SOURCE, api.apiUrl);
   const batchId = checkBatchId(flags.batchId ?? defaultBatchId(flags.file));
-
-  const clearing = (flags.clearing ?? 'auto') as ClearingPolicy;
-  if (!CLEARING_POLICIES.includes(clearing)) {
-    throw new UsageError('USAGE', `--clearing must be auto, same-day or standard (got '${flags.clearing}')`);
-  }
-
-  const maxAmount = parseAmount(String(flags.maxAmount ?? '10000.00'));
-  if (!maxAmount.ok || maxAmount.cents < 1) {
-    throw new UsageError('USAGE', `--max-amount must be a dollar amount like 10000.00 (got '${flags.maxAmount}')`);
-  }
-  const outDir = resolve(flags.out ?? 'output');
-
+  const clearing = checkClearing(flags.clearing ?? DEFAULTS.clearing);
+  const maxAmount = maxAmountCents(flags.maxAmount ?? DEFAULTS.maxAmount);
+  const outDir = resolve(flags.out ?? DEFAULTS.out);
   return {
     file: flags.file,
     dryRun,
@@ -131,36 +153,13 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     batchDir: resolve(outDir, batchId),
     resume: flags.resume ?? false,
     allowDuplicates: flags.allowDuplicates ?? false,
-    concurrency: integerIn('concurrency', flags.concurrency, 4, 1, 64),
+    concurrency: integerIn('concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 64),
     clearing,
-    cutoffMarginMinutes: integerIn('cutoff-margin', flags.cutoffMargin, 10, 0, 600),
+    cutoffMarginMinutes: integerIn('cutoff-margin', flags.cutoffMargin, DEFAULTS.cutoffMargin, 0, 600),
     now: flags.now === undefined ? undefined : parseNow(flags.now),
-    maxAmountCents: maxAmount.cents,
-    maxAttempts: integerIn('max-attempts', flags.maxAttempts, 6, 1, 100),
-    timeoutMs: integerIn('timeout', flags.timeout, 30, 1, 600) * 1000,
-    logLevel: flags.logLevel ?? 'info',
-    logFile: flags.logFile,
+    maxAmountCents: maxAmount,
+    ...httpAndLogSettings(flags),
   };
-}
-
-function checkBatchId(batchId: string): string {
-  if (!BATCH_ID.test(batchId) || batchId === '.' || batchId === '..') {
-    throw new UsageError('USAGE', `--batch-id must be 1-64 of A-Z a-z 0-9 . _ - (got '${batchId}')`);
-  }
-  return batchId;
-}
-
-/** The flags of `payouts reconcile`. */
-export interface ReconcileFlags {
-  batchId: string;
-  out?: string;
-  env?: string;
-  apiUrl?: string;
-  concurrency?: number;
-  maxAttempts?: number;
-  timeout?: number;
-  logLevel?: string;
-  logFile?: string;
 }
 
 export function resolveReconcileSettings(flags: ReconcileFlags, env: NodeJS.ProcessEnv): ReconcileSettings {
@@ -172,16 +171,13 @@ export function resolveReconcileSettings(flags: ReconcileFlags, env: NodeJS.Proc
     );
   }
   const batchId = checkBatchId(flags.batchId);
-  const outDir = resolve(flags.out ?? 'output');
+  const outDir = resolve(flags.out ?? DEFAULTS.out);
   return {
     ...api,
     outDir,
     batchId,
     batchDir: resolve(outDir, batchId),
-    concurrency: integerIn('concurrency', flags.concurrency, 4, 1, 64),
-    maxAttempts: integerIn('max-attempts', flags.maxAttempts, 6, 1, 100),
-    timeoutMs: integerIn('timeout', flags.timeout, 30, 1, 600) * 1000,
-    logLevel: flags.logLevel ?? 'info',
-    logFile: flags.logFile,
+    concurrency: integerIn('concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 64),
+    ...httpAndLogSettings(flags),
   };
 }

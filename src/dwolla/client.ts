@@ -1,28 +1,28 @@
 /**
- * Dwolla API client (axios): OAuth client-credentials token handling and the handful of calls
- * payouts makes. Every method is ONE attempt at the HTTP level, apart from the token: a missing or
- * stale token is fetched first, and a 401 `ExpiredAccessToken`/`InvalidAccessToken` renews it and
- * repeats the request once. Retrying failures is the caller's job (src/retry.ts).
+ * Dwolla API client: OAuth client-credentials token handling and the handful of calls payouts
+ * makes. Every method is ONE attempt at the HTTP level, apart from the token: a missing or stale
+ * token is fetched first, and a 401 `ExpiredAccessToken`/`InvalidAccessToken` renews it and
+ * repeats the request once. Retrying failures is the caller's job (src/dwolla/retry.ts).
  *
- * Nothing thrown here is an axios error: every failure becomes one of the typed errors of
- * src/dwolla-errors.ts, built from fields copied on purpose, so no request config, header or
- * credential can ride along. The key's secret, access tokens and `Authorization` values are kept
- * in private (#) fields and scrubbed from any response text copied into an error or a log line.
+ * Requests go through a Transport (src/dwolla/transport.ts): axios by default, a scripted
+ * function in tests. Nothing the transport throws leaves the client: every failure becomes one of
+ * the typed errors of src/dwolla/errors.ts, built from fields copied on purpose, so no request
+ * config, header or credential can ride along. The key's secret, access tokens and
+ * `Authorization` values are kept in private (#) fields and scrubbed from any response text
+ * copied into an error or a log line.
  */
 
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
 import {
+  DwollaConfigError,
   type DwollaError,
   DwollaNetworkError,
   DwollaProtocolError,
   DwollaTimeoutError,
-  DwollaUsageError,
+  isTokenRejection,
   parseApiError,
   parseTokenError,
-  type RawAnswer,
 } from './errors.js';
+import { axiosTransport, type HttpRequest, type HttpResponse, noAnswerReason, type Transport } from './transport.js';
 import {
   type CreateTransferRequest,
   type FundingSource,
@@ -55,6 +55,8 @@ export interface DwollaClientOptions {
   now?: () => number;
   /** Sent as `User-Agent`. */
   userAgent?: string;
+  /** How requests reach the API. Default: a new `axiosTransport()`, released by `close()`. */
+  transport?: Transport;
 }
 
 export interface CreatedTransfer {
@@ -83,13 +85,8 @@ export interface RootInfo {
 
 type ResourceKind = 'funding-sources' | 'transfers' | 'accounts' | 'customers';
 
-/** Dwolla 401 codes that mean "this token is no good, get another". */
-const TOKEN_REJECTIONS = new Set(['ExpiredAccessToken', 'InvalidAccessToken']);
-
 /** Renew this long before expiry, or at half the lifetime when that comes later. */
 const RENEW_LEAD_MS = 60_000;
-/** Largest body accepted from the API. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** How many past access tokens are remembered for scrubbing. */
 const REMEMBERED_TOKENS = 4;
 
@@ -99,7 +96,8 @@ interface CachedToken {
   expiresAt: number;
 }
 
-interface HttpRequest {
+/** An API call before the client adds its headers. */
+interface ApiRequest {
   method: 'GET' | 'POST';
   url: string;
   /** JSON body (sent as HAL JSON). */
@@ -116,8 +114,9 @@ export class DwollaClient {
   readonly #basic: string;
   readonly #now: () => number;
   readonly #logger: DwollaClientLogger | undefined;
-  readonly #http: AxiosInstance;
-  readonly #agents: { http: http.Agent; https: https.Agent };
+  readonly #transport: Transport;
+  /** Releases the default transport's sockets; undefined for a transport given in the options. */
+  readonly #closeTransport: (() => void) | undefined;
   readonly #userAgent: string;
   #token: CachedToken | undefined;
   #renewal: Promise<string> | undefined;
@@ -129,19 +128,19 @@ export class DwollaClient {
     try {
       base = new URL(opts.baseUrl);
     } catch {
-      throw new DwollaUsageError('InvalidBaseUrl', `not a URL: ${JSON.stringify(opts.baseUrl)}`);
+      throw new DwollaConfigError('InvalidBaseUrl', `not a URL: ${JSON.stringify(opts.baseUrl)}`);
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-      throw new DwollaUsageError('InvalidBaseUrl', `base URL must be http(s): ${base.protocol}`);
+      throw new DwollaConfigError('InvalidBaseUrl', `base URL must be http(s): ${base.protocol}`);
     }
     if (base.username || base.password) {
-      throw new DwollaUsageError('InvalidBaseUrl', 'base URL must not contain credentials');
+      throw new DwollaConfigError('InvalidBaseUrl', 'base URL must not contain credentials');
     }
     if (!opts.key || !opts.secret) {
-      throw new DwollaUsageError('MissingCredentials', 'key and secret are required');
+      throw new DwollaConfigError('MissingCredentials', 'key and secret are required');
     }
     if (!(opts.timeoutMs > 0)) {
-      throw new DwollaUsageError('InvalidTimeout', `timeoutMs must be positive: ${opts.timeoutMs}`);
+      throw new DwollaConfigError('InvalidTimeout', `timeoutMs must be positive: ${opts.timeoutMs}`);
     }
 
     this.baseUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
@@ -151,22 +150,14 @@ export class DwollaClient {
     this.#now = opts.now ?? Date.now;
     this.#logger = opts.logger;
     this.#userAgent = opts.userAgent ?? 'payouts';
-    this.#agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(base.hostname);
-    this.#http = axios.create({
-      timeout: opts.timeoutMs,
-      maxRedirects: 0,
-      validateStatus: () => true,
-      httpAgent: this.#agents.http,
-      httpsAgent: this.#agents.https,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      transitional: { clarifyTimeoutError: true },
-      maxContentLength: MAX_BODY_BYTES,
-      maxBodyLength: MAX_BODY_BYTES,
-      // A local simulator is never reached through an HTTP(S)_PROXY from the environment.
-      ...(loopback ? { proxy: false as const } : {}),
-    });
+    if (opts.transport) {
+      this.#transport = opts.transport;
+      this.#closeTransport = undefined;
+    } else {
+      const transport = axiosTransport();
+      this.#transport = transport;
+      this.#closeTransport = transport.close;
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -198,9 +189,9 @@ export class DwollaClient {
   /** `POST /transfers` with `Idempotency-Key`. Resolves on 201 with the `Location`. */
   async createTransfer(body: CreateTransferRequest, idempotencyKey: string): Promise<CreatedTransfer> {
     if (!idempotencyKey) {
-      throw new DwollaUsageError('MissingIdempotencyKey', 'createTransfer needs an idempotency key');
+      throw new DwollaConfigError('MissingIdempotencyKey', 'createTransfer needs an idempotency key');
     }
-    const req: HttpRequest = { method: 'POST', url: `${this.baseUrl}/transfers`, body, idempotencyKey };
+    const req: ApiRequest = { method: 'POST', url: `${this.baseUrl}/transfers`, body, idempotencyKey };
     const answer = await this.#call(req);
     if (answer.status < 200 || answer.status >= 300) {
       throw this.#apiError(answer, req);
@@ -251,14 +242,14 @@ export class DwollaClient {
 
   /** `POST /transfers/{id}` `{"status":"cancelled"}`. Resolves with the transfer as Dwolla returns it. */
   async cancelTransfer(idOrUrl: string): Promise<Transfer> {
-    const req: HttpRequest = { method: 'POST', url: this.transferUrl(idOrUrl), body: { status: 'cancelled' } };
+    const req: ApiRequest = { method: 'POST', url: this.transferUrl(idOrUrl), body: { status: 'cancelled' } };
     return this.#json<Transfer>(await this.#call(req), req);
   }
 
   /** `GET /accounts/{id}/transfers` or `GET /customers/{id}/transfers`, one page. */
   async listTransfers(query: ListTransfersQuery = {}): Promise<TransferList> {
     if (query.accountId && query.customerId) {
-      throw new DwollaUsageError('InvalidQuery', 'listTransfers takes accountId or customerId, not both');
+      throw new DwollaConfigError('InvalidQuery', 'listTransfers takes accountId or customerId, not both');
     }
     const owner = query.customerId
       ? this.customerUrl(query.customerId)
@@ -283,7 +274,7 @@ export class DwollaClient {
 
   /** `GET /`: the application's account. Cached after the first success. */
   getRoot(): Promise<RootInfo> {
-    if (!this.#root) {
+    if (this.#root === undefined) {
       this.#root = this.#fetchRoot();
       this.#root.catch(() => {
         this.#root = undefined;
@@ -292,10 +283,9 @@ export class DwollaClient {
     return this.#root;
   }
 
-  /** Release pooled keep-alive sockets. The client can still be used afterwards. */
+  /** Release pooled keep-alive sockets (of the default transport). The client can still be used afterwards. */
   close(): void {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
+    this.#closeTransport?.();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -312,7 +302,7 @@ export class DwollaClient {
 
   /** Start a renewal unless one is in flight; every caller shares the same one. */
   #renew(): Promise<string> {
-    if (!this.#renewal) {
+    if (this.#renewal === undefined) {
       const p = this.#fetchToken();
       this.#renewal = p;
       p.then(
@@ -331,7 +321,7 @@ export class DwollaClient {
 
   /** After `rejected` got a 401: reuse a newer token if someone already renewed, else renew. */
   #renewAfterRejection(rejected: string): Promise<string> {
-    if (this.#renewal) {
+    if (this.#renewal !== undefined) {
       return this.#renewal;
     }
     const t = this.#token;
@@ -357,7 +347,7 @@ export class DwollaClient {
           'Content-Type': 'application/x-www-form-urlencoded',
           Accept: 'application/json',
         },
-        data: 'grant_type=client_credentials',
+        body: 'grant_type=client_credentials',
       },
       request,
     );
@@ -422,11 +412,11 @@ export class DwollaClient {
   }
 
   async #getJson<T>(url: string): Promise<T> {
-    const req: HttpRequest = { method: 'GET', url };
+    const req: ApiRequest = { method: 'GET', url };
     return this.#json<T>(await this.#call(req), req);
   }
 
-  #json<T>(answer: RawAnswer, req: HttpRequest): T {
+  #json<T>(answer: HttpResponse, req: ApiRequest): T {
     if (answer.status < 200 || answer.status >= 300) {
       throw this.#apiError(answer, req);
     }
@@ -441,15 +431,15 @@ export class DwollaClient {
     return body as T;
   }
 
-  #apiError(answer: RawAnswer, req: HttpRequest): DwollaError {
+  #apiError(answer: HttpResponse, req: ApiRequest): DwollaError {
     return parseApiError(answer, { redact: this.#redact, now: this.#now(), request: describe(req) });
   }
 
   /** One API request with a bearer token; a rejected token is renewed once and the request repeated. */
-  async #call(req: HttpRequest): Promise<RawAnswer> {
+  async #call(req: ApiRequest): Promise<HttpResponse> {
     const token = await this.#accessToken();
     const first = await this.#send(req, token);
-    if (!isTokenRejection(first)) {
+    if (!isTokenRejection(first.status, errorCode(first))) {
       return first;
     }
     this.#logger?.info(
@@ -461,7 +451,7 @@ export class DwollaClient {
     return this.#send(req, fresh);
   }
 
-  #send(req: HttpRequest, token: string): Promise<RawAnswer> {
+  #send(req: ApiRequest, token: string): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       Accept: HAL_JSON,
       Authorization: `Bearer ${token}`,
@@ -477,62 +467,49 @@ export class DwollaClient {
         method: req.method,
         url: req.url,
         headers,
-        ...(req.body !== undefined ? { data: JSON.stringify(req.body) } : {}),
+        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
       },
       describe(req),
     );
   }
 
   /**
-   * One HTTP exchange. Resolves with whatever status came back; rejects only with a
-   * DwollaNetworkError or DwollaTimeoutError (never an axios error).
+   * One HTTP exchange through the transport, under the client's timeout. Resolves with whatever
+   * status came back; rejects only with a DwollaNetworkError or DwollaTimeoutError.
    */
-  async #exchange(
-    config: { method: string; url: string; headers: Record<string, string>; data?: string },
-    request: string,
-  ): Promise<RawAnswer> {
+  async #exchange(req: Omit<HttpRequest, 'timeoutMs'>, request: string): Promise<HttpResponse> {
     const started = Date.now();
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
+    let answer: HttpResponse;
     try {
-      const res = await this.#http.request<string>({
-        ...config,
-        headers: { ...config.headers, 'User-Agent': this.#userAgent },
-        signal: controller.signal,
+      answer = await this.#transport({
+        ...req,
+        headers: { ...req.headers, 'User-Agent': this.#userAgent },
+        timeoutMs: this.timeoutMs,
       });
-      const headers: Record<string, string | undefined> = {};
-      for (const [k, v] of Object.entries(res.headers ?? {})) {
-        if (v !== undefined && v !== null) {
-          headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-        }
-      }
-      const body = typeof res.data === 'string' ? res.data : res.data == null ? '' : String(res.data);
-      this.#logger?.debug({ request, httpStatus: res.status, ms: Date.now() - started }, 'dwolla http');
-      return { status: res.status, headers, body };
     } catch (e) {
-      const err = this.#transportError(e, request, timedOut);
+      const err = this.#noAnswerError(e, request);
       this.#logger?.debug(
-        { request, code: err.code, errno: (err as DwollaNetworkError).errno, ms: Date.now() - started },
+        {
+          request,
+          code: err.code,
+          errno: err instanceof DwollaNetworkError ? err.errno : undefined,
+          ms: Date.now() - started,
+        },
         'dwolla http failed',
       );
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
+    this.#logger?.debug({ request, httpStatus: answer.status, ms: Date.now() - started }, 'dwolla http');
+    return answer;
   }
 
-  /** Turn whatever axios threw into a safe error: only a code and a scrubbed message survive. */
-  #transportError(e: unknown, request: string, timedOut: boolean): DwollaError {
-    const code = readString(e, 'code');
-    const message = readString(e, 'message') ?? 'request failed';
-    if (timedOut || code === 'ETIMEDOUT' || code === 'ECONNABORTED' || /timeout of \d+ms exceeded/.test(message)) {
+  /** Turn whatever the transport threw into a safe error: only a code and a scrubbed message survive. */
+  #noAnswerError(e: unknown, request: string): DwollaError {
+    const why = noAnswerReason(e);
+    if (why.kind === 'timeout') {
       return new DwollaTimeoutError({ timeoutMs: this.timeoutMs, request });
     }
-    return new DwollaNetworkError({ errno: code ?? 'UNKNOWN', message: this.#redact(message), request });
+    return new DwollaNetworkError({ errno: why.errno, message: this.#redact(why.message), request });
   }
 
   #resourceUrl(kind: ResourceKind, idOrUrl: string): string {
@@ -542,21 +519,24 @@ export class DwollaClient {
       try {
         u = new URL(text);
       } catch {
-        throw new DwollaUsageError('InvalidUrl', `not a URL: ${JSON.stringify(text)}`);
+        throw new DwollaConfigError('InvalidUrl', `not a URL: ${JSON.stringify(text)}`);
       }
       const bare = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
       // Never send the token outside the API the client was configured for.
       if (u.username || u.password || !bare.startsWith(`${this.baseUrl}/${kind}/`)) {
-        throw new DwollaUsageError('ForeignUrl', `${u.origin}${u.pathname} is not a ${kind} URL under ${this.baseUrl}`);
+        throw new DwollaConfigError(
+          'ForeignUrl',
+          `${u.origin}${u.pathname} is not a ${kind} URL under ${this.baseUrl}`,
+        );
       }
       const id = bare.slice(`${this.baseUrl}/${kind}/`.length);
       if (!/^[A-Za-z0-9-]+$/.test(id)) {
-        throw new DwollaUsageError('InvalidUrl', `not a ${kind} URL: ${u.pathname}`);
+        throw new DwollaConfigError('InvalidUrl', `not a ${kind} URL: ${u.pathname}`);
       }
       return bare;
     }
     if (!/^[A-Za-z0-9-]+$/.test(text)) {
-      throw new DwollaUsageError('InvalidId', `not a ${kind} id: ${JSON.stringify(text)}`);
+      throw new DwollaConfigError('InvalidId', `not a ${kind} id: ${JSON.stringify(text)}`);
     }
     return `${this.baseUrl}/${kind}/${text}`;
   }
@@ -564,7 +544,7 @@ export class DwollaClient {
 
 // ---------------------------------------------------------------------------------------------
 
-function describe(req: HttpRequest): string {
+function describe(req: ApiRequest): string {
   try {
     return `${req.method} ${new URL(req.url).pathname}`;
   } catch {
@@ -572,11 +552,7 @@ function describe(req: HttpRequest): string {
   }
 }
 
-function isTokenRejection(answer: RawAnswer): boolean {
-  return answer.status === 401 && TOKEN_REJECTIONS.has(errorCode(answer) ?? '');
-}
-
-function errorCode(answer: RawAnswer): string | undefined {
+function errorCode(answer: HttpResponse): string | undefined {
   const body = parseJson(answer.body);
   if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
     return (body as { code: string }).code;
@@ -603,12 +579,4 @@ function lastSegment(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function readString(e: unknown, field: string): string | undefined {
-  if (typeof e !== 'object' || e === null) {
-    return undefined;
-  }
-  const v = (e as Record<string, unknown>)[field];
-  return typeof v === 'string' ? v : undefined;
 }

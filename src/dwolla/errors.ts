@@ -1,6 +1,18 @@
 /**
- * Typed errors of the Dwolla client (src/dwolla-client.ts) and the parsers that turn a raw HTTP
+ * Typed errors of the Dwolla client (src/dwolla/client.ts) and the parsers that turn a raw HTTP
  * answer into one of them. Pure: no I/O.
+ *
+ * Codes: one casing per family. A Dwolla error's `code` is what the results CSV's errorCode
+ * column shows, so this family speaks Dwolla's own PascalCase (`ValidationError`,
+ * `InsufficientFunds`, `ExpiredAccessToken`):
+ * - a code Dwolla sent is copied as sent (the token endpoint alone answers in OAuth's words,
+ *   e.g. `invalid_client`, and those are copied as sent too);
+ * - a code made here is PascalCase: `NetworkError`, `Timeout`, `UnexpectedResponse`, a status
+ *   that came without a code (`BadGateway`, `Http302`: see `statusCode`), an embedded error
+ *   without one (`Unknown`), and DwollaConfigError's (`InvalidBaseUrl`, `ForeignUrl`…). These
+ *   values are output: never change one.
+ * The app-level families use UPPER_SNAKE instead: UsageError (src/input/usage-error.ts) and
+ * BatchStateError (src/batch/errors.ts).
  *
  * Safety rule: an error object carries only fields copied on purpose (status, codes, messages,
  * a short redacted body excerpt). Never a request config, header map, socket or axios error, so
@@ -9,10 +21,19 @@
  * caller's `redact` first (a misbehaving proxy may echo the request back).
  */
 
+import type { HttpResponse } from './transport.js';
 import type { EmbeddedError } from './types.js';
 
-/** What went wrong, broadly; the retry policy (src/retry.ts) switches on this. */
-export type DwollaErrorKind = 'api' | 'auth' | 'network' | 'timeout' | 'protocol' | 'usage';
+/** What went wrong, broadly; the retry policy (src/dwolla/retry.ts) switches on this. */
+export type DwollaErrorKind = 'api' | 'auth' | 'network' | 'timeout' | 'protocol' | 'config';
+
+/** Dwolla's 401 codes that mean "this access token is no good, get another". */
+const TOKEN_REJECTION_CODES: ReadonlySet<string> = new Set(['ExpiredAccessToken', 'InvalidAccessToken']);
+
+/** Did an API call fail only because of its access token (a new token would do)? */
+export function isTokenRejection(httpStatus: number | undefined, code: string | undefined): boolean {
+  return httpStatus === 401 && code !== undefined && TOKEN_REJECTION_CODES.has(code);
+}
 
 /** One entry of `_embedded.errors`, reduced to the fields worth reporting. */
 export interface DwollaEmbeddedError {
@@ -191,12 +212,26 @@ export class DwollaProtocolError extends DwollaError {
   }
 }
 
-/** The client refused to send the request (e.g. a URL outside the configured API). */
-export class DwollaUsageError extends DwollaError {
-  readonly kind = 'usage' as const;
-  readonly code: string;
+type DwollaConfigErrorCode =
+  | 'InvalidBaseUrl'
+  | 'MissingCredentials'
+  | 'InvalidTimeout'
+  | 'MissingIdempotencyKey'
+  | 'InvalidQuery'
+  | 'InvalidUrl'
+  | 'ForeignUrl'
+  | 'InvalidId';
 
-  constructor(code: string, message: string) {
+/**
+ * The client was set up or called wrongly, so it refused before sending anything: a base URL or
+ * credentials it cannot use, an id that is not one, a URL outside the configured API. A
+ * programmer or configuration error; never worth another try.
+ */
+export class DwollaConfigError extends DwollaError {
+  readonly kind = 'config' as const;
+  readonly code: DwollaConfigErrorCode;
+
+  constructor(code: DwollaConfigErrorCode, message: string) {
     super(message);
     this.code = code;
   }
@@ -211,7 +246,7 @@ for (const cls of [
   DwollaNetworkError,
   DwollaTimeoutError,
   DwollaProtocolError,
-  DwollaUsageError,
+  DwollaConfigError,
 ]) {
   Object.defineProperty(cls.prototype, 'name', {
     value: cls.name,
@@ -235,13 +270,6 @@ export function errorSummary(e: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Parsing raw answers
 
-/** A raw HTTP answer as the client received it (body as text, header names lower-case). */
-export interface RawAnswer {
-  status: number;
-  headers: Record<string, string | undefined>;
-  body: string;
-}
-
 export interface ParseOptions {
   /** Applied to every text copied out of the body. */
   redact?: (text: string) => string;
@@ -252,7 +280,7 @@ export interface ParseOptions {
 }
 
 /** Parse an error answer of an API call (anything but `/token`) into a DwollaApiError. */
-export function parseApiError(answer: RawAnswer, opts: ParseOptions = {}): DwollaApiError {
+export function parseApiError(answer: HttpResponse, opts: ParseOptions = {}): DwollaApiError {
   const redact = opts.redact ?? identity;
   const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], opts.now ?? Date.now());
   const json = parseJsonObject(answer.body);
@@ -286,7 +314,7 @@ export function parseApiError(answer: RawAnswer, opts: ParseOptions = {}): Dwoll
  * Parse an error answer of `POST /token`: OAuth's `{error, error_description}`, Dwolla's
  * `{code, message}`, or anything else.
  */
-export function parseTokenError(answer: RawAnswer, opts: ParseOptions = {}): DwollaAuthError {
+export function parseTokenError(answer: HttpResponse, opts: ParseOptions = {}): DwollaAuthError {
   const redact = opts.redact ?? identity;
   const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], opts.now ?? Date.now());
   const json = parseJsonObject(answer.body);
@@ -372,7 +400,7 @@ function parseEmbedded(json: Record<string, unknown>, redact: (s: string) => str
   return out;
 }
 
-function describeBody(answer: RawAnswer): string {
+function describeBody(answer: HttpResponse): string {
   const type = (answer.headers['content-type'] ?? '').split(';')[0]!.trim();
   const status = `HTTP ${answer.status} ${statusText(answer.status)}`;
   if (answer.body.trim() === '') {

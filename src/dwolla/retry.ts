@@ -7,11 +7,12 @@
  * exponential with full jitter, capped, and never shorter than a `Retry-After` the server sent.
  *
  * `withRetries` runs one operation under that policy and reports how many attempts it took,
- * whether it succeeded or not.
+ * whether it succeeded or not: when it gives up it throws a DwollaCallFailedError, and
+ * `callFailure` is the one way to read that (the last Dwolla error, the attempts, why it stopped).
  */
 
 import { setTimeout as delay } from 'node:timers/promises';
-import { DwollaError, errorSummary } from './errors.js';
+import { DwollaError, errorSummary, isTokenRejection } from './errors.js';
 
 export interface BackoffOptions {
   /** First retry's ceiling (ms); doubles per attempt. Default 250. */
@@ -25,12 +26,9 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: Required<BackoffOptions> = { baseMs: 250, capMs: 15_000, maxRetryAfterMs: 60_000 };
 
 /** Why a failure is not tried again: refused for good, or out of attempts. */
-export type NoRetryReason = 'permanent' | 'exhausted';
+type NoRetryReason = 'permanent' | 'exhausted';
 
 export type RetryDecision = { retry: false; reason: NoRetryReason; detail: string } | { retry: true; delayMs: number };
-
-/** Dwolla 401 codes that mean "get a new token"; the client already renewed once. */
-const TOKEN_CODES = new Set(['ExpiredAccessToken', 'InvalidAccessToken']);
 
 /**
  * Is this failure worth another try with the same idempotency key? Returns the reason when not.
@@ -45,7 +43,7 @@ export function classify(error: unknown): { retryable: true } | { retryable: fal
     case 'timeout':
     case 'protocol':
       return { retryable: true };
-    case 'usage':
+    case 'config':
       return { retryable: false, detail: error.summary() };
     case 'api':
     case 'auth': {
@@ -54,7 +52,7 @@ export function classify(error: unknown): { retryable: true } | { retryable: fal
         return { retryable: true };
       }
       // A 401 for the token right after a renewal: one failed attempt, the next one renews again.
-      if (s === 401 && error.kind === 'api' && TOKEN_CODES.has(error.code)) {
+      if (error.kind === 'api' && isTokenRejection(s, error.code)) {
         return { retryable: true };
       }
       return { retryable: false, detail: `HTTP ${s} ${error.summary()}` };
@@ -119,15 +117,21 @@ export interface WithRetriesOptions {
   signal?: AbortSignal;
 }
 
-/** Thrown by `withRetries` when it gives up. `lastError` is what the last attempt threw. */
-export class RetryExhaustedError extends Error {
-  readonly code = 'RetryExhausted';
-  /** `permanent`: refused for good; `exhausted`: out of attempts; `aborted`: stopped by the signal. */
-  readonly reason: NoRetryReason | 'aborted';
+/** Why `withRetries` gave up: refused for good, out of attempts, or stopped by its signal. */
+type CallStop = NoRetryReason | 'aborted';
+
+/**
+ * Thrown by `withRetries` when the call did not succeed, whether it was refused for good
+ * (`permanent`), ran out of attempts (`exhausted`) or was stopped (`aborted`). `lastError` is
+ * what the last attempt threw (undefined when stopped before the first); read it through
+ * `callFailure`.
+ */
+export class DwollaCallFailedError extends Error {
+  readonly reason: CallStop;
   readonly attempts: number;
   readonly lastError: unknown;
 
-  constructor(reason: NoRetryReason | 'aborted', attempts: number, lastError: unknown) {
+  constructor(reason: CallStop, attempts: number, lastError: unknown) {
     super(
       attempts === 0
         ? `${reason} before the first attempt`
@@ -143,12 +147,47 @@ export class RetryExhaustedError extends Error {
     return this.attempts === 0 ? `Aborted: ${this.message}` : errorSummary(this.lastError);
   }
 }
-Object.defineProperty(RetryExhaustedError.prototype, 'name', {
-  value: 'RetryExhaustedError',
+Object.defineProperty(DwollaCallFailedError.prototype, 'name', {
+  value: 'DwollaCallFailedError',
   enumerable: false,
   configurable: true,
   writable: true,
 });
+
+/** A failed call as the results and the log report it. */
+interface CallFailure {
+  /** The Dwolla error it ended with: its code and status go to the results. */
+  dwollaError: DwollaError | undefined;
+  /** Attempts made (0: stopped before the first); undefined when no `withRetries` failed. */
+  attempts: number | undefined;
+  /** Why `withRetries` gave up; undefined when no `withRetries` failed. */
+  reason: CallStop | undefined;
+  /** One line for the results CSV or a log. */
+  summary: string;
+}
+
+/**
+ * The one way to read what a `try` around `withRetries` caught: the Dwolla error the call ended
+ * with, the attempts made, why it stopped, and its summary line. Anything else caught there (a
+ * bug, a failed journal write) has no attempts and no reason, a Dwolla error only if it is one,
+ * and is worded by `describeOther` (default `String`).
+ */
+export function callFailure(err: unknown, describeOther: (e: unknown) => string = String): CallFailure {
+  if (err instanceof DwollaCallFailedError) {
+    return {
+      dwollaError: err.lastError instanceof DwollaError ? err.lastError : undefined,
+      attempts: err.attempts,
+      reason: err.reason,
+      summary: err.summary(),
+    };
+  }
+  return {
+    dwollaError: err instanceof DwollaError ? err : undefined,
+    attempts: undefined,
+    reason: undefined,
+    summary: describeOther(err),
+  };
+}
 
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   try {
@@ -160,8 +199,8 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Run `op(attempt)` until it succeeds, fails permanently, or `maxAttempts` tries have failed.
- * Resolves `{ value, attempts }`; rejects with a RetryExhaustedError carrying `attempts`,
- * `reason` and `lastError`.
+ * Resolves `{ value, attempts }`; rejects with a DwollaCallFailedError carrying `reason`,
+ * `attempts` and `lastError`.
  */
 export async function withRetries<T>(
   op: (attempt: number) => Promise<T>,
@@ -169,29 +208,33 @@ export async function withRetries<T>(
 ): Promise<{ value: T; attempts: number }> {
   const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts));
   const sleep = opts.sleep ?? defaultSleep;
-  const random = opts.random ?? Math.random;
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
     if (opts.signal?.aborted) {
-      throw new RetryExhaustedError('aborted', attempt - 1, lastError);
+      throw new DwollaCallFailedError('aborted', attempt - 1, lastError);
     }
     try {
       return { value: await op(attempt), attempts: attempt };
     } catch (error) {
       lastError = error;
-      const d = retryDecision(error, attempt, maxAttempts, random, opts.backoff);
-      if (!d.retry) {
-        throw new RetryExhaustedError(d.reason, attempt, error);
-      }
-      if (opts.signal?.aborted) {
-        throw new RetryExhaustedError('aborted', attempt, error);
-      }
-      try {
-        opts.onRetry?.({ attempt, error, delayMs: d.delayMs });
-      } catch {
-        // a logging callback must not change the outcome
-      }
-      await sleep(d.delayMs, opts.signal);
+      await sleep(waitBeforeRetry(error, attempt, maxAttempts, opts), opts.signal);
     }
   }
+}
+
+/** After attempt `attempt` failed: the wait before the next one, or a throw when there is none. */
+function waitBeforeRetry(error: unknown, attempt: number, maxAttempts: number, opts: WithRetriesOptions): number {
+  const d = retryDecision(error, attempt, maxAttempts, opts.random ?? Math.random, opts.backoff);
+  if (!d.retry) {
+    throw new DwollaCallFailedError(d.reason, attempt, error);
+  }
+  if (opts.signal?.aborted) {
+    throw new DwollaCallFailedError('aborted', attempt, error);
+  }
+  try {
+    opts.onRetry?.({ attempt, error, delayMs: d.delayMs });
+  } catch {
+    // a logging callback must not change the outcome
+  }
+  return d.delayMs;
 }

@@ -9,9 +9,9 @@
 
 import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, type Parser, parse } from 'csv-parse';
 import { UsageError } from './usage-error.js';
 
 /** Columns the tool understands; matched case-insensitively after trimming. */
@@ -114,17 +114,15 @@ class Utf8Checker extends Transform {
     const body = buf.subarray(0, cut);
     this.pending = Buffer.from(buf.subarray(cut));
     if (!isUtf8(body)) {
-      return done(this.notUtf8(body));
+      done(this.notUtf8(body));
+      return;
     }
     this.lineFeedsBefore += countLineFeeds(body);
     done(null, body);
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.pending.length) {
-      return done(this.notUtf8(this.pending));
-    }
-    done();
+    done(this.pending.length ? this.notUtf8(this.pending) : null);
   }
 
   private notUtf8(body: Buffer): UsageError {
@@ -186,6 +184,21 @@ function isBlank(cells: string[]): boolean {
   return cells.every((c) => c.trim() === '');
 }
 
+/**
+ * A record after the header, checked against the header's `width`: empty cells past the width are
+ * dropped (a spreadsheet's trailing commas); any other difference is the record's fieldCountError.
+ */
+function withFieldCount(line: number, cells: string[], width: number): CsvRecord {
+  if (cells.length > width && isBlank(cells.slice(width))) {
+    cells.length = width;
+  }
+  if (cells.length === width) {
+    return { line, cells };
+  }
+  const fields = `${cells.length} field${cells.length === 1 ? '' : 's'}`;
+  return { line, cells, fieldCountError: `has ${fields} where the header has ${width}` };
+}
+
 function csvErrorToUsage(err: unknown, line: number): unknown {
   if (!(err instanceof CsvError)) {
     return err;
@@ -204,14 +217,13 @@ function csvErrorToUsage(err: unknown, line: number): unknown {
 }
 
 /**
- * Opens a payee CSV: reads up to the header (throwing UsageError if the file is unreadable,
- * empty or lacks a required column) and returns the rest as a stream of records.
+ * The file's bytes through the UTF-8 check (which hashes them) into csv-parse; a file that cannot
+ * be read fails the parser with INPUT_UNREADABLE. Blank lines come through as records of one empty
+ * cell (skip_empty_lines is off) so that every physical line is accounted for: a record starts on
+ * the line after the previous one ended.
  */
-export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
-  const hash = createHash('sha256');
+function parseFile(path: string, hash: Hash): { file: ReadStream; parser: Parser } {
   const file = createReadStream(path);
-  // Blank lines come through as records of one empty cell (skip_empty_lines is off) so that every
-  // physical line is accounted for: a record starts on the line after the previous one ended.
   const parser = parse({
     bom: true,
     encoding: 'utf8',
@@ -227,39 +239,48 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
   );
   checker.on('error', fail);
   file.pipe(checker).pipe(parser);
+  return { file, parser };
+}
 
-  let digest: string | undefined;
-  let width = 0;
+/** What reading learns as it goes: the header's width (0 until it is read), the digest at the end. */
+interface ReadState {
+  width: number;
+  digest: string | undefined;
+}
 
-  /** Every non-blank record, the header first; after the header, field counts are checked. */
-  async function* nonBlankRecords(): AsyncGenerator<CsvRecord> {
-    let nextLine = 1;
-    try {
-      for await (const cells of parser as AsyncIterable<string[]>) {
-        const line = nextLine;
-        nextLine += 1 + innerLineBreaks(cells);
-        if (isBlank(cells)) {
-          continue;
-        }
-        const record: CsvRecord = { line, cells };
-        if (width) {
-          if (cells.length > width && cells.slice(width).every((c) => c.trim() === '')) {
-            cells.length = width;
-          }
-          if (cells.length !== width) {
-            record.fieldCountError = `has ${cells.length} field${cells.length === 1 ? '' : 's'} where the header has ${width}`;
-          }
-        }
-        yield record;
+/** Every non-blank record, the header first; once the header's width is known, field counts are checked. */
+async function* nonBlankRecords(
+  file: ReadStream,
+  parser: Parser,
+  hash: Hash,
+  state: ReadState,
+): AsyncGenerator<CsvRecord> {
+  let nextLine = 1;
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      const line = nextLine;
+      nextLine += 1 + innerLineBreaks(cells);
+      if (isBlank(cells)) {
+        continue;
       }
-    } catch (err) {
-      file.destroy();
-      throw csvErrorToUsage(err, nextLine);
+      yield state.width ? withFieldCount(line, cells, state.width) : { line, cells };
     }
-    digest = hash.digest('hex');
+  } catch (err) {
+    file.destroy();
+    throw csvErrorToUsage(err, nextLine);
   }
+  state.digest = hash.digest('hex');
+}
 
-  const records = nonBlankRecords();
+/**
+ * Opens a payee CSV: reads up to the header (throwing UsageError if the file is unreadable,
+ * empty or lacks a required column) and returns the rest as a stream of records.
+ */
+export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
+  const hash = createHash('sha256');
+  const { file, parser } = parseFile(path, hash);
+  const state: ReadState = { width: 0, digest: undefined };
+  const records = nonBlankRecords(file, parser, hash, state);
   const first = await records.next();
   if (first.done) {
     throw new UsageError(
@@ -268,16 +289,16 @@ export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
     );
   }
   const header = readHeader(first.value.cells);
-  width = header.names.length;
+  state.width = header.names.length;
 
   return {
     header,
     records,
     digest: () => {
-      if (digest === undefined) {
+      if (state.digest === undefined) {
         throw new Error('digest() called before the records were read to the end');
       }
-      return digest;
+      return state.digest;
     },
   };
 }

@@ -54,109 +54,147 @@ export function cellOf(header: CsvHeader, cells: readonly string[], column: Know
 export function validateRow(header: CsvHeader, cells: readonly string[], settings: ValidationSettings): RowCheck {
   const errors: string[] = [];
   const cell = (c: KnownColumn) => cellOf(header, cells, c);
-
-  const destinationText = cell('destination');
-  const destinationId = parseFundingSourceRef(destinationText);
-  if (destinationText === '') {
-    errors.push('destination: missing');
-  } else if (!destinationId) {
-    errors.push(`destination: '${destinationText}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
-  }
-
-  const sourceText = cell('source');
-  let sourceId = settings.defaultSourceId;
-  if (sourceText !== '') {
-    sourceId = parseFundingSourceRef(sourceText);
-    if (!sourceId) {
-      errors.push(`source: '${sourceText}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
-    }
-  } else if (!sourceId) {
-    errors.push('source: missing (no source column value, and no --source or PAYOUTS_SOURCE)');
-  }
-
-  const amount = parseAmount(cell('amount'));
-  let amountCents: number | undefined;
-  if (!amount.ok) {
-    errors.push(`amount: ${amount.reason}`);
-  } else if (amount.cents < 1) {
-    errors.push('amount: must be at least 0.01');
-  } else if (amount.cents > settings.maxAmountCents) {
-    errors.push(
-      `amount: ${formatCents(amount.cents)} is over the maximum of ${formatCents(settings.maxAmountCents)} (--max-amount)`,
-    );
-  } else {
-    amountCents = amount.cents;
-  }
-
-  const currency = cell('currency');
-  if (currency !== '' && currency !== 'USD') {
-    errors.push(`currency: '${currency}' is not USD`);
-  }
-
-  const metadata: Array<[string, string]> = [];
-  for (const { key, index } of header.metadata) {
-    const value = cells[index] ?? '';
-    if (value === '') {
-      continue;
-    }
-    if (key.length > MAX_METADATA_LENGTH) {
-      errors.push(`metadata.${key.slice(0, 20)}…: key is ${key.length} characters, must be under 255`);
-    }
-    if (value.length > MAX_METADATA_LENGTH) {
-      errors.push(`metadata.${key}: value is ${value.length} characters, must be under 255`);
-    }
-    metadata.push([key, value]);
-  }
-  if (metadata.length > MAX_METADATA_PAIRS) {
-    errors.push(`metadata: ${metadata.length} pairs, at most ${MAX_METADATA_PAIRS}`);
-  }
-
-  const correlationId = cell('correlationId');
-  if (correlationId.length > MAX_CORRELATION_ID_LENGTH) {
-    errors.push(`correlationId: ${correlationId.length} characters, at most ${MAX_CORRELATION_ID_LENGTH}`);
-  }
-  if (correlationId !== '' && !CORRELATION_ID.test(correlationId)) {
-    errors.push('correlationId: only letters, digits, ".", "_" and "-" are allowed');
-  }
-
-  const paymentId = cell('paymentId');
-  if (paymentId.length > MAX_PAYMENT_ID_LENGTH) {
-    errors.push(`paymentId: ${paymentId.length} characters, at most ${MAX_PAYMENT_ID_LENGTH}`);
-  }
-
+  // Every rule is checked, in this order, so that errorMessage names every rule the row broke.
+  const destinationId = checkDestination(cell('destination'), errors);
+  const sourceId = checkSource(cell('source'), settings.defaultSourceId, errors);
+  const amountCents = checkAmount(cell('amount'), settings.maxAmountCents, errors);
+  checkCurrency(cell('currency'), errors);
+  const metadata = checkMetadata(header, cells, errors);
+  const correlationId = checkCorrelationId(cell('correlationId'), errors);
+  const paymentId = checkPaymentId(cell('paymentId'), errors);
   const fee = checkFee(cell('feeAmount'), cell('feeChargeTo'), amountCents, errors);
   const sourceAddenda = checkAddenda('sourceAddenda', cell('sourceAddenda'), errors);
   const destinationAddenda = checkAddenda('destinationAddenda', cell('destinationAddenda'), errors);
-
-  const clearingText = cell('clearing');
-  const clearing = CLEARING_POLICIES.find((p) => p === clearingText);
-  if (clearingText !== '' && !clearing) {
-    errors.push(`clearing: '${clearingText}' is not auto, same-day or standard`);
-  }
+  const clearing = checkClearing(cell('clearing'), errors);
 
   if (errors.length || !destinationId || !sourceId || amountCents === undefined) {
     return { ok: false, errors };
   }
-  const payment: Payment = { sourceId, destinationId, amountCents, currency: 'USD', metadata };
-  if (fee) {
-    payment.fee = fee;
+  const optional = { fee, sourceAddenda, destinationAddenda, correlationId, paymentId, clearing };
+  return {
+    ok: true,
+    payment: { sourceId, destinationId, amountCents, currency: 'USD', metadata, ...presentParts(optional) },
+  };
+}
+
+type OptionalParts = Pick<
+  Payment,
+  'fee' | 'sourceAddenda' | 'destinationAddenda' | 'correlationId' | 'paymentId' | 'clearing'
+>;
+
+/** The optional parts the row has; one it leaves empty is absent from the payment (never ''). */
+function presentParts(parts: OptionalParts): OptionalParts {
+  return {
+    ...(parts.fee ? { fee: parts.fee } : {}),
+    ...(parts.sourceAddenda ? { sourceAddenda: parts.sourceAddenda } : {}),
+    ...(parts.destinationAddenda ? { destinationAddenda: parts.destinationAddenda } : {}),
+    ...(parts.correlationId ? { correlationId: parts.correlationId } : {}),
+    ...(parts.paymentId ? { paymentId: parts.paymentId } : {}),
+    ...(parts.clearing ? { clearing: parts.clearing } : {}),
+  };
+}
+
+function checkDestination(text: string, errors: string[]): string | undefined {
+  if (text === '') {
+    errors.push('destination: missing');
+    return undefined;
   }
-  if (sourceAddenda) {
-    payment.sourceAddenda = sourceAddenda;
+  const id = parseFundingSourceRef(text);
+  if (!id) {
+    errors.push(`destination: '${text}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
   }
-  if (destinationAddenda) {
-    payment.destinationAddenda = destinationAddenda;
+  return id;
+}
+
+/** The row's source, else the default source (--source, PAYOUTS_SOURCE or the simulator's). */
+function checkSource(text: string, defaultSourceId: string | undefined, errors: string[]): string | undefined {
+  if (text === '') {
+    if (!defaultSourceId) {
+      errors.push('source: missing (no source column value, and no --source or PAYOUTS_SOURCE)');
+    }
+    return defaultSourceId;
   }
-  if (correlationId) {
-    payment.correlationId = correlationId;
+  const id = parseFundingSourceRef(text);
+  if (!id) {
+    errors.push(`source: '${text}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
   }
-  if (paymentId) {
-    payment.paymentId = paymentId;
+  return id;
+}
+
+function checkAmount(text: string, maxAmountCents: number, errors: string[]): number | undefined {
+  const amount = parseAmount(text);
+  if (!amount.ok) {
+    errors.push(`amount: ${amount.reason}`);
+    return undefined;
   }
-  if (clearing) {
-    payment.clearing = clearing;
+  if (amount.cents < 1) {
+    errors.push('amount: must be at least 0.01');
+    return undefined;
   }
-  return { ok: true, payment };
+  if (amount.cents > maxAmountCents) {
+    errors.push(
+      `amount: ${formatCents(amount.cents)} is over the maximum of ${formatCents(maxAmountCents)} (--max-amount)`,
+    );
+    return undefined;
+  }
+  return amount.cents;
+}
+
+function checkCurrency(text: string, errors: string[]): void {
+  if (text !== '' && text !== 'USD') {
+    errors.push(`currency: '${text}' is not USD`);
+  }
+}
+
+/** The non-empty `metadata.KEY` cells as pairs, in column order. */
+function checkMetadata(header: CsvHeader, cells: readonly string[], errors: string[]): Array<[string, string]> {
+  const metadata: Array<[string, string]> = [];
+  for (const { key, index } of header.metadata) {
+    const value = cells[index] ?? '';
+    if (value !== '') {
+      checkMetadataPair(key, value, errors);
+      metadata.push([key, value]);
+    }
+  }
+  if (metadata.length > MAX_METADATA_PAIRS) {
+    errors.push(`metadata: ${metadata.length} pairs, at most ${MAX_METADATA_PAIRS}`);
+  }
+  return metadata;
+}
+
+function checkMetadataPair(key: string, value: string, errors: string[]): void {
+  if (key.length > MAX_METADATA_LENGTH) {
+    errors.push(`metadata.${key.slice(0, 20)}…: key is ${key.length} characters, must be under 255`);
+  }
+  if (value.length > MAX_METADATA_LENGTH) {
+    errors.push(`metadata.${key}: value is ${value.length} characters, must be under 255`);
+  }
+}
+
+function checkCorrelationId(text: string, errors: string[]): string {
+  if (text.length > MAX_CORRELATION_ID_LENGTH) {
+    errors.push(`correlationId: ${text.length} characters, at most ${MAX_CORRELATION_ID_LENGTH}`);
+  }
+  if (text !== '' && !CORRELATION_ID.test(text)) {
+    errors.push('correlationId: only letters, digits, ".", "_" and "-" are allowed');
+  }
+  return text;
+}
+
+function checkPaymentId(text: string, errors: string[]): string {
+  if (text.length > MAX_PAYMENT_ID_LENGTH) {
+    errors.push(`paymentId: ${text.length} characters, at most ${MAX_PAYMENT_ID_LENGTH}`);
+  }
+  return text;
+}
+
+/** The row's own clearing policy, overriding --clearing; undefined when the cell is empty. */
+function checkClearing(text: string, errors: string[]): ClearingPolicy | undefined {
+  const clearing = CLEARING_POLICIES.find((p) => p === text);
+  if (text !== '' && !clearing) {
+    errors.push(`clearing: '${text}' is not auto, same-day or standard`);
+  }
+  return clearing;
 }
 
 function checkFee(

@@ -24,6 +24,7 @@ type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
 /** Columns reconcile adds after `errorMessage`. */
 export const RECONCILE_COLUMNS = ['transferStatus', 'returnCode', 'returnReason'] as const;
+export type ReconcileColumn = (typeof RECONCILE_COLUMNS)[number];
 
 export type RowStatus = 'created' | 'invalid' | 'failed' | 'unresolved' | 'pending' | 'planned';
 export const RUN_STATUSES: readonly RowStatus[] = ['created', 'invalid', 'failed', 'unresolved', 'pending'];

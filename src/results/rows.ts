@@ -5,7 +5,6 @@
 
 import type { CsvHeader } from '../input/csv-reader.js';
 import { formatCents, parseAmount } from '../input/money.js';
-import type { ClearingColumns } from '../plan/clearing.js';
 import type { InvalidRow, PlannedRow, ValidRow } from '../plan/planner.js';
 import type { ResultRow, RowStatus } from './columns.js';
 import type { Tally } from './tally.js';
@@ -40,16 +39,48 @@ export async function reportInvalid(
   tally.add('invalid', amount.ok ? amount.cents : undefined, false);
 }
 
-/** The columns every valid row shows, whatever its status. */
-export function validResult(row: ValidRow, status: RowStatus, clearing?: ClearingColumns): ResultRow {
+/**
+ * What is known of a valid row beyond its input: the clearing it asks for, its transfer, or why
+ * it failed. A planned clearing (ClearingColumns) or a row's outcome (src/batch/outcome.ts) is
+ * one as it is: their fields are named as these columns; other fields are not shown.
+ */
+export type OutcomeCells = Partial<
+  Pick<
+    ResultRow,
+    | 'clearing'
+    | 'sameDayCutoff'
+    | 'fundsAvailableBy'
+    | 'transferId'
+    | 'transferUrl'
+    | 'attempts'
+    | 'httpStatus'
+    | 'errorCode'
+    | 'errorMessage'
+  >
+>;
+
+/**
+ * The line of a valid row: the columns every valid row shows, whatever its status, and what is
+ * `shown` of it. Built with the same shape every time, in the columns' order: it is made for
+ * every row of the file.
+ */
+export function validResult(row: ValidRow, status: RowStatus, shown: OutcomeCells = {}): ResultRow {
   return {
     row: row.line,
     status,
     paymentId: row.payment.paymentId ?? '',
     destination: row.given.destination,
     amount: formatCents(row.payment.amountCents),
-    ...clearing,
+    clearing: shown.clearing,
+    sameDayCutoff: shown.sameDayCutoff,
+    fundsAvailableBy: shown.fundsAvailableBy,
+    transferId: shown.transferId,
+    transferUrl: shown.transferUrl,
     idempotencyKey: row.key,
     correlationId: row.correlationId,
+    attempts: shown.attempts,
+    httpStatus: shown.httpStatus,
+    errorCode: shown.errorCode,
+    errorMessage: shown.errorMessage,
   };
 }

@@ -15,21 +15,19 @@ function sourceHrefOf(body: unknown): unknown {
   return typeof links === 'object' && links !== null ? links.source?.href : undefined;
 }
 
-export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise<void> {
-  sim.trackCreateRequest(ex.res);
-  const parsed = parseJson(await readBody(ex.req));
-  if (!parsed) {
-    return sendError(ex, errors.badRequest());
-  }
-  const body = parsed.value;
-
+/** The request's source, when it is a balance: one transfer at a time may use it. */
+function balanceSourceOf(body: unknown, sim: SimulatorState): string | undefined {
   const sourceId = fundingSourceIdOfHref(sourceHrefOf(body));
-  const balanceSourceId =
-    sourceId !== undefined && sim.fundingSource(sourceId)?.type === 'balance' ? sourceId : undefined;
-  if (balanceSourceId) {
-    sim.trackBalanceArrival(balanceSourceId, ex.res);
-  }
+  return sourceId !== undefined && sim.fundingSource(sourceId)?.type === 'balance' ? sourceId : undefined;
+}
 
+function idempotencyKeyOf(ex: Exchange): string | undefined {
+  const key = ex.req.headers['idempotency-key'];
+  return typeof key === 'string' && key.trim() !== '' ? key.trim() : undefined;
+}
+
+/** The answer of a fault that strikes before anything is created (429 storm, 500/503), if one does. */
+function faultBeforeCreation(ex: Exchange, sim: SimulatorState): Promise<void> | undefined {
   if (sim.faults.strikes('rate429')) {
     sim.counters.injected.rate429 += 1;
     return sendError(ex, errors.rateLimited());
@@ -38,22 +36,56 @@ export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise
     sim.counters.injected.error5xxBefore += 1;
     return sendError(ex, errors.serverError(sim.faults.pick5xx()));
   }
+  return undefined;
+}
 
-  const key = ex.req.headers['idempotency-key'];
-  const idempotencyKey = typeof key === 'string' && key.trim() !== '' ? key.trim() : undefined;
-  if (idempotencyKey !== undefined) {
-    const known = sim.keys.lookup(idempotencyKey, sim.clock.nowMs());
-    if (known?.state === 'done') {
-      sim.counters.idempotentReplays += 1;
-      return sendCreated(ex, known.location);
-    }
-    if (known?.state === 'processing') {
-      sim.counters.idempotencyConflicts += 1;
-      return sendError(ex, errors.conflict());
-    }
-    sim.keys.begin(idempotencyKey);
+/**
+ * The answer to a key already known: its original Location when it is done, 409 while it is
+ * being processed. An unknown key is taken (begun) and gets no answer here.
+ */
+function answerKnownKey(ex: Exchange, sim: SimulatorState, idempotencyKey: string): Promise<void> | undefined {
+  const known = sim.keys.lookup(idempotencyKey, sim.clock.nowMs());
+  if (known?.state === 'done') {
+    sim.counters.idempotentReplays += 1;
+    return sendCreated(ex, known.location);
   }
+  if (known?.state === 'processing') {
+    sim.counters.idempotencyConflicts += 1;
+    return sendError(ex, errors.conflict());
+  }
+  sim.keys.begin(idempotencyKey);
+  return undefined;
+}
 
+/** The answer to a created transfer, unless a fault drops it, replaces it with 500 or delays it. */
+async function answerCreated(ex: Exchange, sim: SimulatorState, location: string): Promise<void> {
+  if (sim.faults.strikes('dropAfter')) {
+    sim.counters.injected.dropAfter += 1;
+    ex.req.socket.destroy();
+    return;
+  }
+  if (sim.faults.strikes('error5xxAfter')) {
+    sim.counters.injected.error5xxAfter += 1;
+    return sendError(ex, errors.serverError(500));
+  }
+  if (sim.faults.strikes('slow')) {
+    sim.counters.injected.slow += 1;
+    await sim.sleeper.sleep(sim.faults.slowMs());
+  }
+  return sendCreated(ex, location);
+}
+
+/**
+ * Takes the balance source (429 when another transfer holds it), validates (400) and creates the
+ * transfer, then answers. A key begun for a transfer that was not created is abandoned.
+ */
+async function createAndAnswer(
+  ex: Exchange,
+  sim: SimulatorState,
+  body: unknown,
+  balanceSourceId: string | undefined,
+  idempotencyKey: string | undefined,
+): Promise<void> {
   let created = false;
   try {
     if (balanceSourceId && !sim.occupyBalanceSource(balanceSourceId, ex.res)) {
@@ -75,24 +107,34 @@ export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise
       sim.keys.complete(idempotencyKey, location, nowMs);
     }
     created = true;
-
-    if (sim.faults.strikes('dropAfter')) {
-      sim.counters.injected.dropAfter += 1;
-      ex.req.socket.destroy();
-      return;
-    }
-    if (sim.faults.strikes('error5xxAfter')) {
-      sim.counters.injected.error5xxAfter += 1;
-      return await sendError(ex, errors.serverError(500));
-    }
-    if (sim.faults.strikes('slow')) {
-      sim.counters.injected.slow += 1;
-      await sim.sleeper.sleep(sim.faults.slowMs());
-    }
-    return await sendCreated(ex, location);
+    return await answerCreated(ex, sim, location);
   } finally {
     if (idempotencyKey !== undefined && !created) {
       sim.keys.abandon(idempotencyKey);
     }
   }
+}
+
+export async function createTransfer(ex: Exchange, sim: SimulatorState): Promise<void> {
+  sim.trackCreateRequest(ex.res);
+  const parsed = parseJson(await readBody(ex.req));
+  if (!parsed) {
+    return sendError(ex, errors.badRequest());
+  }
+  const body = parsed.value;
+  const balanceSourceId = balanceSourceOf(body, sim);
+  if (balanceSourceId) {
+    sim.trackBalanceArrival(balanceSourceId, ex.res);
+  }
+
+  const fault = faultBeforeCreation(ex, sim);
+  if (fault !== undefined) {
+    return fault;
+  }
+  const idempotencyKey = idempotencyKeyOf(ex);
+  const replay = idempotencyKey === undefined ? undefined : answerKnownKey(ex, sim, idempotencyKey);
+  if (replay !== undefined) {
+    return replay;
+  }
+  return createAndAnswer(ex, sim, body, balanceSourceId, idempotencyKey);
 }

@@ -49,18 +49,30 @@ function checkFaultOptions(f: FaultOptions): void {
   if (unknown !== undefined) {
     throw new RangeError(`unknown fault option: ${unknown}`);
   }
+  checkRates(f);
+  checkDurations(f);
+  checkTokenLifetimeAndSeed(f);
+}
+
+function checkRates(f: FaultOptions): void {
   for (const key of RATE_KEYS) {
     const v = f[key];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) {
       throw new RangeError(`${key} must be within 0..1, got ${v}`);
     }
   }
+}
+
+function checkDurations(f: FaultOptions): void {
   for (const key of DURATION_KEYS) {
     const v = f[key];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
       throw new RangeError(`${key} must be 0 or more ms, got ${v}`);
     }
   }
+}
+
+function checkTokenLifetimeAndSeed(f: FaultOptions): void {
   const life = f.tokenLifetimeSec;
   if (life !== undefined && !(Number.isInteger(life) && life > 0)) {
     throw new RangeError(`tokenLifetimeSec must be a positive integer, got ${life}`);

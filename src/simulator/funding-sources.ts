@@ -109,6 +109,12 @@ export const SPECIAL_FUNDING_SOURCES: ReadonlyArray<{ id: string; name: string; 
   ({ source, behaviour }) => ({ id: source.id, name: source.name, behaviour }),
 );
 
+/** The special funding sources as `payouts simulator` lists them, in its --help and when it starts. */
+export const specialSourcesHelp = [
+  'Simulator funding sources (any other UUID is a verified payee bank):',
+  ...SPECIAL_FUNDING_SOURCES.map((s) => `  ${s.id}  ${s.behaviour}`),
+].join('\n');
+
 /**
  * The funding source with this id, or undefined when the id is not a UUID.
  * `removedByReturn` tells whether an ACH return (R03) has removed the source since.

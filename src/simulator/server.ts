@@ -26,7 +26,14 @@ function handle(sim: SimulatorState, base: string, req: IncomingMessage, res: Se
     res,
     url,
     base,
-    delay: () => (admin ? Promise.resolve() : (latency ??= sim.sleeper.sleep(sim.faults.latencyMs()))),
+    // One latency per request, however often the handler waits for it; none for the admin API.
+    delay: () => {
+      if (admin) {
+        return Promise.resolve();
+      }
+      latency ??= sim.sleeper.sleep(sim.faults.latencyMs());
+      return latency;
+    },
   };
   (admin ? handleAdminRequest : handleDwollaRequest)(ex, sim).catch((e: unknown) => {
     if (res.headersSent || res.destroyed) {

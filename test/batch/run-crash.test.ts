@@ -78,6 +78,89 @@ async function openIntents(journal: string): Promise<number> {
 /** What the kills of all trials hit, to check that they reach the windows that matter. */
 const killStats = { kills: 0, withOpenIntents: 0, withTransfersUnanswered: 0 };
 
+/** The kills of a trial that names none: one, sometimes two, after a delay or after some outcomes. */
+function randomKills(random: () => number): KillPlan[] {
+  return Array.from({ length: random() < 0.3 ? 2 : 1 }, () =>
+    random() < 0.5 ? { afterMs: 50 + Math.floor(random() * 1450) } : { afterOutcomes: Math.floor(random() * 90) },
+  );
+}
+
+/** A run to its end, killed at the plan's moment when it has a plan. */
+async function runToEnd(
+  run: RunningCli,
+  plan: KillPlan | undefined,
+  journal: string,
+  sim: SimulatorHandle,
+): Promise<{ killed: boolean; result: CliResult }> {
+  return plan ? killWhen(run, plan, journal, sim) : { killed: false, result: await run.done };
+}
+
+/** Counts what a kill hit into killStats, and describes it for the trial's history. */
+async function recordKill(journal: string, sim: SimulatorHandle): Promise<string> {
+  const open = await openIntents(journal);
+  const outcomes = await countOutcomes(journal);
+  killStats.kills++;
+  if (open > 0) {
+    killStats.withOpenIntents++;
+  }
+  const lines = await readJournalLines(journal);
+  if (sim.transfers().length > lines.filter((r) => r.type === 'outcome' && r.status === 'created').length) {
+    killStats.withTransfersUnanswered++;
+  }
+  return `(${outcomes} outcomes, ${open} open intents, ${sim.transfers().length} transfers at the kill)`;
+}
+
+interface TrialOptions {
+  kills?: KillPlan[];
+  firstFaults?: Parameters<SimulatorHandle['setFaults']>[0];
+  afterKill?: () => void;
+}
+
+/** What the runs of one trial share: its seed, simulator, files, kill plans and history. */
+interface Trial {
+  seed: number;
+  opts: TrialOptions;
+  simulator: SimulatorHandle;
+  file: string;
+  out: string;
+  journal: string;
+  lock: string;
+  plans: KillPlan[];
+  history: string[];
+}
+
+/**
+ * Run `i` of a trial: killed at its plan's moment if it has one, else to its end, which must be
+ * exit 0 (done) or 3 (incomplete: run again). A run after a kill must take over the stale lock.
+ */
+async function oneRun(t: Trial, i: number): Promise<'killed' | 'done' | 'incomplete'> {
+  const staleLock = existsSync(t.lock);
+  const plan = t.plans[i];
+  const run = startCli(runArgs(t.file, t.simulator, t.out, RUN_FLAGS), { env: SIM_ENV });
+  const { killed, result } = await runToEnd(run, plan, t.journal, t.simulator);
+  if (killed && plan) {
+    t.history.push(`run ${i + 1} killed at ${describePlan(plan)}`, await recordKill(t.journal, t.simulator));
+    // Faults meant for the first run only: the reruns meet the plain simulator.
+    if (i === 0 && t.opts.firstFaults) {
+      t.simulator.setFaults({ latencyMs: 20, jitterMs: 20, seed: t.seed });
+    }
+    t.opts.afterKill?.();
+    return 'killed';
+  }
+  t.history.push(`run ${i + 1} exit ${result.code}`);
+  if (staleLock) {
+    // The kill left the lock behind: this run took it over, and said so.
+    expect(result.stdout, `seed ${t.seed} run ${i + 1}: stale lock takeover warning`).to.contain('took over the lock');
+  }
+  if (result.code === 0) {
+    return 'done';
+  }
+  expect(result.code, `seed ${t.seed} run ${i + 1} (${t.history.join('; ')}): ${result.stderr.slice(-2000)}`).to.equal(
+    3,
+  );
+  return 'incomplete';
+}
+
 describe('kill -9 trials: payouts run killed at random moments, rerun until done', function () {
   this.timeout(90_000);
 
@@ -94,81 +177,36 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
    * One trial: kills planned by the seed, then reruns until exit 0. `afterKill` runs after each
    * kill, before the rerun. Returns the journal path and how many runs were killed.
    */
-  async function trial(
-    seed: number,
-    opts: {
-      kills?: KillPlan[];
-      firstFaults?: Parameters<SimulatorHandle['setFaults']>[0];
-      afterKill?: () => void;
-    } = {},
-  ) {
+  async function trial(seed: number, opts: TrialOptions = {}) {
     const random = seededRandom(seed);
-    sim = await startSimulator({ port: 0, latencyMs: 20, jitterMs: 20, seed, ...opts.firstFaults });
+    const simulator = await startSimulator({ port: 0, latencyMs: 20, jitterMs: 20, seed, ...opts.firstFaults });
+    sim = simulator;
     const payees = makePayees(ROWS, { random, bankShare: 0.5, bankPool: 6 });
     const file = await writePayees(dir, 'crash.csv', payees);
     const out = join(dir, 'out');
     const batch = join(out, 'crash');
     const journal = join(batch, 'journal.jsonl');
     const lock = join(batch, 'lock');
-    const plans: KillPlan[] =
-      opts.kills ??
-      Array.from({ length: random() < 0.3 ? 2 : 1 }, () =>
-        random() < 0.5 ? { afterMs: 50 + Math.floor(random() * 1450) } : { afterOutcomes: Math.floor(random() * 90) },
-      );
+    const plans = opts.kills ?? randomKills(random);
+    const t: Trial = { seed, opts, simulator, file, out, journal, lock, plans, history: [] };
 
     let killedRuns = 0;
-    const history: string[] = [];
     for (let i = 0; ; i++) {
       if (i >= MAX_RUNS) {
-        throw new Error(`seed ${seed}: not done after ${MAX_RUNS} runs: ${history.join('; ')}`);
+        throw new Error(`seed ${seed}: not done after ${MAX_RUNS} runs: ${t.history.join('; ')}`);
       }
-      const staleLock = existsSync(lock);
-      const run = startCli(runArgs(file, sim, out, RUN_FLAGS), { env: SIM_ENV });
-      const plan = plans[i];
-      const { killed, result } = plan
-        ? await killWhen(run, plan, journal, sim)
-        : { killed: false, result: await run.done };
-      history.push(killed ? `run ${i + 1} killed at ${describePlan(plan!)}` : `run ${i + 1} exit ${result.code}`);
-      if (staleLock && !killed) {
-        // The kill left the lock behind: this run took it over, and said so.
-        expect(result.stdout, `seed ${seed} run ${i + 1}: stale lock takeover warning`).to.contain(
-          'took over the lock',
-        );
-      }
-      if (killed) {
+      const outcome = await oneRun(t, i);
+      if (outcome === 'killed') {
         killedRuns++;
-        const open = await openIntents(journal);
-        const outcomes = await countOutcomes(journal);
-        killStats.kills++;
-        if (open > 0) {
-          killStats.withOpenIntents++;
-        }
-        if (
-          sim.transfers().length >
-          (await readJournalLines(journal)).filter((r) => r.type === 'outcome' && r.status === 'created').length
-        ) {
-          killStats.withTransfersUnanswered++;
-        }
-        history.push(`(${outcomes} outcomes, ${open} open intents, ${sim.transfers().length} transfers at the kill)`);
-        // Faults meant for the first run only: the reruns meet the plain simulator.
-        if (i === 0 && opts.firstFaults) {
-          sim.setFaults({ latencyMs: 20, jitterMs: 20, seed });
-        }
-        opts.afterKill?.();
-        continue;
-      }
-      if (result.code === 0) {
+      } else if (outcome === 'done') {
         break;
       }
-      expect(result.code, `seed ${seed} run ${i + 1} (${history.join('; ')}): ${result.stderr.slice(-2000)}`).to.equal(
-        3,
-      );
     }
 
     const results = await readCsvRows(join(batch, 'results.csv'));
-    expectExactlyOnce(sim, payees, results);
+    expectExactlyOnce(simulator, payees, results);
     expect(existsSync(lock), 'lock released after the last run').to.equal(false);
-    return { journal, killedRuns, history };
+    return { journal, killedRuns, history: t.history };
   }
 
   for (let t = 0; t < TRIALS; t++) {
@@ -176,7 +214,7 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     it(`trial ${t + 1}/${TRIALS} (seed ${seed}): SIGKILL mid-batch, reruns pay every row exactly once`, async () => {
       const { history } = await trial(seed);
       if (process.env.PAYOUTS_CRASH_VERBOSE) {
-        console.log(`      seed ${seed}: ${history.join('; ')}`);
+        process.stdout.write(`      seed ${seed}: ${history.join('; ')}\n`);
       }
     });
   }

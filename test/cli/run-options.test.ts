@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { defaultBatchId, parseNow, resolveRunSettings } from '../../src/cli/run-options.js';
+import { defaultBatchId, parseNow, type RunFlags, resolveRunSettings } from '../../src/cli/run-options.js';
 import { SIMULATOR } from '../../src/dwolla/types.js';
 import { UsageError } from '../../src/input/usage-error.js';
 
@@ -67,7 +67,9 @@ describe('run-options', () => {
     usage(() => resolveRunSettings({ file: 'a.csv', batchId: 'a b' }, {}), '--batch-id');
     usage(() => resolveRunSettings({ file: 'a.csv', batchId: '..' }, {}), '--batch-id');
     usage(() => resolveRunSettings({ file: 'a.csv', maxAmount: '$5' }, {}), '--max-amount');
-    usage(() => resolveRunSettings({ file: 'a.csv', env: 'staging' }, {}), '--env');
+    // yargs refuses an unknown --env first; flags from an untyped caller are still checked.
+    const staging: RunFlags = JSON.parse('{ "file": "a.csv", "env": "staging" }');
+    usage(() => resolveRunSettings(staging, {}), '--env');
     usage(() => resolveRunSettings({ file: 'a.csv', source: 'acct-1' }, {}), '--source');
     usage(() => resolveRunSettings({ file: 'a.csv', cutoffMargin: -1 }, {}), '--cutoff-margin');
   });

@@ -9,11 +9,11 @@ import { DwollaClient, type DwollaClientOptions } from '../../src/dwolla/client.
 import {
   DwollaApiError,
   DwollaAuthError,
+  DwollaConfigError,
   DwollaError,
   DwollaNetworkError,
   DwollaProtocolError,
   DwollaTimeoutError,
-  DwollaUsageError,
 } from '../../src/dwolla/errors.js';
 import { type BackoffOptions, withRetries } from '../../src/dwolla/retry.js';
 import { type CreateTransferRequest, SIMULATOR } from '../../src/dwolla/types.js';
@@ -147,6 +147,65 @@ afterEach(async () => {
   }
 });
 
+/** The 200 body of each call of the 'shapes every other call' test. */
+function everyCallAnswer(hit: Hit, base: string): unknown {
+  if (hit.path === '/') {
+    return { _links: { account: { href: `${base}/accounts/acc-1` } } };
+  }
+  if (hit.path.includes('/transfers?') || hit.path.endsWith('/transfers')) {
+    return { _links: {}, _embedded: { transfers: [{ id: 't1' }] }, total: 1 };
+  }
+  if (hit.path.endsWith('/failure')) {
+    return { code: 'R01', description: 'Insufficient Funds', _links: {} };
+  }
+  if (hit.method === 'POST') {
+    return { id: TRANSFER_ID, status: 'cancelled', _links: {} };
+  }
+  return { id: TRANSFER_ID, status: 'pending', _links: {} };
+}
+
+/** Everything a careless proxy could reflect: the Authorization header, its bare value, the decoded Basic pair, the body. */
+function echo(hit: Hit): string {
+  const auth = hit.headers.authorization ?? '';
+  const value = auth.replace(/^\S+ /, '');
+  const decoded = auth.startsWith('Basic ') ? Buffer.from(value, 'base64').toString('utf8') : '';
+  return `auth=${auth} value=${value} decoded=${decoded} body=${hit.body}`;
+}
+
+/**
+ * A server that echoes the credentials it receives back in its answers. `mode()` picks the
+ * answer: an HTML 502, a JSON 400, a dropped socket, no answer ('slow'), or a refused token.
+ */
+function echoingServer(mode: () => string, issued: string[]): Handler {
+  return (hit, res) => {
+    if (hit.path === '/token') {
+      return mode() === 'token-error'
+        ? sendJson(res, 401, { error: 'invalid_client', error_description: echo(hit) })
+        : issueToken(res, issued);
+    }
+    switch (mode()) {
+      case 'html':
+        return res.writeHead(502, { 'Content-Type': 'text/html' }).end(`<pre>${echo(hit)}</pre>`);
+      case 'json':
+        return sendJson(res, 400, {
+          code: 'ValidationError',
+          message: echo(hit),
+          _embedded: { errors: [{ code: 'Invalid', message: echo(hit), path: `/${hit.headers.authorization}` }] },
+        });
+      case 'drop':
+        return void res.socket?.destroy();
+      default:
+        return undefined; // 'slow': never answer
+    }
+  };
+}
+
+function issueToken(res: http.ServerResponse, issued: string[]): void {
+  const t = `tok-${issued.length + 1}-${'Z'.repeat(30)}`;
+  issued.push(t);
+  sendJson(res, 200, { access_token: t, token_type: 'bearer', expires_in: 3600 });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe('DwollaClient (real HTTP, raw test server)', () => {
@@ -200,24 +259,9 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
 
     it('shapes every other call: transfer, failure, cancel, root, list (account, customer, default account)', async () => {
       const tokens = tokenIssuer();
-      const s = await startRawServer(async (hit, res) => {
-        if (await tokens(hit, res)) {
-          return;
-        }
-        if (hit.path === '/') {
-          return sendJson(res, 200, { _links: { account: { href: `${s.url}/accounts/acc-1` } } });
-        }
-        if (hit.path.includes('/transfers?') || hit.path.endsWith('/transfers')) {
-          return sendJson(res, 200, { _links: {}, _embedded: { transfers: [{ id: 't1' }] }, total: 1 });
-        }
-        if (hit.path.endsWith('/failure')) {
-          return sendJson(res, 200, { code: 'R01', description: 'Insufficient Funds', _links: {} });
-        }
-        if (hit.method === 'POST') {
-          return sendJson(res, 200, { id: TRANSFER_ID, status: 'cancelled', _links: {} });
-        }
-        return sendJson(res, 200, { id: TRANSFER_ID, status: 'pending', _links: {} });
-      });
+      const s = await startRawServer(
+        async (hit, res) => void ((await tokens(hit, res)) || sendJson(res, 200, everyCallAnswer(hit, s.url))),
+      );
       const c = client(`${s.url}/`);
       expect(c.baseUrl).to.equal(s.url);
 
@@ -274,7 +318,7 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
       ];
       for (const call of bad) {
         const e = await rejection(call());
-        expect(e).to.be.instanceOf(DwollaUsageError);
+        expect(e).to.be.instanceOf(DwollaConfigError);
       }
       expect(evil.hits).to.have.length(0);
       expect(s.hits).to.have.length(0);
@@ -283,11 +327,11 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
     it('refuses bad options', () => {
       const mk = (o: Partial<DwollaClientOptions>) => () =>
         new DwollaClient({ baseUrl: 'http://127.0.0.1:1', key: 'k', secret: 's', timeoutMs: 1000, ...o });
-      expect(mk({ baseUrl: 'not a url' })).to.throw(DwollaUsageError);
-      expect(mk({ baseUrl: 'ftp://x' })).to.throw(DwollaUsageError);
-      expect(mk({ baseUrl: 'https://user:pw@api.dwolla.com' })).to.throw(DwollaUsageError);
-      expect(mk({ secret: '' })).to.throw(DwollaUsageError);
-      expect(mk({ timeoutMs: 0 })).to.throw(DwollaUsageError);
+      expect(mk({ baseUrl: 'not a url' })).to.throw(DwollaConfigError);
+      expect(mk({ baseUrl: 'ftp://x' })).to.throw(DwollaConfigError);
+      expect(mk({ baseUrl: 'https://user:pw@api.dwolla.com' })).to.throw(DwollaConfigError);
+      expect(mk({ secret: '' })).to.throw(DwollaConfigError);
+      expect(mk({ timeoutMs: 0 })).to.throw(DwollaConfigError);
     });
   });
 
@@ -650,38 +694,8 @@ describe('DwollaClient (real HTTP, raw test server)', () => {
 
     it('never shows the secret, a token or an Authorization value, even when the server echoes them back', async () => {
       const issued: string[] = [];
-      const echo = (hit: Hit) => {
-        // Everything a careless proxy could reflect: the header, its bare value, the decoded Basic pair.
-        const auth = hit.headers.authorization ?? '';
-        const value = auth.replace(/^\S+ /, '');
-        const decoded = auth.startsWith('Basic ') ? Buffer.from(value, 'base64').toString('utf8') : '';
-        return `auth=${auth} value=${value} decoded=${decoded} body=${hit.body}`;
-      };
       let mode = 'html';
-      const s = await startRawServer(async (hit, res) => {
-        if (hit.path === '/token' && mode === 'token-error') {
-          return sendJson(res, 401, { error: 'invalid_client', error_description: echo(hit) });
-        }
-        if (hit.path === '/token') {
-          const t = `tok-${issued.length + 1}-${'Z'.repeat(30)}`;
-          issued.push(t);
-          return sendJson(res, 200, { access_token: t, token_type: 'bearer', expires_in: 3600 });
-        }
-        if (mode === 'html') {
-          return res.writeHead(502, { 'Content-Type': 'text/html' }).end(`<pre>${echo(hit)}</pre>`);
-        }
-        if (mode === 'json') {
-          return sendJson(res, 400, {
-            code: 'ValidationError',
-            message: echo(hit),
-            _embedded: { errors: [{ code: 'Invalid', message: echo(hit), path: `/${hit.headers.authorization}` }] },
-          });
-        }
-        if (mode === 'drop') {
-          return void res.socket?.destroy();
-        }
-        // 'slow': never answer
-      });
+      const s = await startRawServer(echoingServer(() => mode, issued));
       const { lines, logger } = captureLogger();
       const c = client(s.url, { logger, timeoutMs: 300 });
 
@@ -921,6 +935,30 @@ describe('DwollaClient against the simulator', () => {
     const results: Array<{ location: string; attempts: number } | { error: unknown }> = new Array(n);
     let next = 0;
     let midwayDone = false;
+    async function send(row: (typeof rows)[number]): Promise<(typeof results)[number]> {
+      const body: CreateTransferRequest = {
+        _links: {
+          source: { href: c.fundingSourceUrl(source) },
+          destination: { href: c.fundingSourceUrl(row.destination) },
+        },
+        amount: { currency: 'USD', value: row.value },
+        correlationId: row.key,
+      };
+      try {
+        const r = await withRetries(() => c.createTransfer(body, row.key), {
+          maxAttempts,
+          sleep: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, sleepCapMs))),
+          ...(backoff ? { backoff, random: () => 1 } : {}),
+          onRetry: ({ error }) => {
+            const e = error as DwollaError;
+            seen.push({ kind: e.kind ?? 'unknown', ...(e.httpStatus !== undefined ? { status: e.httpStatus } : {}) });
+          },
+        });
+        return { location: r.value.location, attempts: r.attempts };
+      } catch (error) {
+        return { error };
+      }
+    }
     async function worker() {
       while (next < rows.length) {
         const i = next++;
@@ -928,29 +966,7 @@ describe('DwollaClient against the simulator', () => {
           midwayDone = true;
           opts.midway?.();
         }
-        const row = rows[i]!;
-        const body: CreateTransferRequest = {
-          _links: {
-            source: { href: c.fundingSourceUrl(source) },
-            destination: { href: c.fundingSourceUrl(row.destination) },
-          },
-          amount: { currency: 'USD', value: row.value },
-          correlationId: row.key,
-        };
-        try {
-          const r = await withRetries(() => c.createTransfer(body, row.key), {
-            maxAttempts,
-            sleep: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, sleepCapMs))),
-            ...(backoff ? { backoff, random: () => 1 } : {}),
-            onRetry: ({ error }) => {
-              const e = error as DwollaError;
-              seen.push({ kind: e.kind ?? 'unknown', ...(e.httpStatus !== undefined ? { status: e.httpStatus } : {}) });
-            },
-          });
-          results[i] = { location: r.value.location, attempts: r.attempts };
-        } catch (error) {
-          results[i] = { error };
-        }
+        results[i] = await send(rows[i]!);
       }
     }
     await Promise.all(Array.from({ length: concurrency }, worker));

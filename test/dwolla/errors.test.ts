@@ -9,12 +9,12 @@ import {
   parseApiError,
   parseRetryAfter,
   parseTokenError,
-  type RawAnswer,
   statusCode,
 } from '../../src/dwolla/errors.js';
+import type { HttpResponse } from '../../src/dwolla/transport.js';
 
 const hal = { 'content-type': 'application/vnd.dwolla.v1.hal+json' };
-const answer = (status: number, body: string, headers: Record<string, string> = hal): RawAnswer => ({
+const answer = (status: number, body: string, headers: Record<string, string> = hal): HttpResponse => ({
   status,
   headers,
   body,

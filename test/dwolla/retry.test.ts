@@ -2,12 +2,19 @@ import { expect } from 'chai';
 import {
   DwollaApiError,
   DwollaAuthError,
+  DwollaConfigError,
   DwollaNetworkError,
   DwollaProtocolError,
   DwollaTimeoutError,
-  DwollaUsageError,
 } from '../../src/dwolla/errors.js';
-import { classify, DEFAULT_BACKOFF, RetryExhaustedError, retryDecision, withRetries } from '../../src/dwolla/retry.js';
+import {
+  callFailure,
+  classify,
+  DEFAULT_BACKOFF,
+  DwollaCallFailedError,
+  retryDecision,
+  withRetries,
+} from '../../src/dwolla/retry.js';
 
 const api = (httpStatus: number, code = 'Whatever', retryAfterMs?: number) =>
   new DwollaApiError({ httpStatus, code, message: 'm', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
@@ -50,7 +57,7 @@ describe('retryDecision', () => {
       ],
       ['token endpoint 503', new DwollaAuthError({ httpStatus: 503, code: 'ServiceUnavailable', message: 'x' }), true],
       ['token endpoint 429', new DwollaAuthError({ httpStatus: 429, code: 'TooManyRequests', message: 'x' }), true],
-      ['usage error (foreign URL)', new DwollaUsageError('ForeignUrl', 'x'), false],
+      ['config error (foreign URL)', new DwollaConfigError('ForeignUrl', 'x'), false],
       ['a plain Error (a bug)', new TypeError('x is undefined'), false],
       ['a thrown string', 'boom', false],
     ];
@@ -195,13 +202,13 @@ describe('withRetries', () => {
       );
       expect.fail('should have thrown');
     } catch (e) {
-      expect(e).to.be.instanceOf(RetryExhaustedError);
-      const x = e as RetryExhaustedError;
+      expect(e).to.be.instanceOf(DwollaCallFailedError);
+      const x = e as DwollaCallFailedError;
       expect(x.reason).to.equal('exhausted');
       expect(x.attempts).to.equal(4);
       expect(x.lastError).to.equal(last);
       expect(x.summary()).to.equal(last.summary());
-      expect(x.code).to.equal('RetryExhausted');
+      expect(x.message).to.equal(`exhausted after 4 attempts: ${last.summary()}`);
     }
     expect(calls).to.equal(4);
     expect(r.slept).to.have.length(3);
@@ -229,8 +236,8 @@ describe('withRetries', () => {
     const x = (await p.then(
       () => expect.fail('should have thrown'),
       (e: unknown) => e,
-    )) as RetryExhaustedError;
-    expect(x).to.be.instanceOf(RetryExhaustedError);
+    )) as DwollaCallFailedError;
+    expect(x).to.be.instanceOf(DwollaCallFailedError);
     expect(x.reason).to.equal('permanent');
     expect(x.attempts).to.equal(3);
     expect(x.lastError).to.equal(err);
@@ -250,7 +257,7 @@ describe('withRetries', () => {
       { maxAttempts: 1, sleep: async () => {} },
     ).then(
       () => expect.fail('should have thrown'),
-      (e: unknown) => e as RetryExhaustedError,
+      (e: unknown) => e as DwollaCallFailedError,
     );
     expect(calls).to.equal(1);
     expect(x.reason).to.equal('exhausted');
@@ -268,10 +275,10 @@ describe('withRetries', () => {
       { maxAttempts: 6, sleep: async () => ac.abort(), random: zero, signal: ac.signal },
     ).then(
       () => expect.fail('should have thrown'),
-      (e: unknown) => e as RetryExhaustedError,
+      (e: unknown) => e as DwollaCallFailedError,
     );
     expect(calls).to.equal(1);
-    expect(x).to.be.instanceOf(RetryExhaustedError);
+    expect(x).to.be.instanceOf(DwollaCallFailedError);
     expect(x.reason).to.equal('aborted');
     expect(x.attempts).to.equal(1);
   });
@@ -282,10 +289,10 @@ describe('withRetries', () => {
     let calls = 0;
     const x = await withRetries(async () => void calls++, { maxAttempts: 6, signal: ac.signal }).then(
       () => expect.fail('should have thrown'),
-      (e: unknown) => e as RetryExhaustedError,
+      (e: unknown) => e as DwollaCallFailedError,
     );
     expect(calls).to.equal(0);
-    expect(x).to.be.instanceOf(RetryExhaustedError);
+    expect(x).to.be.instanceOf(DwollaCallFailedError);
     expect(x.reason).to.equal('aborted');
     expect(x.attempts).to.equal(0);
   });
@@ -304,7 +311,7 @@ describe('withRetries', () => {
       { maxAttempts: 6, signal: ac.signal },
     ).then(
       () => expect.fail('should have thrown'),
-      (e: unknown) => e as RetryExhaustedError,
+      (e: unknown) => e as DwollaCallFailedError,
     );
     expect(x.reason).to.equal('aborted');
     expect(calls).to.equal(1);
@@ -328,5 +335,74 @@ describe('withRetries', () => {
       },
     );
     expect(out).to.deep.equal({ value: 'done', attempts: 3 });
+  });
+});
+
+describe('callFailure', () => {
+  const failed = (op: () => Promise<unknown>, opts: Partial<Parameters<typeof withRetries>[1]> = {}) =>
+    withRetries(op, { maxAttempts: 3, sleep: async () => {}, ...opts }).then(
+      () => expect.fail('should have thrown'),
+      (e: unknown) => e,
+    );
+
+  it('reads an exhausted call: the last Dwolla error, the attempts, the reason, its summary', async () => {
+    const last = api(503, 'ServiceUnavailable');
+    const err = await failed(async () => {
+      throw last;
+    });
+    expect(err).to.be.instanceOf(DwollaCallFailedError);
+    expect(callFailure(err)).to.deep.equal({
+      dwollaError: last,
+      attempts: 3,
+      reason: 'exhausted',
+      summary: 'ServiceUnavailable: m',
+    });
+  });
+
+  it('reads a permanent refusal after retries', async () => {
+    const refusal = api(400, 'ValidationError');
+    let calls = 0;
+    const err = await failed(async () => {
+      throw ++calls === 1 ? api(500) : refusal;
+    });
+    expect(callFailure(err)).to.deep.include({ dwollaError: refusal, attempts: 2, reason: 'permanent' });
+  });
+
+  it('a bug inside the call: permanent after one attempt, no Dwolla error, the bug in the summary', async () => {
+    const err = await failed(async () => {
+      throw new TypeError('x is undefined');
+    });
+    expect(callFailure(err)).to.deep.equal({
+      dwollaError: undefined,
+      attempts: 1,
+      reason: 'permanent',
+      summary: 'TypeError: x is undefined',
+    });
+  });
+
+  it('stopped before the first attempt: 0 attempts, reason aborted', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = await failed(async () => 'never', { signal: ac.signal });
+    expect(callFailure(err)).to.deep.equal({
+      dwollaError: undefined,
+      attempts: 0,
+      reason: 'aborted',
+      summary: 'Aborted: aborted before the first attempt',
+    });
+  });
+
+  it('anything else caught next to the call: no attempts, no reason, worded by describeOther (default String)', () => {
+    const disk = new Error('ENOSPC: no space left on device');
+    expect(callFailure(disk)).to.deep.equal({
+      dwollaError: undefined,
+      attempts: undefined,
+      reason: undefined,
+      summary: 'Error: ENOSPC: no space left on device',
+    });
+    expect(callFailure(disk, (e) => (e as Error).message).summary).to.equal('ENOSPC: no space left on device');
+    expect(callFailure('boom').summary).to.equal('boom');
+    const bare = api(404, 'NotFound');
+    expect(callFailure(bare)).to.deep.include({ dwollaError: bare, attempts: undefined, reason: undefined });
   });
 });

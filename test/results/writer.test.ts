@@ -2,93 +2,55 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import { carriedHeader, guardCell, RESULT_COLUMNS } from '../../src/results/columns.js';
-import { Tally } from '../../src/results/tally.js';
+import { RESULT_COLUMNS } from '../../src/results/columns.js';
 import { ResultsWriter } from '../../src/results/writer.js';
 import { removeDir, tempDir } from '../helpers.js';
 
-describe('results', () => {
-  it('guards cells against spreadsheet formula injection', () => {
-    for (const v of ['=SUM(A1)', '+1', '-1', '@cmd', '\tx', '\rx']) {
-      expect(guardCell(v)).to.equal(`'${v}`);
-    }
-    for (const v of ['', 'plain', '10.00', "'quoted", ' =x']) {
-      expect(guardCell(v)).to.equal(v);
-    }
-  });
+describe('results: ResultsWriter', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await tempDir()));
+  afterEach(() => removeDir(dir));
 
-  it('renames carried columns that clash with results columns', () => {
-    expect(carriedHeader(['name', 'Status', 'row', 'email'])).to.deep.equal([
-      'name',
-      'input.Status',
-      'input.row',
-      'email',
+  it('writes the results columns in order, then the carried ones, atomically', async () => {
+    const path = join(dir, 'results.csv');
+    const w = await ResultsWriter.create(path, ['name', 'status']);
+    await w.write({ row: 2, status: 'created', amount: '1.00', errorMessage: '=HYPERLINK("x")' }, [
+      'Ann, "A"',
+      'carried',
     ]);
-    expect(carriedHeader(['returnCode'], ['returnCode'])).to.deep.equal(['input.returnCode']);
+    expect(await readdir(dir)).not.to.include('results.csv');
+    await w.commit();
+    expect(await readdir(dir)).to.deep.equal(['results.csv']);
+    const rows = parse(await readFile(path, 'utf8')) as string[][];
+    expect(rows[0]).to.deep.equal([...RESULT_COLUMNS, 'name', 'input.status']);
+    expect(rows[1]![0]).to.equal('2');
+    expect(rows[1]![1]).to.equal('created');
+    expect(rows[1]![RESULT_COLUMNS.indexOf('errorMessage')]).to.equal(`'=HYPERLINK("x")`);
+    expect(rows[1]!.slice(-2)).to.deep.equal(['Ann, "A"', 'carried']);
   });
 
-  it('tallies counts and totals in cents by status', () => {
-    const t = new Tally(['created', 'invalid']);
-    t.add('created', 1010, true);
-    t.add('created', 2020, false);
-    t.add('invalid', undefined, false);
-    t.add('failed', 5, false);
-    const s = t.summary({ batchId: 'b', inputDigest: 'd', startedAt: 's', finishedAt: 'f', exitCode: 1 });
-    expect(s.rows).to.equal(4);
-    expect(s.byStatus).to.deep.equal({
-      created: { count: 2, total: '30.30' },
-      invalid: { count: 1, total: '0.00' },
-      failed: { count: 1, total: '0.05' },
-    });
-    expect(s.sameDay).to.deep.equal({ count: 1, total: '10.10' });
+  it('abort leaves nothing behind and keeps an earlier file', async () => {
+    const path = join(dir, 'results.csv');
+    const first = await ResultsWriter.create(path, []);
+    await first.write({ row: 2, status: 'created' }, []);
+    await first.commit();
+    const before = await readFile(path, 'utf8');
+    const second = await ResultsWriter.create(path, []);
+    await second.write({ row: 2, status: 'failed' }, []);
+    await second.abort();
+    expect(await readdir(dir)).to.deep.equal(['results.csv']);
+    expect(await readFile(path, 'utf8')).to.equal(before);
   });
 
-  describe('ResultsWriter', () => {
-    let dir: string;
-    beforeEach(async () => (dir = await tempDir()));
-    afterEach(() => removeDir(dir));
-
-    it('writes the results columns in order, then the carried ones, atomically', async () => {
-      const path = join(dir, 'results.csv');
-      const w = await ResultsWriter.create(path, ['name', 'status']);
-      await w.write({ row: 2, status: 'created', amount: '1.00', errorMessage: '=HYPERLINK("x")' }, [
-        'Ann, "A"',
-        'carried',
-      ]);
-      expect(await readdir(dir)).not.to.include('results.csv');
-      await w.commit();
-      expect(await readdir(dir)).to.deep.equal(['results.csv']);
-      const rows = parse(await readFile(path, 'utf8')) as string[][];
-      expect(rows[0]).to.deep.equal([...RESULT_COLUMNS, 'name', 'input.status']);
-      expect(rows[1]![0]).to.equal('2');
-      expect(rows[1]![1]).to.equal('created');
-      expect(rows[1]![RESULT_COLUMNS.indexOf('errorMessage')]).to.equal(`'=HYPERLINK("x")`);
-      expect(rows[1]!.slice(-2)).to.deep.equal(['Ann, "A"', 'carried']);
-    });
-
-    it('abort leaves nothing behind and keeps an earlier file', async () => {
-      const path = join(dir, 'results.csv');
-      const first = await ResultsWriter.create(path, []);
-      await first.write({ row: 2, status: 'created' }, []);
-      await first.commit();
-      const before = await readFile(path, 'utf8');
-      const second = await ResultsWriter.create(path, []);
-      await second.write({ row: 2, status: 'failed' }, []);
-      await second.abort();
-      expect(await readdir(dir)).to.deep.equal(['results.csv']);
-      expect(await readFile(path, 'utf8')).to.equal(before);
-    });
-
-    it('streams many rows with backpressure', async () => {
-      const path = join(dir, 'big.csv');
-      const w = await ResultsWriter.create(path, ['note']);
-      for (let i = 0; i < 20_000; i++) {
-        await w.write({ row: i + 2, status: 'planned', amount: '1.00' }, [`note ${i}`]);
-      }
-      await w.commit();
-      const rows = parse(await readFile(path, 'utf8')) as string[][];
-      expect(rows).to.have.length(20_001);
-      expect(rows[20_000]!.at(-1)).to.equal('note 19999');
-    });
+  it('streams many rows with backpressure', async () => {
+    const path = join(dir, 'big.csv');
+    const w = await ResultsWriter.create(path, ['note']);
+    for (let i = 0; i < 20_000; i++) {
+      await w.write({ row: i + 2, status: 'planned', amount: '1.00' }, [`note ${i}`]);
+    }
+    await w.commit();
+    const rows = parse(await readFile(path, 'utf8')) as string[][];
+    expect(rows).to.have.length(20_001);
+    expect(rows[20_000]!.at(-1)).to.equal('note 19999');
   });
 });

@@ -13,7 +13,7 @@ const fileArgument = {
   describe: 'the payee CSV (UTF-8, header row)',
 } as const satisfies Options;
 
-export const runOptions = {
+const runOptions = {
   ...apiAndLogOptions,
   'dry-run': {
     type: 'boolean',

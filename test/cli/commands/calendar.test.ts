@@ -1,105 +1,29 @@
 import { expect } from 'chai';
-import { CalendarUsageError, calendarCommand, validateCalendarArgs } from '../../../src/cli/commands/calendar.js';
+import { runCli } from '../../helpers.js';
 
-/** The lines that start a day (`YYYY-MM-DD Www  …`). */
-const dayLines = (output: string) =>
-  output.split('\n').filter((line) => /^\d{4}-\d{2}-\d{2} [A-Z][a-z]{2} {2}/.test(line));
-
-describe('calendar command', () => {
-  it('prints a Thanksgiving week: the holiday by name, weekends, and windows with offsets', () => {
-    const output = calendarCommand({ from: '2026-11-23', days: 7 });
-    expect(dayLines(output)).to.deep.equal([
-      '2026-11-23 Mon  business day',
-      '2026-11-24 Tue  business day',
-      '2026-11-25 Wed  business day',
-      '2026-11-26 Thu  closed, holiday: Thanksgiving Day',
-      '2026-11-27 Fri  business day',
-      '2026-11-28 Sat  weekend',
-      '2026-11-29 Sun  weekend',
-    ]);
-    expect(output).to.contain(
-      '    cutoff 09:00 CT (2026-11-27T09:00:00-06:00) → funds by 11:30 CT (2026-11-27T11:30:00-06:00)\n',
-    );
-    expect(output).not.to.contain('2026-11-26T');
-    expect(output.match(/cutoff 09:00 CT/g)).to.have.length(4);
-    expect(output.match(/cutoff 15:00 CT/g)).to.have.length(4);
+describe('payouts calendar (built CLI, child process)', () => {
+  it('prints the days from --from and exits 0', async () => {
+    const r = await runCli(['calendar', '--from', '2026-11-23', '--days', '3']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('2026-11-23 to 2026-11-25 (3 days)\n');
+    expect(r.stderr).to.equal('');
   });
 
-  it('prints exactly this for a Saturday holiday weekend', () => {
-    expect(calendarCommand({ from: '2026-07-03', days: 3 })).to.equal(
-      [
-        'Business days and Same Day ACH windows, Central Time (America/Chicago)',
-        '2026-07-03 to 2026-07-05 (3 days)',
-        '',
-        '2026-07-03 Fri  business day',
-        '    cutoff 09:00 CT (2026-07-03T09:00:00-05:00) → funds by 11:30 CT (2026-07-03T11:30:00-05:00)',
-        '    cutoff 13:00 CT (2026-07-03T13:00:00-05:00) → funds by 17:00 CT (2026-07-03T17:00:00-05:00)',
-        '    cutoff 15:00 CT (2026-07-03T15:00:00-05:00) → funds by 17:00 CT (2026-07-03T17:00:00-05:00)',
-        '2026-07-04 Sat  weekend; Saturday holiday Independence Day (not observed: no day is closed, Friday 2026-07-03 stays open)',
-        '2026-07-05 Sun  weekend',
-        '',
-      ].join('\n'),
-    );
-  });
-
-  it('marks a holiday moved from Sunday as observed, with its actual date', () => {
-    const output = calendarCommand({ from: '2027-07-02', days: 5 });
-    expect(dayLines(output)).to.include(
-      '2027-07-05 Mon  closed, holiday: Independence Day (observed, actual 2027-07-04)',
-    );
-    expect(dayLines(output)).to.include('2027-07-04 Sun  weekend');
-    expect(output).to.contain('cutoff 09:00 CT (2027-07-06T09:00:00-05:00)');
-  });
-
-  it('prints the offset change across spring forward', () => {
-    const output = calendarCommand({ from: '2026-03-06', days: 4 });
-    expect(output).to.contain(
-      'cutoff 13:00 CT (2026-03-06T13:00:00-06:00) → funds by 17:00 CT (2026-03-06T17:00:00-06:00)',
-    );
-    expect(output).to.contain(
-      'cutoff 13:00 CT (2026-03-09T13:00:00-05:00) → funds by 17:00 CT (2026-03-09T17:00:00-05:00)',
-    );
-  });
-
-  it('crosses a year end, and says "1 day" for a single day', () => {
-    expect(dayLines(calendarCommand({ from: '2027-12-30', days: 3 }))).to.deep.equal([
-      '2027-12-30 Thu  business day',
-      '2027-12-31 Fri  business day',
-      "2028-01-01 Sat  weekend; Saturday holiday New Year's Day (not observed: no day is closed, Friday 2027-12-31 stays open)",
-    ]);
-    expect(calendarCommand({ from: '2026-01-01', days: 1 })).to.contain('2026-01-01 to 2026-01-01 (1 day)\n');
-  });
-
-  it('prints a whole year: 366 days', () => {
-    expect(dayLines(calendarCommand({ from: '2028-01-01', days: 366 }))).to.have.length(366);
-  });
-
-  describe('arguments', () => {
-    for (const from of ['2026-02-30', '2026-2-3', '2026/02/03', 'tomorrow', '', '2026-02-03T00:00']) {
-      it(`rejects --from ${JSON.stringify(from)}`, () => {
-        expect(() => validateCalendarArgs({ from, days: 7 }))
-          .to.throw(CalendarUsageError, '--from must be a real date written YYYY-MM-DD')
-          .with.property('name', 'CalendarUsageError');
-        expect(() => calendarCommand({ from, days: 7 })).to.throw(CalendarUsageError);
-      });
+  it('exits 2 with one line on stderr for a bad --from or --days, printing no calendar', async () => {
+    for (const [args, message] of [
+      [['--from', '2026-02-30'], 'payouts: --from must be a real date written YYYY-MM-DD, got "2026-02-30"\n'],
+      [['--days', '0'], 'payouts: --days must be a whole number from 1 to 366, got 0\n'],
+    ] as const) {
+      const r = await runCli(['calendar', ...args]);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr).to.equal(message);
+      expect(r.stdout).to.equal('');
     }
+  });
 
-    for (const days of [0, -1, 367, 1.5, Number.NaN]) {
-      it(`rejects --days ${days}`, () => {
-        expect(() => validateCalendarArgs({ from: '2026-03-09', days })).to.throw(
-          CalendarUsageError,
-          `--days must be a whole number from 1 to 366, got ${days}`,
-        );
-      });
-    }
-
-    it('accepts --days 1 and 366', () => {
-      expect(() => validateCalendarArgs({ from: '2026-03-09', days: 1 })).not.to.throw();
-      expect(() => validateCalendarArgs({ from: '2026-03-09', days: 366 })).not.to.throw();
-    });
-
-    it('is an Error', () => {
-      expect(new CalendarUsageError('x')).to.be.instanceOf(Error);
-    });
+  it('exits 2 for an option without its value, like any command line yargs refuses', async () => {
+    const r = await runCli(['calendar', '--from']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal("payouts: Not enough arguments following: from\nRun 'payouts --help' for usage.\n");
   });
 });

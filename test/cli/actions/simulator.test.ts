@@ -1,15 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { simulatorOptions, specialSourcesHelp } from '../../../src/cli/commands/simulator-options.js';
+import { simulatorOptions } from '../../../src/cli/commands/simulator.js';
 import { SIMULATOR } from '../../../src/dwolla/types.js';
+import { specialSourcesHelp } from '../../../src/simulator/funding-sources.js';
 import { SPECIAL_FUNDING_SOURCES } from '../../../src/simulator/index.js';
 import { basic, call, Session, transferBody } from '../../simulator/helpers.js';
 
-/** Runs `runSimulatorCommand(args)` in a child process, as `payouts simulator` would. */
+/** Runs `simulatorAction(args)` in a child process, as `payouts simulator` would. */
 function startCommand(args: Record<string, unknown>): ChildProcessWithoutNullStreams {
   const script = [
-    "import { runSimulatorCommand } from './src/cli/commands/simulator.ts';",
-    `process.exitCode = await runSimulatorCommand(${JSON.stringify(args)});`,
+    "import { simulatorAction } from './src/cli/actions/simulator.ts';",
+    `process.exitCode = await simulatorAction(${JSON.stringify(args)});`,
   ].join('\n');
   return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() });
 }

@@ -1,0 +1,118 @@
+/**
+ * What `payouts run FILE` does: resolves the options, then runs the dry run or the real batch, and
+ * turns what happened into the exit code. The edges live here: the clock, signals, the terminal.
+ */
+import type { Logger } from 'pino';
+import type { RunSettings } from '../../batch/settings.js';
+import type { Summary } from '../../results/tally.js';
+import { displayPath } from '../display-path.js';
+import { EXIT, exitCodeForError } from '../exit-codes.js';
+import { createLogger } from '../logger.js';
+import { type RunFlags, resolveRunSettings } from '../run-options.js';
+
+function describeCounts(summary: Summary): string {
+  return Object.entries(summary.byStatus)
+    .filter(([, t]) => t.count > 0)
+    .map(([status, t]) => `${t.count} ${status} (${t.total})`)
+    .join(', ');
+}
+
+const NEXT_STEP: Record<number, string> = {
+  [EXIT.ok]: 'Every row is created.',
+  [EXIT.attention]: 'Some rows are invalid or failed: see errorMessage in the results.',
+  [EXIT.incomplete]: 'Incomplete: run the same command again to finish the batch (nothing is paid twice).',
+};
+
+/** A progress line on a terminal: rows done / total, rate, ETA. */
+function progressLine(startedMs: number) {
+  let last = 0;
+  return (done: number, total: number) => {
+    const now = Date.now();
+    if (done < total && now - last < 250) {
+      return;
+    }
+    last = now;
+    const rate = done / Math.max(0.001, (now - startedMs) / 1000);
+    const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+    process.stderr.write(`\r${done}/${total} rows, ${rate.toFixed(1)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`);
+  };
+}
+
+/**
+ * SIGINT/SIGTERM during a run: the first stops new transfers and lets those in flight finish (once
+ * the run says how to stop it, through `onStoppable`); a second exits at once.
+ */
+function stopOnSignals(log: Logger) {
+  let stop: (() => void) | undefined;
+  let signalled = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled++;
+    if (signalled > 1) {
+      process.stderr.write(
+        `\npayouts: ${signal} again: exiting now; the journal is safe, run the same command again\n`,
+      );
+      process.exit(EXIT.incomplete);
+    }
+    process.stderr.write(
+      `\npayouts: ${signal}: no new transfers; letting those in flight finish, then writing results\n`,
+    );
+    log.warn({ signal }, 'stopping');
+    stop?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    onStoppable: (fn: () => void) => {
+      stop = fn;
+      if (signalled) {
+        fn();
+      }
+    },
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function dryRunBatch(settings: RunSettings, log: Logger): Promise<number> {
+  const { dryRun } = await import('../../batch/dry-run.js');
+  const { summary, planPath } = await dryRun(settings, () => new Date(), log);
+  process.stdout.write(
+    `Dry run of ${settings.file} as batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ` +
+      `${summary.sameDay.count} would go Same Day. Nothing was sent.\nPlan: ${displayPath(planPath)}\n`,
+  );
+  return summary.exitCode;
+}
+
+async function sendBatch(settings: RunSettings, log: Logger): Promise<number> {
+  const { batchRun } = await import('../../batch/run.js');
+  const signals = stopOnSignals(log);
+  try {
+    const { summary, resultsPath, simulated } = await batchRun(settings, {
+      log,
+      clock: () => new Date(),
+      say: (line) => process.stdout.write(`${line}\n`),
+      onStoppable: signals.onStoppable,
+      ...(process.stderr.isTTY ? { onProgress: progressLine(Date.now()) } : {}),
+    });
+    const { exitCode } = summary;
+    process.stdout.write(
+      `Batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
+        `${simulated ? ' Simulated: no money moved.' : ''}\n${NEXT_STEP[exitCode] ?? ''}\nResults: ${displayPath(resultsPath)}\n`,
+    );
+    return exitCode;
+  } finally {
+    signals.release();
+  }
+}
+
+export async function runAction(flags: RunFlags): Promise<number> {
+  try {
+    const settings = resolveRunSettings(flags, process.env);
+    const log = createLogger({ level: settings.logLevel, file: settings.logFile });
+    return await (settings.dryRun ? dryRunBatch(settings, log) : sendBatch(settings, log));
+  } catch (err) {
+    return exitCodeForError(err);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * A batch's report, the same step for the dry run (plan.csv and plan.json) and the real run
+ * (results.csv and summary.json): the file is streamed again and planned, every row gets one
+ * line, in input order, and is counted; then the summary of those counts. Both files are written
+ * atomically, the lines first: a report that fails leaves the earlier one as it was.
+ */
+import type { PayeeCsv } from '../input/csv-reader.js';
+import type { InvalidRow, Planner, ValidRow } from '../plan/planner.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { RowStatus } from './columns.js';
+import { carriedCells, type OutcomeCells, reportInvalid, validResult } from './rows.js';
+import { type Summary, Tally } from './tally.js';
+import { ResultsWriter } from './writer.js';
+
+/** How a valid row is reported. Not changed by the report: one may serve many rows. */
+export interface ReportedRow {
+  status: RowStatus;
+  /** Its clearing, its transfer or why it failed. */
+  shown?: OutcomeCells;
+  /** Cells of the extra columns. */
+  extra?: Partial<Record<string, string>>;
+  /** Counted among the summary's Same Day rows. */
+  sameDay: boolean;
+}
+
+interface ReportSpec {
+  /** The file, opened for this report: its records are read here. */
+  csv: PayeeCsv;
+  /** A planner for this pass over `csv`. */
+  planner: Planner;
+  linesPath: string;
+  summaryPath: string;
+  /** The statuses the summary lists, even when no row has them. */
+  statuses: readonly RowStatus[];
+  /** Columns after the results ones, before the carried ones (reconcile's). */
+  extraColumns?: readonly string[];
+  describe: (row: ValidRow) => ReportedRow;
+  /** Called after an invalid row's line is written. */
+  onInvalid?: (row: InvalidRow) => void;
+  /** The summary, once every row is counted; throwing abandons the report. */
+  summarize: (tally: Tally) => Summary;
+}
+
+/** Writes the lines, then the summary; resolves with the summary. */
+export async function writeReport(spec: ReportSpec): Promise<Summary> {
+  const { csv, planner, describe } = spec;
+  const carriedNames = csv.header.carried.map((c) => c.name);
+  const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns);
+  const tally = new Tally(spec.statuses);
+  try {
+    for await (const record of csv.records) {
+      const row = planner.plan(record);
+      if (row.status === 'invalid') {
+        await reportInvalid(writer, tally, csv.header, row);
+        spec.onInvalid?.(row);
+        continue;
+      }
+      const reported = describe(row);
+      await writer.write(
+        validResult(row, reported.status, reported.shown),
+        carriedCells(csv.header, row),
+        reported.extra,
+      );
+      tally.add(reported.status, row.payment.amountCents, reported.sameDay);
+    }
+    const summary = spec.summarize(tally);
+    await writer.commit();
+    await writeFileAtomic(spec.summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+    return summary;
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { openPayeeCsv } from '../../src/input/csv-reader.js';
+import { type InvalidRow, Planner } from '../../src/plan/planner.js';
+import { PLAN_STATUSES, RESULT_COLUMNS } from '../../src/results/columns.js';
+import { writeReport } from '../../src/results/report.js';
+import type { Tally } from '../../src/results/tally.js';
+import { type CsvRow, readCsvRows, removeDir, tempDir, UUIDS, writeCsv } from '../helpers.js';
+
+const SETTINGS = { batchId: 'b', allowDuplicates: false, defaultSourceId: UUIDS.source, maxAmountCents: 1_000_000 };
+const FILE = `paymentId,destination,amount,name\nP1,${UUIDS.a},10.00,Ann\nP2,x,1.00,bad\nP3,${UUIDS.b},2.50,Cy\n`;
+
+describe('results: writeReport', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await tempDir()));
+  afterEach(() => removeDir(dir));
+
+  async function report(summarize: (tally: Tally) => void = () => undefined) {
+    const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', FILE));
+    const invalid: InvalidRow[] = [];
+    const summary = await writeReport({
+      csv,
+      planner: new Planner(csv.header, SETTINGS),
+      linesPath: join(dir, 'out', 'plan.csv'),
+      summaryPath: join(dir, 'out', 'plan.json'),
+      statuses: PLAN_STATUSES,
+      describe: (row) => ({
+        status: 'planned',
+        shown: { clearing: row.payment.amountCents > 500 ? 'same-day' : 'standard', attempts: 3 },
+        sameDay: row.payment.amountCents > 500,
+      }),
+      onInvalid: (row) => invalid.push(row),
+      summarize: (tally) => {
+        summarize(tally);
+        return tally.summary({ batchId: 'b', inputDigest: csv.digest(), startedAt: 's', finishedAt: 'f', exitCode: 1 });
+      },
+    });
+    return { summary, invalid };
+  }
+
+  it('writes every row in input order, with what is shown of it, then the summary', async () => {
+    await mkdir(join(dir, 'out'));
+    const { summary, invalid } = await report();
+    expect(invalid.map((r) => r.line)).to.deep.equal([3]);
+    const rows: CsvRow[] = await readCsvRows(join(dir, 'out', 'plan.csv'));
+    expect(rows.map((r) => [r.row, r.status, r.paymentId, r.clearing, r.attempts, r.name])).to.deep.equal([
+      ['2', 'planned', 'P1', 'same-day', '3', 'Ann'],
+      ['3', 'invalid', 'P2', '', '', 'bad'],
+      ['4', 'planned', 'P3', 'standard', '3', 'Cy'],
+    ]);
+    expect(Object.keys(rows[0]!)).to.deep.equal([...RESULT_COLUMNS, 'name']);
+    expect(summary.byStatus).to.deep.equal({
+      planned: { count: 2, total: '12.50' },
+      invalid: { count: 1, total: '1.00' },
+    });
+    expect(summary.sameDay).to.deep.equal({ count: 1, total: '10.00' });
+    expect(JSON.parse(await readFile(join(dir, 'out', 'plan.json'), 'utf8'))).to.deep.equal(summary);
+  });
+
+  it('a summary that throws leaves the earlier report as it was, and no temp file', async () => {
+    await mkdir(join(dir, 'out'));
+    await writeCsv(dir, 'out/plan.csv', 'earlier\n');
+    await expectRejection(
+      report(() => {
+        throw new Error('no summary');
+      }),
+    );
+    expect(await readFile(join(dir, 'out', 'plan.csv'), 'utf8')).to.equal('earlier\n');
+    expect(await readdir(join(dir, 'out'))).to.deep.equal(['plan.csv']);
+  });
+});
+
+async function expectRejection(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    expect((err as Error).message).to.equal('no summary');
+    return;
+  }
+  throw new Error('expected a rejection');
+}
