@@ -11,14 +11,14 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { DwollaClient } from '../dwolla/client.js';
+import type { DwollaClient } from '../dwolla/client.js';
 import { callFailure, withRetries } from '../dwolla/retry.js';
 import type { TransferStatus } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
 import { writeFileAtomic } from '../results/atomic-file.js';
 import { guardCell, RECONCILE_COLUMNS, RESULT_COLUMNS, type ReconcileColumn } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
-import { openApi } from './api-connection.js';
+import { connectApi } from './api-connection.js';
 import { batchFiles } from './batch-folder.js';
 import { BatchStateError } from './errors.js';
 import { Journal, type KeyState, type ReconcileRecord, readJournal } from './journal.js';
@@ -105,14 +105,7 @@ export async function reconcileBatch(
     const created = [...state.byKey.entries()].filter(
       ([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId,
     );
-    const api = await openApi(s, deps.say);
-    const client = new DwollaClient({
-      baseUrl: api.baseUrl,
-      key: api.key,
-      secret: api.secret,
-      timeoutMs: s.timeoutMs,
-      logger: deps.log,
-    });
+    const { client, close } = await connectApi(s, deps);
     const journal = await Journal.open(journalPath);
     const byTransferStatus: ReconcileResult['byTransferStatus'] = {};
     let unknown = 0;
@@ -149,8 +142,7 @@ export async function reconcileBatch(
       );
     } finally {
       await journal.close();
-      client.close();
-      await api.close();
+      await close();
     }
     if (existsSync(resultsPath)) {
       await addReconcileColumns(resultsPath, state.byKey);

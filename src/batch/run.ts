@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { DwollaClient } from '../dwolla/client.js';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { Planner, type ValidRow } from '../plan/planner.js';
@@ -19,7 +18,7 @@ import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
 import type { Summary, Tally } from '../results/tally.js';
-import { openApi } from './api-connection.js';
+import { connectApi } from './api-connection.js';
 import { type BatchFolder, batchFiles, makeBatchFolder } from './batch-folder.js';
 import { BatchStateError } from './errors.js';
 import { Journal, JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
@@ -180,14 +179,7 @@ async function send(
 /** Opens the API, checks the rows' sources, then submits the rows. */
 async function submitRows(s: RunSettings, deps: BatchRunDeps, journal: Journal, toSend: RowToSend[]): Promise<Sent> {
   const { log, clock, sleep } = deps;
-  const api = await openApi(s, deps.say);
-  const client = new DwollaClient({
-    baseUrl: api.baseUrl,
-    key: api.key,
-    secret: api.secret,
-    timeoutMs: s.timeoutMs,
-    logger: log,
-  });
+  const { client, close } = await connectApi(s, deps);
   try {
     const retry = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
     const sources = await preflightSources(
@@ -202,8 +194,7 @@ async function submitRows(s: RunSettings, deps: BatchRunDeps, journal: Journal, 
     const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
     return { outcomes, stopped: submitter.stopped };
   } finally {
-    client.close();
-    await api.close();
+    await close();
   }
 }
 
