@@ -20,7 +20,7 @@ import { Submitter } from '../src/batch/submit.js';
 import { DwollaClient } from '../src/dwolla/client.js';
 import { SIMULATOR } from '../src/dwolla/types.js';
 import { openPayeeCsv } from '../src/input/csv-reader.js';
-import { Planner, type ValidRow } from '../src/plan/planner.js';
+import { isSendable, Planner, type SendableRow } from '../src/plan/planner.js';
 import { generatePayees } from './generate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -114,7 +114,7 @@ async function startSimulatorChild(args: string[]): Promise<{ url: string; child
   return { url, child };
 }
 
-async function validRows(file: string): Promise<ValidRow[]> {
+async function validRows(file: string): Promise<SendableRow[]> {
   const csv = await openPayeeCsv(file);
   const planner = new Planner(csv.header, {
     batchId: `bench-${randomUUID()}`,
@@ -122,10 +122,10 @@ async function validRows(file: string): Promise<ValidRow[]> {
     defaultSourceId: SIMULATOR.defaultSourceId,
     maxAmountCents: 100_000_000,
   });
-  const rows: ValidRow[] = [];
+  const rows: SendableRow[] = [];
   for await (const record of csv.records) {
     const row = planner.plan(record);
-    if (row.status === 'valid') {
+    if (row.status === 'valid' && isSendable(row)) {
       rows.push(row);
     }
   }

@@ -1,9 +1,12 @@
 /** Helpers shared by the tests: temp folders, CSV files, the planner over a real file, the built CLI. */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { accountState, apiIdentity, batchStateDir } from '../src/batch/state-dir.js';
+import { SIMULATOR } from '../src/dwolla/types.js';
 import { openPayeeCsv } from '../src/input/csv-reader.js';
 import { type PlannedRow, type PlanSettings, planRows } from '../src/plan/planner.js';
 
@@ -103,4 +106,23 @@ export type CsvRow = Record<string, string>;
 /** A results, plan or payee CSV as objects keyed by its header. */
 export async function readCsvRows(path: string): Promise<CsvRow[]> {
   return parse(await readFile(path, 'utf8'), { columns: true }) as CsvRow[];
+}
+
+/**
+ * A batch's state folder (journal.jsonl, lock) in this test's PAYOUTS_HOME: for the API at
+ * `apiUrl` (a standalone simulator), or the embedded simulator when none is given. Call it inside
+ * a test: each test has its own PAYOUTS_HOME (test/setup.ts).
+ */
+export function stateDirOf(batchId: string, apiUrl?: string): string {
+  const home = process.env.PAYOUTS_HOME;
+  if (!home) {
+    throw new Error('PAYOUTS_HOME is not set (test/setup.ts sets it)');
+  }
+  const api = apiIdentity({ env: 'simulator', apiUrl });
+  return batchStateDir(accountState(home, api, SIMULATOR.accountId), batchId);
+}
+
+/** A batch's journal in this test's PAYOUTS_HOME (see stateDirOf). */
+export function journalOf(batchId: string, apiUrl?: string): string {
+  return join(stateDirOf(batchId, apiUrl), 'journal.jsonl');
 }

@@ -4,9 +4,12 @@
  */
 import type { Logger } from 'pino';
 import { DwollaClient } from '../dwolla/client.js';
+import { callFailure, DwollaCallFailedError, withRetries } from '../dwolla/retry.js';
 import { SIMULATOR } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
+import { requireKnownAccount } from './batch-place.js';
 import type { RunSettings } from './settings.js';
+import { type ApiIdentity, readLastAccount, writeLastAccount } from './state-dir.js';
 
 interface ApiEndpoint {
   baseUrl: string;
@@ -16,13 +19,13 @@ interface ApiEndpoint {
 }
 
 /** A client of the API a command talks to; close() ends it (and the embedded simulator). */
-export interface ApiSession {
+interface ApiSession {
   client: DwollaClient;
   close: () => Promise<void>;
 }
 
 /** Opens the API of the settings (starting the embedded simulator when none is named) and a client of it. */
-export async function connectApi(
+async function connectApi(
   s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs'>,
   deps: { say: (line: string) => void; log: Logger },
 ): Promise<ApiSession> {
@@ -60,4 +63,63 @@ async function openApi(
     `Using the embedded Dwolla simulator at ${sim.url}: a rehearsal, no money moves. Use --env sandbox or --api-url for a real API.`,
   );
   return { baseUrl: sim.url, key: SIMULATOR.key, secret: SIMULATOR.secret, close: () => sim.close() };
+}
+
+/** The API account a run works in, and a client of the API opened when first needed. */
+export interface ApiAccess {
+  accountId: string;
+  /** The client; opening it needs credentials (a usage error without them) except for the embedded simulator. */
+  session(): Promise<ApiSession>;
+  close(): Promise<void>;
+}
+
+/**
+ * The account of the run's API: the embedded simulator's own; else `GET /` when credentials are
+ * set (and recorded as the account this API answered last); else the account it answered last,
+ * so that a batch with nothing left to send reports without credentials.
+ */
+export async function accessApi(
+  s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs' | 'maxAttempts' | 'stateDir'>,
+  api: ApiIdentity,
+  deps: { say: (line: string) => void; log: Logger; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> },
+): Promise<ApiAccess> {
+  let opened: Promise<ApiSession> | undefined;
+  const session = () => {
+    opened ??= connectApi(s, deps);
+    return opened;
+  };
+  const close = async () => {
+    const current = opened === undefined ? undefined : await opened.catch(() => undefined);
+    await current?.close();
+  };
+  if (api.embedded || !s.credentials) {
+    return { accountId: await requireKnownAccount(s, api), session, close };
+  }
+  try {
+    return { accountId: await askAccount(s, api, deps, session), session, close };
+  } catch (err) {
+    // The API cannot be reached: the account it answered last still locates the state, so rows
+    // already created are reported; anything left to send fails and is retried on the next run.
+    const known = await readLastAccount(s.stateDir, api);
+    if (known === undefined || !(err instanceof DwollaCallFailedError)) {
+      await close();
+      throw err;
+    }
+    deps.say(`warning: ${api.label} did not answer GET / (${callFailure(err).summary}); using account ${known}`);
+    return { accountId: known, session, close };
+  }
+}
+
+/** `GET /` (retried): the account of the credentials; recorded as the one this API answered last. */
+async function askAccount(
+  s: Pick<RunSettings, 'maxAttempts' | 'stateDir'>,
+  api: ApiIdentity,
+  deps: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void> },
+  session: () => Promise<ApiSession>,
+): Promise<string> {
+  const { client } = await session();
+  const retry = { maxAttempts: s.maxAttempts, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
+  const { value: root } = await withRetries(() => client.getRoot(), retry);
+  await writeLastAccount(s.stateDir, api, root.accountId);
+  return root.accountId;
 }

@@ -1,19 +1,37 @@
 /**
  * `payouts run FILE --dry-run`: read → validate → plan, and report to OUT/BATCH_ID/plan.csv and
- * plan.json. No network, no credentials, no journal; a batch's results.csv, summary.json and
- * journal are never touched.
+ * plan.json. No network, no credentials. It reads (never writes) the batch's state so that it
+ * predicts what a real run would do now: rows created earlier, the rows it would send, and the
+ * same file-level refusals; a batch's results.csv, summary.json and journal are never touched.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
+import { UsageError } from '../input/usage-error.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
-import { Planner } from '../plan/planner.js';
+import { CURRENT_KEY_VERSION } from '../plan/keys.js';
+import { isSendable, Planner } from '../plan/planner.js';
 import { PLAN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
-import type { Summary } from '../results/tally.js';
+import { type Summary, summaryApi } from '../results/tally.js';
 import { batchFiles, makeBatchFolder } from './batch-folder.js';
+import { knownAccount, placeBatch } from './batch-place.js';
+import { refuseChangedFile } from './batch-state.js';
+import { BatchStateError } from './errors.js';
+import { JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
 import type { RunSettings } from './settings.js';
+import { apiIdentity } from './state-dir.js';
+
+/** A row a real run would not send because an earlier run created it: shown as it was paid. */
+function createdEarlier(known: KeyState | undefined): ReportedRow | undefined {
+  const outcome = known?.outcome;
+  if (outcome?.status !== 'created') {
+    return undefined;
+  }
+  return { status: 'created', shown: outcome, sameDay: outcome.clearing === 'same-day' };
+}
 
 export interface DryRunOutcome {
   summary: Summary;
@@ -39,31 +57,78 @@ function plannedAt(now: Date, marginMinutes: number) {
   };
 }
 
+/**
+ * The batch as a real run would find it now, read only: the state of the API account this
+ * installation used last (a dry run has no network), or none.
+ */
+async function batchAsFound(s: RunSettings): Promise<{ outputDir: string; state: JournalState | undefined }> {
+  const api = apiIdentity(s);
+  const accountId = await knownAccount(s, api);
+  if (accountId === undefined) {
+    return { outputDir: join(s.outDir, s.batchId), state: undefined };
+  }
+  const place = await placeBatch(s, api, accountId, { write: false, say: () => undefined });
+  return { outputDir: place.outputDir, state: await readJournalState(place.journal) };
+}
+
+/** The journal's state; a damaged journal is refused as a real run would refuse it. */
+async function readJournalState(path: string): Promise<JournalState> {
+  try {
+    return await readJournal(path);
+  } catch (err) {
+    if (err instanceof JournalCorruptError) {
+      throw new BatchStateError('BATCH_CORRUPT', `the journal ${path} is damaged at line ${err.line}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Promise<DryRunOutcome> {
   const startedAt = clock();
   const csv = await openPayeeCsv(s.file);
   const now = s.now ?? startedAt;
-  const folder = await makeBatchFolder(s.batchDir);
-  const files = batchFiles(s.batchDir);
+  const found = await batchAsFound(s);
+  const folder = await makeBatchFolder(found.outputDir);
+  const files = batchFiles(found.outputDir);
   const planned = plannedAt(now, s.cutoffMarginMinutes);
+  const earlier = found.state?.byKey;
+  let sourceless = 0;
   log.info({ batchId: s.batchId, file: s.file, now: now.toISOString() }, 'dry run started');
   try {
     const summary = await writeReport({
       csv,
-      planner: new Planner(csv.header, s),
+      planner: new Planner(csv.header, { ...s, keyVersion: found.state?.keyVersion ?? CURRENT_KEY_VERSION }),
       linesPath: files.plan,
       summaryPath: files.planSummary,
       statuses: PLAN_STATUSES,
-      describe: (row) => planned(row.payment.clearing ?? s.clearing, row.payment.amountCents),
+      describe: (row) => {
+        const created = createdEarlier(earlier?.get(row.key));
+        if (created === undefined && !isSendable(row)) {
+          sourceless++;
+        }
+        return created ?? planned(row.payment.clearing ?? s.clearing, row.payment.amountCents);
+      },
       onInvalid: (row) => log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid'),
-      summarize: (tally) =>
-        tally.summary({
+      summarize: (tally) => {
+        if (found.state) {
+          refuseChangedFile(s, found.state, csv.digest());
+        }
+        if (sourceless > 0) {
+          throw new UsageError(
+            'USAGE',
+            `${sourceless} row(s) a real run would send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
+          );
+        }
+        return tally.summary({
           batchId: s.batchId,
           inputDigest: csv.digest(),
           startedAt: startedAt.toISOString(),
           finishedAt: clock().toISOString(),
+          thisRun: { sent: 0, created: 0, foundByLookup: 0, held: 0 },
+          api: summaryApi(s.env, s.apiUrl),
           exitCode: tally.count('invalid') > 0 ? EXIT.attention : EXIT.ok,
-        }),
+        });
+      },
     });
     log.info({ batchId: s.batchId, rows: summary.rows, exitCode: summary.exitCode }, 'dry run finished');
     return { summary, planPath: files.plan };

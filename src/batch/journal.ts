@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TransferStatus } from '../dwolla/types.js';
 import type { ClearingColumns } from '../plan/clearing.js';
+import type { KeyVersion } from '../plan/keys.js';
 import type { SettledOutcome } from './outcome.js';
 
 /** Start of every real run. The last run record's `inputDigest` is the batch's current digest. */
@@ -33,6 +34,8 @@ export interface RunRecord {
   inputDigest: string;
   inputFile: string;
   resume: boolean;
+  /** The batch's key version (src/plan/keys.ts); absent in journals written before v2: v1. */
+  keyVersion?: KeyVersion;
 }
 
 /**
@@ -73,6 +76,8 @@ export type JournalRecord = RunRecord | IntentRecord | OutcomeRecord | Reconcile
 export interface KeyState {
   /** The last intent recorded for the key. */
   intent?: IntentRecord;
+  /** When the key's first intent was recorded: a transfer found by lookup must not be older. */
+  firstIntentAt?: string;
   /** The last outcome, except that `created` is final: no later outcome replaces it. */
   outcome?: OutcomeRecord;
   /**
@@ -88,6 +93,8 @@ export interface JournalState {
   runs: RunRecord[];
   /** `inputDigest` of the last run record. */
   lastDigest?: string;
+  /** The key version of the batch's first run (v1 when it names none); undefined before any run. */
+  keyVersion?: KeyVersion;
   byKey: Map<string, KeyState>;
   /** The file ended with a torn record (a crash mid-write); it was ignored. */
   tornTail: boolean;
@@ -296,6 +303,7 @@ function applyRecord(state: JournalState, rec: JournalRecord): void {
   if (rec.type === 'run') {
     state.runs.push(rec);
     state.lastDigest = rec.inputDigest;
+    state.keyVersion ??= rec.keyVersion ?? 'v1';
     return;
   }
   let ks = state.byKey.get(rec.key);
@@ -307,6 +315,7 @@ function applyRecord(state: JournalState, rec: JournalRecord): void {
   switch (rec.type) {
     case 'intent':
       ks.intent = rec;
+      ks.firstIntentAt ??= rec.at;
       ks.openIntent = !created;
       break;
     case 'outcome':

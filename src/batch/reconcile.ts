@@ -18,12 +18,14 @@ import { UsageError } from '../input/usage-error.js';
 import { writeFileAtomic } from '../results/atomic-file.js';
 import { guardCell, RECONCILE_COLUMNS, RESULT_COLUMNS, type ReconcileColumn } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
-import { connectApi } from './api-connection.js';
+import { type ApiAccess, accessApi } from './api-connection.js';
 import { batchFiles } from './batch-folder.js';
+import { type BatchPlace, placeBatch } from './batch-place.js';
 import { BatchStateError } from './errors.js';
 import { Journal, type KeyState, type ReconcileRecord, readJournal } from './journal.js';
 import { acquireBatchLock } from './lock.js';
 import type { ReconcileSettings } from './settings.js';
+import { apiIdentity } from './state-dir.js';
 
 export interface ReconcileResult {
   byTransferStatus: Partial<Record<TransferStatus, number>>;
@@ -90,11 +92,31 @@ export async function reconcileBatch(
   s: ReconcileSettings,
   deps: { log: Logger; say: (line: string) => void },
 ): Promise<ReconcileResult> {
-  const { journal: journalPath, results: resultsPath } = batchFiles(s.batchDir);
-  if (!existsSync(journalPath)) {
-    throw new UsageError('USAGE', `no batch ${s.batchId} in ${s.outDir} (no journal.jsonl): run it first`);
+  const api = apiIdentity(s);
+  const access = await accessApi(s, api, deps);
+  try {
+    const place = await placeBatch(s, api, access.accountId, { write: true, say: deps.say });
+    return await reconcilePlaced(s, deps, place, access);
+  } finally {
+    await access.close();
   }
-  const lock = await acquireBatchLock(s.batchDir, {
+}
+
+async function reconcilePlaced(
+  s: ReconcileSettings,
+  deps: { log: Logger; say: (line: string) => void },
+  place: BatchPlace,
+  access: ApiAccess,
+): Promise<ReconcileResult> {
+  const journalPath = place.journal;
+  const resultsPath = batchFiles(place.outputDir).results;
+  if (!existsSync(journalPath)) {
+    throw new UsageError(
+      'USAGE',
+      `no batch ${s.batchId} of ${place.api.label} (account ${place.accountId}) in ${s.stateDir}: run it first`,
+    );
+  }
+  const lock = await acquireBatchLock(place.stateDir, {
     onTakeover: (prev) =>
       deps.say(
         `warning: took over the lock of batch ${s.batchId} left by a dead process (${prev ? `pid ${prev.pid}` : 'unreadable'})`,
@@ -105,7 +127,7 @@ export async function reconcileBatch(
     const created = [...state.byKey.entries()].filter(
       ([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId,
     );
-    const { client, close } = await connectApi(s, deps);
+    const { client } = await access.session();
     const journal = await Journal.open(journalPath);
     const byTransferStatus: ReconcileResult['byTransferStatus'] = {};
     let unknown = 0;
@@ -142,7 +164,6 @@ export async function reconcileBatch(
       );
     } finally {
       await journal.close();
-      await close();
     }
     if (existsSync(resultsPath)) {
       await addReconcileColumns(resultsPath, state.byKey);

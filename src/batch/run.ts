@@ -13,20 +13,23 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
-import { Planner, type ValidRow } from '../plan/planner.js';
+import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
+import { isSendable, Planner, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
-import type { Summary, Tally } from '../results/tally.js';
-import { connectApi } from './api-connection.js';
-import { type BatchFolder, batchFiles, makeBatchFolder } from './batch-folder.js';
-import { BatchStateError } from './errors.js';
-import { Journal, JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
-import { acquireBatchLock, type BatchLock, type LockInfo } from './lock.js';
+import { type Summary, summaryApi, type Tally, thisRunCounts } from '../results/tally.js';
+import { type ApiAccess, accessApi } from './api-connection.js';
+import { batchFiles } from './batch-folder.js';
+import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
+import { loadBatchState } from './batch-state.js';
+import { Journal, type JournalState, type KeyState } from './journal.js';
+import { acquireBatchLock, type LockInfo } from './lock.js';
 import type { RowOutcome } from './outcome.js';
 import { preflightSources } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
 import type { RunSettings } from './settings.js';
+import { apiIdentity } from './state-dir.js';
 import { type RowToSend, Submitter } from './submit.js';
 
 export interface BatchRunDeps {
@@ -53,6 +56,8 @@ interface BatchPlan {
   valid: ValidRow[];
   /** The file's digest: the same file must still be there when the results are written. */
   digest: string;
+  /** The key version the rows were planned with: the batch's own. */
+  keyVersion: KeyVersion;
 }
 
 /** What this run's sending did. */
@@ -66,15 +71,27 @@ interface Sent {
 export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
   const startedAt = deps.clock();
   const runId = randomUUID();
-  const folder = await makeBatchFolder(s.batchDir);
-  const lock = await acquireBatchLock(s.batchDir, { runId, onTakeover: (prev) => sayTakenOver(s, deps, prev) });
+  let plan = await planBatch(s, CURRENT_KEY_VERSION);
+  const api = apiIdentity(s);
+  const access = await accessApi(s, api, deps);
   try {
-    const plan = await planBatchOrDiscard(s, folder, lock);
-    const state = await loadBatchState(s, plan.digest);
-    const sent = await send(s, deps, { runId, startedAt, plan, state });
-    return await writeResults(s, deps, { startedAt, plan, state, sent });
+    const place = await placeBatch(s, api, access.accountId, { write: true, say: deps.say });
+    const lock = await acquireBatchLock(place.stateDir, {
+      runId,
+      onTakeover: (prev) => sayTakenOver(s, deps, prev),
+    });
+    try {
+      const state = await loadBatchState(s, place.journal, plan.digest);
+      if (state.keyVersion !== undefined && state.keyVersion !== plan.keyVersion) {
+        plan = await planBatch(s, state.keyVersion);
+      }
+      const sent = await send(s, deps, { runId, startedAt, plan, state, place, access });
+      return await writeResults(s, deps, { startedAt, plan, state, sent, place });
+    } finally {
+      await lock.release();
+    }
   } finally {
-    await lock.release();
+    await access.close();
   }
 }
 
@@ -84,10 +101,10 @@ function sayTakenOver(s: RunSettings, { say, log }: BatchRunDeps, prev: LockInfo
   log.warn({ batchId: s.batchId, previous: prev }, 'stale batch lock taken over');
 }
 
-/** Step 1. Reads and plans the whole file: its valid rows and its digest. */
-async function planBatch(s: RunSettings): Promise<BatchPlan> {
+/** Step 1. Reads and plans the whole file: its valid rows and its digest. Nothing is made if it cannot be read. */
+async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchPlan> {
   const csv = await openPayeeCsv(s.file);
-  const planner = new Planner(csv.header, s);
+  const planner = new Planner(csv.header, { ...s, keyVersion });
   const valid: ValidRow[] = [];
   for await (const record of csv.records) {
     const row = planner.plan(record);
@@ -95,56 +112,33 @@ async function planBatch(s: RunSettings): Promise<BatchPlan> {
       valid.push(row);
     }
   }
-  return { valid, digest: csv.digest() };
-}
-
-/** Step 1, when the file cannot be read: a batch folder this run made is removed again. */
-async function planBatchOrDiscard(s: RunSettings, folder: BatchFolder, lock: BatchLock): Promise<BatchPlan> {
-  try {
-    return await planBatch(s);
-  } catch (err) {
-    await lock.release();
-    await folder.discard();
-    throw err;
-  }
+  return { valid, digest: csv.digest(), keyVersion };
 }
 
 /**
- * Step 2. What earlier runs of the batch did, from its journal. A damaged journal, or a file that
- * changed since the last run without --resume, ends the run before anything is sent.
+ * The valid rows still to pay: all but those created earlier; one with an earlier intent is
+ * looked up first. A row left to send without a source (none in the row, no --source) is a usage
+ * error: nothing is sent.
  */
-async function loadBatchState(s: RunSettings, digest: string): Promise<JournalState> {
-  const journalPath = batchFiles(s.batchDir).journal;
-  let state: JournalState;
-  try {
-    state = await readJournal(journalPath);
-  } catch (err) {
-    if (err instanceof JournalCorruptError) {
-      throw new BatchStateError(
-        'BATCH_CORRUPT',
-        `the journal ${journalPath} is damaged at line ${err.line}: ${err.message}`,
-      );
-    }
-    throw err;
-  }
-  if (state.lastDigest !== undefined && state.lastDigest !== digest && !s.resume) {
-    throw new BatchStateError(
-      'BATCH_INPUT_CHANGED',
-      `batch ${s.batchId} was run with a different ${s.file} (it has changed since). Run again with --resume to continue that batch with the edited file (rows already created are not sent again), or with a new --batch-id to start a separate batch.`,
-    );
-  }
-  return state;
-}
-
-/** The valid rows still to pay: all but those created earlier; one with an earlier intent is looked up first. */
 function rowsToSend(valid: readonly ValidRow[], state: JournalState): RowToSend[] {
   const toSend: RowToSend[] = [];
+  let sourceless = 0;
   for (const row of valid) {
     const known = state.byKey.get(row.key);
     if (known?.outcome?.status === 'created') {
       continue;
     }
+    if (!isSendable(row)) {
+      sourceless++;
+      continue;
+    }
     toSend.push(known?.intent ? { row, earlierIntent: known.intent } : { row });
+  }
+  if (sourceless > 0) {
+    throw new UsageError(
+      'USAGE',
+      `${sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
+    );
   }
   return toSend;
 }
@@ -153,11 +147,11 @@ function rowsToSend(valid: readonly ValidRow[], state: JournalState): RowToSend[
 async function send(
   s: RunSettings,
   deps: BatchRunDeps,
-  run: { runId: string; startedAt: Date; plan: BatchPlan; state: JournalState },
+  run: { runId: string; startedAt: Date; plan: BatchPlan; state: JournalState; place: BatchPlace; access: ApiAccess },
 ): Promise<Sent> {
   const { runId, plan } = run;
   const toSend = rowsToSend(plan.valid, run.state);
-  const journal = await Journal.open(batchFiles(s.batchDir).journal);
+  const journal = await Journal.open(run.place.journal);
   try {
     await journal.append({
       type: 'run',
@@ -168,34 +162,38 @@ async function send(
       inputDigest: plan.digest,
       inputFile: s.file,
       resume: s.resume,
+      keyVersion: plan.keyVersion,
     });
     deps.log.info({ batchId: s.batchId, runId, valid: plan.valid.length, toSend: toSend.length }, 'run started');
-    return toSend.length ? await submitRows(s, deps, journal, toSend) : { outcomes: new Map(), stopped: false };
+    return toSend.length
+      ? await submitRows(s, deps, { journal, access: run.access }, toSend)
+      : { outcomes: new Map(), stopped: false };
   } finally {
     await journal.close();
   }
 }
 
 /** Opens the API, checks the rows' sources, then submits the rows. */
-async function submitRows(s: RunSettings, deps: BatchRunDeps, journal: Journal, toSend: RowToSend[]): Promise<Sent> {
+async function submitRows(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  { journal, access }: { journal: Journal; access: ApiAccess },
+  toSend: RowToSend[],
+): Promise<Sent> {
   const { log, clock, sleep } = deps;
-  const { client, close } = await connectApi(s, deps);
-  try {
-    const retry = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
-    const sources = await preflightSources(
-      client,
-      toSend.map((r) => r.row.payment.sourceId),
-      retry,
-      s.concurrency,
-    );
-    const submitter = new Submitter({ client, journal, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
-    deps.onStoppable?.(() => submitter.stop());
-    let done = 0;
-    const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
-    return { outcomes, stopped: submitter.stopped };
-  } finally {
-    await close();
-  }
+  const { client } = await access.session();
+  const retry = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
+  const sources = await preflightSources(
+    client,
+    toSend.map((r) => r.row.payment.sourceId),
+    retry,
+    s.concurrency,
+  );
+  const submitter = new Submitter({ client, journal, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
+  deps.onStoppable?.(() => submitter.stop());
+  let done = 0;
+  const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
+  return { outcomes, stopped: submitter.stopped };
 }
 
 /**
@@ -205,16 +203,17 @@ async function submitRows(s: RunSettings, deps: BatchRunDeps, journal: Journal, 
 async function writeResults(
   s: RunSettings,
   deps: BatchRunDeps,
-  run: { startedAt: Date; plan: BatchPlan; state: JournalState; sent: Sent },
+  run: { startedAt: Date; plan: BatchPlan; state: JournalState; sent: Sent; place: BatchPlace },
 ): Promise<BatchRunResult> {
   const { state, sent } = run;
-  const files = batchFiles(s.batchDir);
+  await claimOutputDir(run.place);
+  const files = batchFiles(run.place.outputDir);
   const csv = await openPayeeCsv(s.file);
   // Once reconcile has run on the batch, results keep its columns.
   const reconciled = [...state.byKey.values()].some((k) => k.reconcile);
   const summary = await writeReport({
     csv,
-    planner: new Planner(csv.header, s),
+    planner: new Planner(csv.header, { ...s, keyVersion: run.plan.keyVersion }),
     linesPath: files.results,
     summaryPath: files.summary,
     statuses: RUN_STATUSES,
@@ -232,6 +231,8 @@ async function writeResults(
         inputDigest: run.plan.digest,
         startedAt: run.startedAt.toISOString(),
         finishedAt: deps.clock().toISOString(),
+        thisRun: { ...thisRunCounts(sent.outcomes.values()), held: 0 },
+        api: summaryApi(s.env, s.apiUrl),
         exitCode: exitCodeOf(tally, sent.stopped),
       });
     },

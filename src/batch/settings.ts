@@ -14,9 +14,11 @@ export interface RunSettings {
   /** Base URL of a real or standalone API; undefined for the embedded simulator. */
   apiUrl: string | undefined;
   defaultSourceId: string | undefined;
+  /** Where the batch's human outputs go: OUT/BATCH_ID. */
   outDir: string;
+  /** Where durable state lives (journals, locks, the ledger): --state, PAYOUTS_HOME, XDG. */
+  stateDir: string;
   batchId: string;
-  batchDir: string;
   resume: boolean;
   allowDuplicates: boolean;
   concurrency: number;
@@ -38,8 +40,8 @@ export type ReconcileSettings = Pick<
   | 'apiUrl'
   | 'credentials'
   | 'outDir'
+  | 'stateDir'
   | 'batchId'
-  | 'batchDir'
   | 'concurrency'
   | 'maxAttempts'
   | 'timeoutMs'

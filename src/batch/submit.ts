@@ -17,7 +17,7 @@ import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { formatCents } from '../input/money.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing } from '../plan/clearing.js';
-import type { ValidRow } from '../plan/planner.js';
+import type { SendableRow, ValidRow } from '../plan/planner.js';
 import type { IntentRecord, Journal } from './journal.js';
 import type { RowOutcome } from './outcome.js';
 import type { SourceCheck, UsableSource } from './preflight.js';
@@ -41,7 +41,7 @@ export interface SubmitDeps {
 }
 
 export interface RowToSend {
-  row: ValidRow;
+  row: SendableRow;
   /** The row's last intent of an earlier run, without a created outcome: look it up before sending. */
   earlierIntent?: IntentRecord;
 }
@@ -109,7 +109,7 @@ export class Submitter {
   }
 
   /** A balance source's rows wait for that source first, so that waiting never holds a global slot. */
-  private schedule(row: ValidRow, task: () => Promise<void>): Promise<void> {
+  private schedule(row: SendableRow, task: () => Promise<void>): Promise<void> {
     const source = this.sources.get(row.payment.sourceId);
     if (!source?.ok || source.type !== 'balance') {
       return this.global(task);
@@ -198,7 +198,7 @@ export class Submitter {
     }
   }
 
-  private async send(row: ValidRow, source: UsableSource): Promise<RowOutcome> {
+  private async send(row: SendableRow, source: UsableSource): Promise<RowOutcome> {
     const { client, journal, clock } = this.deps;
     const decision = decideClearing({
       now: this.settings.now ?? clock(),

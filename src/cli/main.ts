@@ -54,6 +54,19 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * Output is best-effort: a closed stdout or stderr (`payouts run … | head -1`) never changes what
+ * a run does or its exit code (SPEC "Exit codes"). Without a listener, a failed write (EPIPE) is
+ * an uncaught 'error' event that ends the process with exit 1, in the middle of a run if it comes
+ * early. Anything else such a stream reports is ignored too: there is nowhere left to say it.
+ */
+function ignoreOutputErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => undefined);
+  }
+}
+
+ignoreOutputErrors();
 main(hideBin(process.argv)).catch((err: unknown) => {
   process.stderr.write(
     `payouts: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

@@ -28,7 +28,18 @@ export const DEFAULTS = {
 };
 
 export const apiAndLogOptions = {
-  out: { type: 'string', requiresArg: true, default: DEFAULTS.out, describe: 'where batch folders are' },
+  out: {
+    type: 'string',
+    requiresArg: true,
+    default: DEFAULTS.out,
+    describe: "where a batch's results go (OUT/BATCH_ID)",
+  },
+  state: {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'where durable state lives (journals, locks, the ledger); env PAYOUTS_HOME; default $XDG_STATE_HOME/payouts, else ~/.local/state/payouts',
+  },
   env: {
     choices: API_ENVS,
     requiresArg: true,

@@ -4,7 +4,9 @@
  * for anything unusable. A flag left out (a caller such as a test passes only some) takes its
  * default from DEFAULTS, as it does on the command line.
  */
-import { basename, extname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
 import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
 import { API_ENVS, type ReconcileSettings, type RunSettings } from '../batch/settings.js';
 import { DWOLLA_URLS, SIMULATOR } from '../dwolla/types.js';
@@ -25,12 +27,31 @@ export type RunFlags = Pick<RunArgs, 'file'> & Partial<RunArgs>;
 /** The flags of `payouts reconcile` as yargs parses them; all but the batch id may be left out. */
 export type ReconcileFlags = Pick<ReconcileArgs, 'batchId'> & Partial<ReconcileArgs>;
 
-/** The default batch id: the file's base name without extension, other characters replaced by '-'. */
+function isBatchId(id: string): boolean {
+  return BATCH_ID.test(id) && id !== '.' && id !== '..';
+}
+
+/** Hex digits of the hash suffix a default batch id gets when the file's name had to be changed. */
+const HASH_CHARS = 8;
+
+/**
+ * The default batch id: the file's base name without extension. A base name that is already a
+ * batch id is used as it is (the batches of such files keep their ids). Any other is changed —
+ * other characters replaced by '-', leading '-' dropped, shortened — and so ends with '-' and the
+ * first 8 hex digits of the SHA-256 of the base name as it was: `payees (1)` and `payees [1]`, or
+ * two long names that differ only near their ends, never become one batch.
+ */
 export function defaultBatchId(file: string): string {
-  const name = basename(file, extname(file))
+  const name = basename(file, extname(file));
+  if (isBatchId(name)) {
+    return name;
+  }
+  const suffix = `-${createHash('sha256').update(name).digest('hex').slice(0, HASH_CHARS)}`;
+  const kept = name
     .replace(/[^A-Za-z0-9._-]/g, '-')
-    .slice(0, 64);
-  return name === '' || name === '.' || name === '..' ? 'batch' : name;
+    .replace(/^-+/, '')
+    .slice(0, 64 - suffix.length);
+  return `${kept || 'batch'}${suffix}`;
 }
 
 function integerIn(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -52,7 +73,19 @@ export function parseNow(text: string): Date {
   return date;
 }
 
-/** The base URL of --api-url, else of --env; undefined for the embedded simulator. */
+/**
+ * A URL as it may be shown: a user name and password (anything between '//' and the last '@', or
+ * before the last '@' when there is no '//') masked.
+ */
+function withoutUserinfo(url: string): string {
+  return url.replace(/^([^/]*\/\/)?.*@/s, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+/**
+ * The base URL of --api-url, else of --env; undefined for the embedded simulator. A URL carrying a
+ * user name or password is refused, and never shown with them: credentials come only from the
+ * environment.
+ */
 function apiUrlOf(flags: Pick<RunFlags, 'env' | 'apiUrl'>): Pick<RunSettings, 'env' | 'apiUrl'> {
   const apiEnv = flags.env ?? DEFAULTS.env;
   if (!API_ENVS.includes(apiEnv)) {
@@ -61,6 +94,12 @@ function apiUrlOf(flags: Pick<RunFlags, 'env' | 'apiUrl'>): Pick<RunSettings, 'e
   const apiUrl = flags.apiUrl ?? (apiEnv === 'simulator' ? undefined : DWOLLA_URLS[apiEnv]);
   if (apiUrl === undefined) {
     return { env: apiEnv, apiUrl };
+  }
+  if (apiUrl.includes('@')) {
+    throw new UsageError(
+      'USAGE',
+      `--api-url must not carry a user name or password (got '${withoutUserinfo(apiUrl)}'): credentials come only from DWOLLA_KEY and DWOLLA_SECRET in the environment`,
+    );
   }
   if (!/^https?:\/\/[^\s/]+/.test(apiUrl)) {
     throw new UsageError('USAGE', `--api-url must be an http(s) URL (got '${apiUrl}')`);
@@ -102,7 +141,7 @@ function resolveDefaultSource(text: string | undefined, apiUrl: string | undefin
 }
 
 function checkBatchId(batchId: string): string {
-  if (!BATCH_ID.test(batchId) || batchId === '.' || batchId === '..') {
+  if (!isBatchId(batchId)) {
     throw new UsageError('USAGE', `--batch-id must be 1-64 of A-Z a-z 0-9 . _ - (got '${batchId}')`);
   }
   return batchId;
@@ -123,6 +162,21 @@ function maxAmountCents(text: string): number {
   return maxAmount.cents;
 }
 
+/**
+ * Where durable state lives: --state, else PAYOUTS_HOME, else $XDG_STATE_HOME/payouts, else
+ * ~/.local/state/payouts. Independent of the working directory and of --out.
+ */
+function stateDirectory(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const chosen = flag ?? env.PAYOUTS_HOME;
+  if (chosen !== undefined && chosen !== '') {
+    return resolve(chosen);
+  }
+  if (env.XDG_STATE_HOME) {
+    return resolve(env.XDG_STATE_HOME, 'payouts');
+  }
+  return join(env.HOME || homedir(), '.local', 'state', 'payouts');
+}
+
 /** The HTTP limits and logs, which run and reconcile resolve alike. */
 function httpAndLogSettings(
   flags: Pick<RunFlags, 'maxAttempts' | 'timeout' | 'logLevel' | 'logFile'>,
@@ -137,7 +191,8 @@ function httpAndLogSettings(
 
 export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): RunSettings {
   const dryRun = flags.dryRun ?? false;
-  const api = resolveApi(flags, env, !dryRun);
+  // Credentials only matter for sending: a run with nothing left to send reports without them.
+  const api = resolveApi(flags, env, false);
   const defaultSourceId = resolveDefaultSource(flags.source ?? env.PAYOUTS_SOURCE, api.apiUrl);
   const batchId = checkBatchId(flags.batchId ?? defaultBatchId(flags.file));
   const clearing = checkClearing(flags.clearing ?? DEFAULTS.clearing);
@@ -149,8 +204,8 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     ...api,
     defaultSourceId,
     outDir,
+    stateDir: stateDirectory(flags.state, env),
     batchId,
-    batchDir: resolve(outDir, batchId),
     resume: flags.resume ?? false,
     allowDuplicates: flags.allowDuplicates ?? false,
     concurrency: integerIn('concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 64),
@@ -175,8 +230,8 @@ export function resolveReconcileSettings(flags: ReconcileFlags, env: NodeJS.Proc
   return {
     ...api,
     outDir,
+    stateDir: stateDirectory(flags.state, env),
     batchId,
-    batchDir: resolve(outDir, batchId),
     concurrency: integerIn('concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 64),
     ...httpAndLogSettings(flags),
   };

@@ -13,7 +13,7 @@ export interface ResourceUrls {
 }
 
 export function transferRequest(
-  payment: Payment,
+  payment: Payment & { sourceId: string },
   correlationId: string,
   clearing: 'same-day' | 'standard',
   sourceType: FundingSourceType,

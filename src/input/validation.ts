@@ -21,7 +21,11 @@ const ADDENDA = /^[A-Za-z0-9 \-_.~!*'();:@&=+$,/?%#[\]]*$/;
 
 /** A valid row: everything that is sent, normalized. */
 export interface Payment {
-  sourceId: string;
+  /**
+   * The row's source, else the default source; undefined when neither is given: only sending
+   * needs a source, so that is a usage error of a run with rows left to send, not an invalid row.
+   */
+  sourceId: string | undefined;
   destinationId: string;
   amountCents: number;
   currency: 'USD';
@@ -67,7 +71,7 @@ export function validateRow(header: CsvHeader, cells: readonly string[], setting
   const destinationAddenda = checkAddenda('destinationAddenda', cell('destinationAddenda'), errors);
   const clearing = checkClearing(cell('clearing'), errors);
 
-  if (errors.length || !destinationId || !sourceId || amountCents === undefined) {
+  if (errors.length || !destinationId || amountCents === undefined) {
     return { ok: false, errors };
   }
   const optional = { fee, sourceAddenda, destinationAddenda, correlationId, paymentId, clearing };
@@ -109,9 +113,6 @@ function checkDestination(text: string, errors: string[]): string | undefined {
 /** The row's source, else the default source (--source, PAYOUTS_SOURCE or the simulator's). */
 function checkSource(text: string, defaultSourceId: string | undefined, errors: string[]): string | undefined {
   if (text === '') {
-    if (!defaultSourceId) {
-      errors.push('source: missing (no source column value, and no --source or PAYOUTS_SOURCE)');
-    }
     return defaultSourceId;
   }
   const id = parseFundingSourceRef(text);

@@ -7,11 +7,13 @@
 import type { CsvHeader, CsvRecord } from '../input/csv-reader.js';
 import { cellOf, type Payment, type ValidationSettings, validateRow } from '../input/validation.js';
 import { FingerprintIndex } from './fingerprint-index.js';
-import { canonicalContent, idempotencyKey, type RowIdentity } from './keys.js';
+import { CURRENT_KEY_VERSION, canonicalContent, idempotencyKey, type KeyVersion, type RowIdentity } from './keys.js';
 
 export interface PlanSettings extends ValidationSettings {
   batchId: string;
   allowDuplicates: boolean;
+  /** The batch's key version: v1 for batches journalled before v2; default: the current one. */
+  keyVersion?: KeyVersion;
 }
 
 interface RowBase {
@@ -37,13 +39,23 @@ export interface InvalidRow extends RowBase {
 
 export type PlannedRow = ValidRow | InvalidRow;
 
+/** A valid row whose source is known (the row's own or the default): one that can be sent. */
+export type SendableRow = ValidRow & { payment: Payment & { sourceId: string } };
+
+export function isSendable(row: ValidRow): row is SendableRow {
+  return row.payment.sourceId !== undefined;
+}
+
 /** Finds repeats across the file; one instance per planning pass. */
 class RepeatFinder {
   private readonly paymentIds = new FingerprintIndex();
   private readonly correlationIds = new FingerprintIndex();
   private readonly contents = new FingerprintIndex();
 
-  constructor(private readonly allowDuplicates: boolean) {}
+  constructor(
+    private readonly allowDuplicates: boolean,
+    private readonly keyVersion: KeyVersion,
+  ) {}
 
   /** Notes the row's paymentId and correlationId; returns the repeats found as errors. */
   idRepeats(line: number, paymentId: string, correlationId: string): string[] {
@@ -68,7 +80,7 @@ class RepeatFinder {
     if (payment.paymentId !== undefined) {
       return { identity: { kind: 'paymentId', paymentId: payment.paymentId } };
     }
-    const canonical = canonicalContent(payment);
+    const canonical = canonicalContent(payment, this.keyVersion);
     const seen = this.contents.add(canonical, line);
     if (seen.count > 1 && !this.allowDuplicates) {
       return {
@@ -87,7 +99,7 @@ export class Planner {
     private readonly header: CsvHeader,
     private readonly settings: PlanSettings,
   ) {
-    this.repeats = new RepeatFinder(settings.allowDuplicates);
+    this.repeats = new RepeatFinder(settings.allowDuplicates, settings.keyVersion ?? CURRENT_KEY_VERSION);
   }
 
   plan(record: CsvRecord): PlannedRow {
@@ -113,7 +125,7 @@ export class Planner {
     if ('error' in found) {
       return { status: 'invalid', line, cells, given, errors: [found.error] };
     }
-    const key = idempotencyKey(settings.batchId, found.identity);
+    const key = idempotencyKey(settings.batchId, found.identity, settings.keyVersion ?? CURRENT_KEY_VERSION);
     return {
       status: 'valid',
       line,

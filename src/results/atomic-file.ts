@@ -2,8 +2,56 @@
  * Files that a reader never sees half-written: everything goes to a temp file in the same
  * folder, is flushed to disk, and is renamed over the target.
  */
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** `.<name>.<pid>.<ms>.tmp`: an AtomicFile's temp file, next to its target `name`. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
+
+function tempName(target: string): string {
+  return `.${basename(target)}.${process.pid}.${Date.now()}.tmp`;
+}
+
+/** Whether a process with this pid is alive on this host (one of another user counts as alive). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files that AtomicFiles of the targets `names` in `dir` left behind when their
+ * process was killed between creating and committing them; resolves with the paths removed.
+ *
+ * Only a temp file whose pid is not a live process on this host is removed, so this is safe for a
+ * caller that holds no lock: a dry run (which takes no batch lock) running next to another dry run
+ * or a real run of the same batch never removes the file that one is writing. A live pid may be a
+ * reused one; its orphan is then kept until a later call. A process on another host writing into a
+ * shared folder cannot be seen from here: keep one batch's output folder to one host.
+ */
+export async function removeOrphanedTemps(dir: string, names: readonly string[]): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return [];
+    }
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const m = TEMP_NAME.exec(entry);
+    if (m && names.includes(m[1]!) && !isAlive(Number(m[2]))) {
+      await rm(join(dir, entry), { force: true });
+      removed.push(join(dir, entry));
+    }
+  }
+  return removed;
+}
 
 /** Writes a file atomically: everything goes to a temp file that is renamed over the target on commit. */
 export class AtomicFile {
@@ -14,7 +62,7 @@ export class AtomicFile {
   ) {}
 
   static async create(path: string): Promise<AtomicFile> {
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    const tmp = join(dirname(path), tempName(path));
     return new AtomicFile(path, tmp, await open(tmp, 'w'));
   }
 

@@ -39,8 +39,11 @@ export function guardCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-/** Header names for the carried columns; one that clashes with a results column becomes `input.NAME`. */
+/**
+ * Header names for the carried columns; one that clashes with a results column becomes
+ * `input.NAME`. A header is a cell too: one that a spreadsheet would run is guarded like a cell.
+ */
 export function carriedHeader(names: readonly string[], extra: readonly string[] = []): string[] {
   const taken = new Set<string>([...RESULT_COLUMNS, ...extra].map((c) => c.toLowerCase()));
-  return names.map((n) => (taken.has(n.toLowerCase()) ? `input.${n}` : n));
+  return names.map((n) => (taken.has(n.toLowerCase()) ? `input.${n}` : guardCell(n)));
 }

@@ -4,9 +4,11 @@
  * line, in input order, and is counted; then the summary of those counts. Both files are written
  * atomically, the lines first: a report that fails leaves the earlier one as it was.
  */
+
+import { basename, dirname } from 'node:path';
 import type { PayeeCsv } from '../input/csv-reader.js';
 import type { InvalidRow, Planner, ValidRow } from '../plan/planner.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeOrphanedTemps, writeFileAtomic } from './atomic-file.js';
 import type { RowStatus } from './columns.js';
 import { carriedCells, type OutcomeCells, reportInvalid, validResult } from './rows.js';
 import { type Summary, Tally } from './tally.js';
@@ -41,9 +43,15 @@ interface ReportSpec {
   summarize: (tally: Tally) => Summary;
 }
 
-/** Writes the lines, then the summary; resolves with the summary. */
+/**
+ * Writes the lines, then the summary; resolves with the summary. First removes what an earlier
+ * report of these files left when its process was killed mid-write (their temp files).
+ */
 export async function writeReport(spec: ReportSpec): Promise<Summary> {
   const { csv, planner, describe } = spec;
+  for (const path of [spec.linesPath, spec.summaryPath]) {
+    await removeOrphanedTemps(dirname(path), [basename(path)]);
+  }
   const carriedNames = csv.header.carried.map((c) => c.name);
   const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns);
   const tally = new Tally(spec.statuses);

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import { RECONCILE_COLUMNS, RESULT_COLUMNS } from '../../src/results/columns.js';
 import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
-import { type CsvRow, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
+import { type CsvRow, journalOf, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
 import { DEFAULT_SOURCE, SIM_ENV } from './helpers.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -57,7 +57,7 @@ describe('payouts reconcile (built CLI against a simulator)', () => {
     expect(results.rows[1]!.returnReason).to.match(/insufficient funds/i);
     expect(results.rows.map((x) => x.name)).to.deep.equal(['Ann', 'Bob', 'Cy', 'bad']);
 
-    const journal = (await readFile(join(out, 'pay', 'journal.jsonl'), 'utf8'))
+    const journal = (await readFile(journalOf('pay', sim.url), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string });

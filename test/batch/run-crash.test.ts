@@ -10,7 +10,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
-import { type CliResult, type RunningCli, readCsvRows, removeDir, startCli, tempDir } from '../helpers.js';
+import {
+  type CliResult,
+  journalOf,
+  type RunningCli,
+  readCsvRows,
+  removeDir,
+  startCli,
+  stateDirOf,
+  tempDir,
+} from '../helpers.js';
 import {
   countOutcomes,
   expectExactlyOnce,
@@ -185,8 +194,8 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     const file = await writePayees(dir, 'crash.csv', payees);
     const out = join(dir, 'out');
     const batch = join(out, 'crash');
-    const journal = join(batch, 'journal.jsonl');
-    const lock = join(batch, 'lock');
+    const journal = journalOf('crash', simulator.url);
+    const lock = join(stateDirOf('crash', simulator.url), 'lock');
     const plans = opts.kills ?? randomKills(random);
     const t: Trial = { seed, opts, simulator, file, out, journal, lock, plans, history: [] };
 

@@ -8,7 +8,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type FaultOptions, type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
-import { type CliResult, readCsvRows, removeDir, runCli, startCli, tempDir } from '../helpers.js';
+import {
+  type CliResult,
+  journalOf,
+  readCsvRows,
+  removeDir,
+  runCli,
+  startCli,
+  stateDirOf,
+  tempDir,
+} from '../helpers.js';
 import {
   countOutcomes,
   DEFAULT_SOURCE,
@@ -108,7 +117,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       expect(summary.byStatus[s].count, s).to.equal(0);
     }
 
-    const journal = await readJournalLines(join(batchDir('happy'), 'journal.jsonl'));
+    const journal = await readJournalLines(journalOf('happy', sim.url));
     expect(journal[0]!.type).to.equal('run');
     for (const row of results) {
       const idx = journal.map((rec, i) => (rec.key === row.idempotencyKey ? i : -1)).filter((i) => i >= 0);
@@ -154,7 +163,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       let codes: number[];
       if (during) {
         const first = startCli(runArgs(file, sim, out, args), { env: SIM_ENV });
-        await during(sim, join(batchDir(name), 'journal.jsonl'));
+        await during(sim, journalOf(name, sim.url));
         const r = await first.done;
         codes = [r.code ?? -1];
         if (r.code !== 0) {
@@ -253,8 +262,9 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       '--log-level',
       'warn',
     ];
+    // Two installations (two state directories) racing the same keys: one batch lock cannot hold them apart.
     const a = startCli(args(join(dir, 'a')), { env: SIM_ENV });
-    const b = startCli(args(join(dir, 'b')), { env: SIM_ENV });
+    const b = startCli(args(join(dir, 'b')), { env: { ...SIM_ENV, PAYOUTS_HOME: join(dir, 'other-home') } });
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect(ra.code, ra.stderr).to.equal(0);
     expect(rb.code, rb.stderr).to.equal(0);
@@ -314,7 +324,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const results = await resultsOf('lookup');
     expectExactlyOnce(sim, payees, results);
 
-    const journal = await readJournalLines(join(batchDir('lookup'), 'journal.jsonl'));
+    const journal = await readJournalLines(journalOf('lookup', sim.url));
     for (const row of results) {
       const outcomes = journal.filter((x) => x.type === 'outcome' && x.key === row.idempotencyKey);
       expect(
@@ -369,7 +379,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const payees = makePayees(20);
     const file = await writePayees(dir, 'held.csv', payees);
     const first = startCli(runArgs(file, sim, out, ['--concurrency', '1']), { env: SIM_ENV });
-    await waitFor('the first outcome', async () => (await countOutcomes(join(batchDir('held'), 'journal.jsonl'))) >= 1);
+    await waitFor('the first outcome', async () => (await countOutcomes(journalOf('held', sim.url))) >= 1);
 
     const second = await run(file, sim, ['--concurrency', '1']);
     expect(second.code, second.stderr).to.equal(4);
@@ -384,7 +394,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     const sim = await simulator({ latencyMs: 100 });
     const payees = makePayees(100, { bankShare: 1, bankPool: 5 });
     const file = await writePayees(dir, 'term.csv', payees);
-    const journal = join(batchDir('term'), 'journal.jsonl');
+    const journal = journalOf('term', sim.url);
     const running = startCli(runArgs(file, sim, out, ['--concurrency', '2']), { env: SIM_ENV });
     await waitFor('5 outcomes', async () => (await countOutcomes(journal)) >= 5);
     running.child.kill('SIGTERM');
@@ -407,7 +417,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     ).to.deep.equal(created.map((x) => x.transferId).sort());
     const summary = JSON.parse(await readFile(join(batchDir('term'), 'summary.json'), 'utf8'));
     expect(summary.byStatus.pending.count).to.equal(pending.length);
-    expect(existsSync(join(batchDir('term'), 'lock')), 'lock released').to.equal(false);
+    expect(existsSync(join(stateDirOf('term', sim.url), 'lock')), 'lock released').to.equal(false);
 
     const again = await run(file, sim, ['--concurrency', '2']);
     expect(again.code, again.stderr).to.equal(0);
@@ -514,9 +524,13 @@ describe('payouts run against the simulator (built CLI, child process)', functio
       }
     }
     expectExactlyOnce(sim, payees, await resultsOf('secret'));
-    const files = ['results.csv', 'summary.json', 'journal.jsonl'];
+    const files = [
+      join(batchDir('secret'), 'results.csv'),
+      join(batchDir('secret'), 'summary.json'),
+      journalOf('secret', sim.url),
+    ];
     for (const f of files) {
-      outputs.push(await readFile(join(batchDir('secret'), f), 'utf8'));
+      outputs.push(await readFile(f, 'utf8'));
     }
     const basic = Buffer.from(`key-ABC:${secret}`).toString('base64');
     for (const [i, text] of outputs.entries()) {
@@ -528,22 +542,102 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     }
   });
 
-  it('--dry-run leaves the results, summary and journal of a batch that ran untouched', async () => {
+  it('--dry-run leaves the results, summary and journal of a batch that ran untouched, and predicts its rows as created', async () => {
     const sim = await simulator();
     const payees = makePayees(8);
     const file = await writePayees(dir, 'dry.csv', payees);
     expect((await run(file, sim)).code).to.equal(0);
-    const names = ['results.csv', 'summary.json', 'journal.jsonl'];
-    const before = await Promise.all(names.map((n) => readFile(join(batchDir('dry'), n))));
+    const paths = [
+      join(batchDir('dry'), 'results.csv'),
+      join(batchDir('dry'), 'summary.json'),
+      journalOf('dry', sim.url),
+    ];
+    const before = await Promise.all(paths.map((p) => readFile(p)));
 
-    const dry = await runCli(['run', file, '--dry-run', '--out', out]);
+    // No credentials: a dry run reads the state of the account this API answered last.
+    const dry = await runCli(['run', file, '--dry-run', '--api-url', sim.url, '--out', out]);
     expect(dry.code, dry.stderr).to.equal(0);
-    const after = await Promise.all(names.map((n) => readFile(join(batchDir('dry'), n))));
-    for (const [i, n] of names.entries()) {
-      expect(after[i]!.equals(before[i]!), n).to.equal(true);
+    const after = await Promise.all(paths.map((p) => readFile(p)));
+    for (const [i, p] of paths.entries()) {
+      expect(after[i]!.equals(before[i]!), p).to.equal(true);
     }
     const plan: Row[] = await readCsvRows(join(batchDir('dry'), 'plan.csv'));
-    expect(plan.map((x) => x.status)).to.deep.equal(payees.map(() => 'planned'));
+    expect(plan.map((x) => x.status)).to.deep.equal(payees.map(() => 'created'));
     expect(sim.transfers()).to.have.length(8);
+  });
+
+  it('send-only configuration is needed only when rows remain to send', async () => {
+    const sim = await simulator();
+    const payees = makePayees(4);
+    const file = await writePayees(dir, 'cfg.csv', payees);
+    const bare = ['run', file, '--api-url', sim.url, '--out', out, '--log-level', 'warn'];
+    // Rows to send, no credentials: a usage error, nothing sent.
+    const noCreds = await runCli([...bare, '--source', DEFAULT_SOURCE]);
+    expect(noCreds.code, noCreds.stderr).to.equal(2);
+    expect(noCreds.stderr).to.contain('DWOLLA_KEY');
+    // Rows to send, no source: a usage error, never a batch of invalid rows.
+    const noSource = await runCli(bare, { env: SIM_ENV });
+    expect(noSource.code, noSource.stderr).to.equal(2);
+    expect(noSource.stderr).to.contain('--source');
+    expect(sim.transfers()).to.have.length(0);
+    expect((await run(file, sim)).code).to.equal(0);
+    // Everything created: neither the source nor the credentials are needed to report it.
+    const report = await runCli(bare);
+    expect(report.code, report.stderr).to.equal(0);
+    expect((await resultsOf('cfg')).map((x) => x.status)).to.deep.equal(payees.map(() => 'created'));
+    expect(sim.transfers()).to.have.length(4);
+  });
+
+  it('a rehearsal on the embedded simulator and a real run of the same file never see each other', async () => {
+    const sim = await simulator();
+    const payees = makePayees(6);
+    const file = await writePayees(dir, 'both.csv', payees);
+    const rehearsal = await runCli(['run', file, '--out', out, '--log-level', 'warn']);
+    expect(rehearsal.code, rehearsal.stderr).to.equal(0);
+    const real = await run(file, sim);
+    expect(real.code, real.stderr).to.equal(0);
+    expect(sim.transfers(), 'the real run sent every row').to.have.length(6);
+    expectExactlyOnce(sim, payees, await resultsOf('both'));
+    // The rehearsal again: it does not overwrite the real batch's results, and sends in its own simulator.
+    const realResults = await readFile(join(batchDir('both'), 'results.csv'));
+    const again = await runCli(['run', file, '--out', out, '--log-level', 'warn']);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout + again.stderr).to.contain('both.simulator');
+    expect(await readFile(join(batchDir('both'), 'results.csv'))).to.deep.equal(realResults);
+    expect(sim.transfers()).to.have.length(6);
+  });
+
+  it('another --out or a lost output folder does not pay a row again', async () => {
+    const sim = await simulator();
+    const payees = makePayees(5, { bankShare: 0.5 });
+    const file = await writePayees(dir, 'moved.csv', payees);
+    expect((await run(file, sim)).code).to.equal(0);
+    await removeDir(out);
+    const other = join(dir, 'elsewhere');
+    const r = await runCli(runArgs(file, sim, other), { env: SIM_ENV });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(sim.transfers()).to.have.length(5);
+    const rows = await readCsvRows(join(other, 'moved', 'results.csv'));
+    expect(rows.map((x) => x.status)).to.deep.equal(payees.map(() => 'created'));
+  });
+
+  it('a rerun with another --source after a shortfall keeps every key: rows paid are not paid again', async () => {
+    const sim = await simulator({ latencyMs: 30 });
+    // Rows without paymentId: their identity is their content, which leaves the source out.
+    const payees = makePayees(12).map((p) => ({ ...p, paymentId: '' }));
+    const file = await writePayees(dir, 'switch.csv', payees);
+    const first = startCli(runArgs(file, sim, out, ['--concurrency', '1']), { env: SIM_ENV });
+    await waitFor('3 outcomes', async () => (await countOutcomes(journalOf('switch', sim.url))) >= 3);
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(sim.transfers().length).to.be.greaterThan(0);
+    const bank = '5e1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b'; // any unknown id is a verified bank in the simulator
+    const r = await runCli(['run', file, '--api-url', sim.url, '--source', bank, '--out', out, '--log-level', 'warn'], {
+      env: SIM_ENV,
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    const paidTo = sim.transfers().map((t) => t._links['destination-funding-source']?.href?.split('/').pop());
+    expect(paidTo.sort(), 'each payee paid exactly once').to.deep.equal(payees.map((p) => p.destination).sort());
+    expect((await resultsOf('switch')).map((x) => x.status)).to.deep.equal(payees.map(() => 'created'));
   });
 });

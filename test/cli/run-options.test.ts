@@ -1,5 +1,12 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { defaultBatchId, parseNow, type RunFlags, resolveRunSettings } from '../../src/cli/run-options.js';
+import {
+  defaultBatchId,
+  parseNow,
+  type RunFlags,
+  resolveReconcileSettings,
+  resolveRunSettings,
+} from '../../src/cli/run-options.js';
 import { SIMULATOR } from '../../src/dwolla/types.js';
 import { UsageError } from '../../src/input/usage-error.js';
 
@@ -15,10 +22,41 @@ function usage(fn: () => unknown, fragment: string): void {
 }
 
 describe('run-options', () => {
-  it('the default batch id is the base name with other characters replaced', () => {
+  it('the default batch id is the base name when that is already a batch id', () => {
     expect(defaultBatchId('/data/payees.csv')).to.equal('payees');
-    expect(defaultBatchId('Nov payroll (final).csv')).to.equal('Nov-payroll--final-');
-    expect(defaultBatchId(`${'x'.repeat(80)}.csv`)).to.have.length(64);
+    expect(defaultBatchId('payroll_2026-11.v2.csv')).to.equal('payroll_2026-11.v2');
+    expect(defaultBatchId(`/data/${'x'.repeat(64)}.csv`)).to.equal('x'.repeat(64));
+  });
+
+  it('a changed base name keeps its uniqueness: other characters replaced, shortened, hash suffix', () => {
+    const hash = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 8);
+    expect(defaultBatchId('Nov payroll (final).csv')).to.equal(`Nov-payroll--final--${hash('Nov payroll (final)')}`);
+    // Both were `payees--1-` before: one batch for two files.
+    const round = defaultBatchId('/data/payees (1).csv');
+    const square = defaultBatchId('/data/payees [1].csv');
+    expect(round).to.equal(`payees--1--${hash('payees (1)')}`);
+    expect(square).to.equal(`payees--1--${hash('payees [1]')}`);
+    expect(round).not.to.equal(square);
+    // Two names that differ only after character 64 were cut to the same 64 characters.
+    const long = 'x'.repeat(70);
+    const a = defaultBatchId(`${long}a.csv`);
+    const b = defaultBatchId(`${long}b.csv`);
+    expect(a).not.to.equal(b);
+    expect(a).to.equal(`${'x'.repeat(55)}-${hash(`${long}a`)}`);
+    const odd = `Payroll — ${'très long nom de fichier '.repeat(8)}`;
+    expect(odd).to.have.length.above(200);
+    for (const id of [defaultBatchId(`/data/${odd}.csv`), a, b, round, square]) {
+      expect(id).to.match(/^[A-Za-z0-9._-]{1,64}$/);
+    }
+    expect(defaultBatchId(`/data/${odd}.csv`)).to.have.length(64);
+  });
+
+  it('a default batch id never starts with - and is never empty, . or ..', () => {
+    const hash = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 8);
+    expect(defaultBatchId('(1).csv')).to.equal(`1--${hash('(1)')}`);
+    expect(defaultBatchId('日本.csv')).to.equal(`batch-${hash('日本')}`);
+    expect(defaultBatchId('..csv')).to.equal(`.-${hash('.')}`);
+    expect(defaultBatchId('')).to.equal(`batch-${hash('')}`);
   });
 
   it('--now with an offset is that instant; without one it is Central Time', () => {
@@ -38,8 +76,8 @@ describe('run-options', () => {
     expect(s.maxAmountCents).to.equal(1_000_000);
   });
 
-  it('sandbox and production need DWOLLA_KEY and DWOLLA_SECRET, except for a dry run', () => {
-    usage(() => resolveRunSettings({ file: 'a.csv', env: 'sandbox' }, {}), 'DWOLLA_KEY');
+  it('sandbox and production take DWOLLA_KEY and DWOLLA_SECRET; only sending needs them (checked then)', () => {
+    expect(resolveRunSettings({ file: 'a.csv', env: 'sandbox' }, {}).credentials).to.equal(undefined);
     const s = resolveRunSettings({ file: 'a.csv', env: 'production' }, { DWOLLA_KEY: 'k', DWOLLA_SECRET: 's' });
     expect(s.apiUrl).to.equal('https://api.dwolla.com');
     expect(s.defaultSourceId).to.equal(undefined);
@@ -59,6 +97,43 @@ describe('run-options', () => {
     );
     expect(s.apiUrl).to.equal('http://127.0.0.1:8787');
     expect(s.defaultSourceId).to.equal(SIMULATOR.defaultSourceId);
+  });
+
+  it('refuses an --api-url carrying a user name or password, and never shows the password', () => {
+    for (const apiUrl of [
+      'https://user:s3cr3t-pw@api.example.com',
+      'https://user:s3cr3t-pw@api.example.com/',
+      'http://:s3cr3t-pw@127.0.0.1:8787',
+      'https://us@er:s3cr3t-pw@@api.example.com',
+      'https://user:s3cr3t-pw/x@api.example.com',
+      'user:s3cr3t-pw@api.example.com',
+      'ftp://user:s3cr3t-pw@api.example.com',
+    ]) {
+      for (const resolveApi of [
+        () => resolveRunSettings({ file: 'a.csv', apiUrl }, { DWOLLA_KEY: 'k', DWOLLA_SECRET: 's' }),
+        () => resolveRunSettings({ file: 'a.csv', apiUrl, dryRun: true }, {}),
+        () => resolveReconcileSettings({ batchId: 'b', apiUrl }, { DWOLLA_KEY: 'k', DWOLLA_SECRET: 's' }),
+      ]) {
+        try {
+          resolveApi();
+          expect.fail(`accepted ${apiUrl}`);
+        } catch (err) {
+          expect(err, apiUrl).to.be.instanceOf(UsageError);
+          const { message } = err as Error;
+          expect(message, apiUrl).to.contain('--api-url must not carry a user name or password');
+          expect(message, apiUrl).not.to.contain('s3cr3t');
+          expect(message, apiUrl).to.contain('***@');
+        }
+      }
+    }
+    usage(
+      () => resolveRunSettings({ file: 'a.csv', apiUrl: 'https://u:pw@api.example.com/v1' }, {}),
+      "'https://***@api.example.com/v1'",
+    );
+    usage(
+      () => resolveRunSettings({ file: 'a.csv', apiUrl: 'https://user@api.example.com' }, {}),
+      "'https://***@api.example.com'",
+    );
   });
 
   it('refuses out-of-range or malformed options', () => {

@@ -8,7 +8,7 @@ const urls: ResourceUrls = {
   customerUrl: (id) => `https://api.example/customers/${id}`,
 };
 
-const base: Payment = {
+const base: Payment & { sourceId: string } = {
   sourceId: UUIDS.source,
   destinationId: UUIDS.a,
   amountCents: 123456,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { stringify } from 'csv-stringify/sync';
-import type { InvalidRow, PlannedRow, ValidRow } from '../../src/plan/planner.js';
+import { type InvalidRow, isSendable, type PlannedRow, type ValidRow } from '../../src/plan/planner.js';
 import { planCsv, UUIDS } from '../helpers.js';
 
 type Cells = Record<string, string>;
@@ -109,10 +109,11 @@ describe('validation', () => {
       await expectInvalid({ source: 'bank-1' }, 'source:');
     });
 
-    it('no source at all is invalid', async () => {
+    it('no source at all is valid but not sendable: only a run with rows left to send needs one (exit 2 there)', async () => {
       const row = await planOne({}, { defaultSourceId: undefined });
-      expect(row.status).to.equal('invalid');
-      expect((row as InvalidRow).errors.join()).to.contain('source: missing');
+      expect(row.status).to.equal('valid');
+      expect((row as ValidRow).payment.sourceId).to.equal(undefined);
+      expect(isSendable(row as ValidRow)).to.equal(false);
     });
   });
 

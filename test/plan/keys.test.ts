@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalContent, idempotencyKey, KEY_NAMESPACE } from '../../src/plan/keys.js';
+import { CURRENT_KEY_VERSION, canonicalContent, idempotencyKey } from '../../src/plan/keys.js';
 import type { ValidRow } from '../../src/plan/planner.js';
 import { planCsv, UUIDS } from '../helpers.js';
 
@@ -16,12 +16,28 @@ async function keysOf(text: string, settings = {}): Promise<string[]> {
 }
 
 describe('idempotency keys', () => {
-  // Computed independently: sha256 of the JSON text '["payouts/v1","payroll-2026-11","paymentId","PAY-0001"]',
-  // first 16 bytes, version nibble 8, variant 10.
-  it('known answer: the derivation never drifts silently', () => {
-    expect(KEY_NAMESPACE).to.equal('payouts/v1');
-    expect(idempotencyKey('payroll-2026-11', { kind: 'paymentId', paymentId: 'PAY-0001' })).to.equal(
+  // Computed independently (python hashlib): sha256 of the JSON text, first 16 bytes, version
+  // nibble 8, variant 10.
+  it('known answer (v2): a paymentId key is the same in every batch', () => {
+    expect(CURRENT_KEY_VERSION).to.equal('v2');
+    // sha256('["payouts/v2","paymentId","PAY-0001"]')
+    const expected = '6da2c8ec-362f-8ffa-ad17-c0c499484312';
+    expect(idempotencyKey('payroll-2026-11', { kind: 'paymentId', paymentId: 'PAY-0001' })).to.equal(expected);
+    expect(idempotencyKey('payroll-2026-12', { kind: 'paymentId', paymentId: 'PAY-0001' })).to.equal(expected);
+  });
+
+  it('known answer (v1): batches journalled with v1 keep their keys', () => {
+    // sha256('["payouts/v1","payroll-2026-11","paymentId","PAY-0001"]')
+    expect(idempotencyKey('payroll-2026-11', { kind: 'paymentId', paymentId: 'PAY-0001' }, 'v1')).to.equal(
       '7c920f9f-cefb-8722-a7b6-89aab2019e04',
+    );
+  });
+
+  it('v2 content leaves the source out; v1 keeps it', () => {
+    const fields = { sourceId: UUIDS.source, destinationId: UUIDS.a, amountCents: 1050, currency: 'USD', metadata: [] };
+    expect(canonicalContent(fields)).to.equal(`["${UUIDS.a}",1050,"USD",[],null,null,null,null]`);
+    expect(canonicalContent(fields, 'v1')).to.equal(
+      `["${UUIDS.source}","${UUIDS.a}",1050,"USD",[],null,null,null,null]`,
     );
   });
 
@@ -36,7 +52,7 @@ describe('idempotency keys', () => {
         ['a', '1'],
       ],
     });
-    expect(canonical).to.equal(`["${UUIDS.source}","${UUIDS.a}",1050,"USD",[["a","1"],["b","2"]],null,null,null,null]`);
+    expect(canonical).to.equal(`["${UUIDS.a}",1050,"USD",[["a","1"],["b","2"]],null,null,null,null]`);
     expect(idempotencyKey('payroll-2026-11', { kind: 'content', canonical, occurrence: 1 })).to.match(UUID_V8);
   });
 
@@ -69,7 +85,15 @@ describe('idempotency keys', () => {
     expect(b).to.equal(a);
   });
 
-  it('is changed by any sent field of a row without paymentId', async () => {
+  it('is not changed by the source: the same payment whichever source funds it', async () => {
+    const [a] = await keysOf(`destination,amount,source\n${UUIDS.a},1.00,${UUIDS.source}\n`);
+    const [b] = await keysOf(`destination,amount,source\n${UUIDS.a},1.00,${UUIDS.c}\n`);
+    const [c] = await keysOf(`destination,amount\n${UUIDS.a},1.00\n`);
+    expect(b).to.equal(a);
+    expect(c).to.equal(a);
+  });
+
+  it('is changed by any sent field of a row without paymentId, the source aside', async () => {
     const base = {
       destination: UUIDS.a,
       amount: '1.00',
@@ -85,7 +109,6 @@ describe('idempotency keys', () => {
       {},
       { destination: UUIDS.b },
       { amount: '1.01' },
-      { source: UUIDS.c },
       { 'metadata.n': 'y' },
       { feeAmount: '0.10', feeChargeTo: UUIDS.customer },
       { sourceAddenda: 'A' },
@@ -102,11 +125,17 @@ describe('idempotency keys', () => {
     expect(new Set(keys).size).to.equal(variants.length);
   });
 
-  it('depends on the batch id', async () => {
-    const text = `paymentId,destination,amount\nP1,${UUIDS.a},1.00\n`;
-    const [a] = await keysOf(text, { batchId: 'one' });
-    const [b] = await keysOf(text, { batchId: 'two' });
-    expect(a).not.to.equal(b);
+  it('a content row depends on the batch id; a paymentId row does not', async () => {
+    const content = `destination,amount\n${UUIDS.a},1.00\n`;
+    expect((await keysOf(content, { batchId: 'one' }))[0]).not.to.equal((await keysOf(content, { batchId: 'two' }))[0]);
+    const withId = `paymentId,destination,amount\nP1,${UUIDS.a},1.00\n`;
+    expect((await keysOf(withId, { batchId: 'one' }))[0]).to.equal((await keysOf(withId, { batchId: 'two' }))[0]);
+  });
+
+  it('a v1 batch plans with its v1 keys', async () => {
+    const text = `paymentId,destination,amount\nPAY-0001,${UUIDS.a},1.00\n`;
+    const [key] = await keysOf(text, { batchId: 'payroll-2026-11', keyVersion: 'v1' });
+    expect(key).to.equal('7c920f9f-cefb-8722-a7b6-89aab2019e04');
   });
 
   it('with paymentId, only the paymentId matters', async () => {

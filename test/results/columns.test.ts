@@ -20,4 +20,18 @@ describe('results: columns', () => {
     ]);
     expect(carriedHeader(['returnCode'], ['returnCode'])).to.deep.equal(['input.returnCode']);
   });
+
+  it('guards carried header names like cells, after renaming a clash', () => {
+    expect(carriedHeader(['=cmd|calc', '+x', '-y', '@SUM(A1)', '\tt', '\rr', 'name', "'q", 'Status'])).to.deep.equal([
+      "'=cmd|calc",
+      "'+x",
+      "'-y",
+      "'@SUM(A1)",
+      "'\tt",
+      "'\rr",
+      'name',
+      "'q",
+      'input.Status',
+    ]);
+  });
 });

@@ -33,7 +33,15 @@ describe('results: writeReport', () => {
       onInvalid: (row) => invalid.push(row),
       summarize: (tally) => {
         summarize(tally);
-        return tally.summary({ batchId: 'b', inputDigest: csv.digest(), startedAt: 's', finishedAt: 'f', exitCode: 1 });
+        return tally.summary({
+          batchId: 'b',
+          inputDigest: csv.digest(),
+          startedAt: 's',
+          finishedAt: 'f',
+          thisRun: { sent: 0, created: 0, foundByLookup: 0, held: 0 },
+          api: { env: 'simulator' },
+          exitCode: 1,
+        });
       },
     });
     return { summary, invalid };
@@ -56,6 +64,19 @@ describe('results: writeReport', () => {
     });
     expect(summary.sameDay).to.deep.equal({ count: 1, total: '10.00' });
     expect(JSON.parse(await readFile(join(dir, 'out', 'plan.json'), 'utf8'))).to.deep.equal(summary);
+  });
+
+  it("removes the temp files of a killed earlier report before writing, and keeps a live process's", async () => {
+    await mkdir(join(dir, 'out'));
+    const dead = 2 ** 31 - 1; // above any pid_max: never a live process
+    const orphans = ['.plan.csv', '.plan.json'].map((n) => `${n}.${dead}.1700000000000.tmp`);
+    const live = `.plan.csv.${process.pid}.1700000000000.tmp`;
+    const other = `.results.csv.${dead}.1700000000000.tmp`;
+    for (const name of [...orphans, live, other]) {
+      await writeCsv(dir, `out/${name}`, 'half a file');
+    }
+    await report();
+    expect((await readdir(join(dir, 'out'))).sort()).to.deep.equal([other, live, 'plan.csv', 'plan.json'].sort());
   });
 
   it('a summary that throws leaves the earlier report as it was, and no temp file', async () => {

@@ -29,6 +29,15 @@ describe('results: ResultsWriter', () => {
     expect(rows[1]!.slice(-2)).to.deep.equal(['Ann, "A"', 'carried']);
   });
 
+  it("guards the carried columns' header cells against formula injection", async () => {
+    const path = join(dir, 'results.csv');
+    const w = await ResultsWriter.create(path, ['=HYPERLINK("http://x")', '@note', 'name']);
+    await w.write({ row: 2, status: 'created' }, ['a', 'b', 'c']);
+    await w.commit();
+    const rows = parse(await readFile(path, 'utf8')) as string[][];
+    expect(rows[0]!.slice(RESULT_COLUMNS.length)).to.deep.equal([`'=HYPERLINK("http://x")`, "'@note", 'name']);
+  });
+
   it('abort leaves nothing behind and keeps an earlier file', async () => {
     const path = join(dir, 'results.csv');
     const first = await ResultsWriter.create(path, []);

@@ -17,6 +17,49 @@ function describeCounts(summary: Summary): string {
     .join(', ');
 }
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** A run that did nothing: nothing left to send, or nothing sent though some rows remain. */
+function describeIdleRun(summary: Summary, createdEarlier: number): string {
+  const { rows } = summary;
+  const invalid = summary.byStatus.invalid?.count ?? 0;
+  if (rows === 0) {
+    return 'Nothing to send: the file has no rows.';
+  }
+  if (createdEarlier === rows) {
+    return `Nothing to send: ${rows === 1 ? 'its one row was' : `all ${rows} rows were`} created by earlier runs.`;
+  }
+  if (createdEarlier + invalid === rows) {
+    return `Nothing to send: ${plural(createdEarlier, 'row')} created by earlier runs, ${invalid} invalid.`;
+  }
+  return `Nothing was sent in this run${createdEarlier ? ` (${plural(createdEarlier, 'row')} created by earlier runs)` : ''}.`;
+}
+
+/**
+ * What this run did, in words, before the batch's totals: a rerun with nothing left to send never
+ * reads like one that sent every row (SPEC "Results": thisRun).
+ */
+function describeThisRun(summary: Summary): string {
+  const { sent, created, foundByLookup, held } = summary.thisRun;
+  const createdEarlier = (summary.byStatus.created?.count ?? 0) - created;
+  if (sent === 0 && foundByLookup === 0 && held === 0) {
+    return describeIdleRun(summary, createdEarlier);
+  }
+  const done = [sent ? `Sent ${plural(sent, 'transfer')}: ${created - foundByLookup} created` : 'Sent no transfers'];
+  if (foundByLookup) {
+    done.push(`${plural(foundByLookup, 'row')} found already created at Dwolla by lookup (not sent again)`);
+  }
+  if (held) {
+    done.push(`${plural(held, 'row')} held for review`);
+  }
+  if (createdEarlier) {
+    done.push(`${plural(createdEarlier, 'row')} created by earlier runs`);
+  }
+  return `${done.join('; ')}.`;
+}
+
 const NEXT_STEP: Record<number, string> = {
   [EXIT.ok]: 'Every row is created.',
   [EXIT.attention]: 'Some rows are invalid or failed: see errorMessage in the results.',
@@ -98,7 +141,7 @@ async function sendBatch(settings: RunSettings, log: Logger): Promise<number> {
     });
     const { exitCode } = summary;
     process.stdout.write(
-      `Batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
+      `${describeThisRun(summary)}\nBatch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
         `${simulated ? ' Simulated: no money moved.' : ''}\n${NEXT_STEP[exitCode] ?? ''}\nResults: ${displayPath(resultsPath)}\n`,
     );
     return exitCode;

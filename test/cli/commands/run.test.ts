@@ -4,7 +4,17 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { RESULT_COLUMNS } from '../../../src/results/columns.js';
-import { ROOT, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../../helpers.js';
+import {
+  type CliResult,
+  ROOT,
+  readCsvRows,
+  removeDir,
+  runCli,
+  startCli,
+  tempDir,
+  UUIDS,
+  writeCsv,
+} from '../../helpers.js';
 
 describe('payouts run --dry-run (built CLI, child process)', () => {
   let dir: string;
@@ -311,5 +321,140 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     const rows = await readCsvRows(join(out, 'payees-with-errors', 'results.csv'));
     expect(rows.filter((x) => x.status === 'created')).to.have.length(2);
     expect(rows.filter((x) => x.status === 'invalid')).to.have.length(19);
+  });
+});
+
+describe('payouts run: what people really do (built CLI, child process)', () => {
+  const SAMPLE = join(ROOT, 'samples/payees.csv');
+  let dir: string;
+  beforeEach(async () => (dir = await tempDir()));
+  afterEach(() => removeDir(dir));
+
+  /**
+   * Runs the CLI with its stdout or stderr read by a reader that goes away: at once (before the
+   * child writes anything), or after the first chunk, as `| head -1` does.
+   */
+  function runWithClosedOutput(args: string[], which: 'stdout' | 'stderr', when: 'at once' | 'first chunk') {
+    const running = startCli(args, { env: { PAYOUTS_HOME: join(dir, `home-${which}-${when}`) } });
+    const stream = running.child[which]!;
+    if (when === 'at once') {
+      stream.destroy();
+    } else {
+      stream.once('data', () => stream.destroy());
+    }
+    return running.done;
+  }
+
+  async function expectSampleComplete(out: string, r: CliResult): Promise<void> {
+    expect(r.code, r.stderr).to.equal(0);
+    const rows = await readCsvRows(join(out, 'payees', 'results.csv'));
+    expect(rows).to.have.length(25);
+    expect(rows.every((x) => x.status === 'created' && x.transferId)).to.equal(true);
+    expect(JSON.parse(await readFile(join(out, 'payees', 'summary.json'), 'utf8')).exitCode).to.equal(0);
+  }
+
+  it('a closed stdout (| head -1) never changes the exit code, and results.csv is complete', async () => {
+    for (const when of ['first chunk', 'at once'] as const) {
+      const out = join(dir, `out-${when.replace(' ', '-')}`);
+      await expectSampleComplete(out, await runWithClosedOutput(['run', SAMPLE, '--out', out], 'stdout', when));
+    }
+    const out = join(dir, 'out-dry');
+    const dry = await runWithClosedOutput(['run', SAMPLE, '--dry-run', '--out', out], 'stdout', 'at once');
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(await readCsvRows(join(out, 'payees', 'plan.csv'))).to.have.length(25);
+  });
+
+  it('a closed stderr never changes the exit code: 0 for the sample, 2 for a usage error', async () => {
+    for (const when of ['first chunk', 'at once'] as const) {
+      const out = join(dir, `out-${when.replace(' ', '-')}`);
+      await expectSampleComplete(out, await runWithClosedOutput(['run', SAMPLE, '--out', out], 'stderr', when));
+    }
+    const missing = await runWithClosedOutput(['run', join(dir, 'nope.csv'), '--out', dir], 'stderr', 'at once');
+    expect(missing.code).to.equal(2);
+    const badOption = await runWithClosedOutput(
+      ['run', SAMPLE, '--out', dir, '--concurrency', '0'],
+      'stderr',
+      'at once',
+    );
+    expect(badOption.code).to.equal(2);
+  });
+
+  it('a log file that cannot be written (/dev/full) is said once and never ends the run', async function () {
+    if (!existsSync('/dev/full')) {
+      this.skip();
+    }
+    const out = join(dir, 'out');
+    const r = await runCli(['run', SAMPLE, '--out', out, '--log-file', '/dev/full']);
+    await expectSampleComplete(out, r);
+    expect(r.stderr.match(/cannot write logs to \/dev\/full/g)).to.have.length(1);
+  });
+
+  it('refuses an --api-url carrying a password (exit 2) and never prints the password', async () => {
+    const apiUrl = 'http://payer:Hunter2-s3cr3t@127.0.0.1:9';
+    const env = { DWOLLA_KEY: 'key', DWOLLA_SECRET: 'secret' };
+    const fast = ['--max-attempts', '1', '--timeout', '1'];
+    for (const args of [
+      ['run', SAMPLE, '--out', dir, '--api-url', apiUrl, ...fast],
+      ['run', SAMPLE, '--out', dir, '--dry-run', '--api-url', apiUrl],
+      ['reconcile', 'payees', '--out', dir, '--api-url', apiUrl, ...fast],
+    ]) {
+      for (const r of [
+        await runCli(args, { env }),
+        await runCli(args, { env: { DWOLLA_KEY: '', DWOLLA_SECRET: '' } }),
+      ]) {
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
+        expect(r.stdout + r.stderr, args.join(' ')).not.to.contain('Hunter2');
+        expect(r.stderr, args.join(' ')).to.contain(
+          "--api-url must not carry a user name or password (got 'http://***@127.0.0.1:9')",
+        );
+      }
+    }
+    expect(existsSync(join(dir, 'payees'))).to.equal(false);
+  });
+
+  it("removes a killed report's orphaned temp files on the next run, and keeps a live process's", async () => {
+    const out = join(dir, 'out');
+    const batch = join(out, 'payees');
+    await mkdir(batch, { recursive: true });
+    const dead = 2 ** 31 - 1; // above any pid_max: never a live process
+    const orphan = (name: string) => `.${name}.${dead}.1700000000000.tmp`;
+    const live = `.plan.csv.${process.pid}.1700000000000.tmp`; // this test's own process: alive
+    for (const name of [...['plan.csv', 'plan.json', 'results.csv', 'summary.json'].map(orphan), live]) {
+      await writeFile(join(batch, name), 'half a file');
+    }
+    const dry = await runCli(['run', SAMPLE, '--dry-run', '--out', out]);
+    expect(dry.code, dry.stderr).to.equal(0);
+    let left = await readdir(batch);
+    expect(left).to.include.members([live, orphan('results.csv'), orphan('summary.json'), 'plan.csv', 'plan.json']);
+    expect(left).not.to.include.members([orphan('plan.csv')]);
+    expect(left).not.to.include.members([orphan('plan.json')]);
+    const plan = JSON.parse(await readFile(join(batch, 'plan.json'), 'utf8'));
+    expect(plan.thisRun).to.deep.equal({ sent: 0, created: 0, foundByLookup: 0, held: 0 });
+    expect(plan.api).to.deep.equal({ env: 'simulator' });
+
+    const real = await runCli(['run', SAMPLE, '--out', out]);
+    expect(real.code, real.stderr).to.equal(0);
+    left = await readdir(batch);
+    expect(left.filter((n) => n.endsWith('.tmp'))).to.deep.equal([live]);
+  });
+
+  it('says what this run did: a first run sent 25, the rerun had nothing to send', async () => {
+    const out = join(dir, 'out');
+    const first = await runCli(['run', SAMPLE, '--out', out, '--log-level', 'warn']);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.contain('Sent 25 transfers: 25 created.').and.not.contain('Nothing to send');
+    let summary = JSON.parse(await readFile(join(out, 'payees', 'summary.json'), 'utf8'));
+    expect(summary.thisRun).to.deep.equal({ sent: 25, created: 25, foundByLookup: 0, held: 0 });
+    expect(summary.api).to.deep.equal({ env: 'simulator' });
+
+    const again = await runCli(['run', SAMPLE, '--out', out, '--log-level', 'warn']);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout)
+      .to.contain('Nothing to send: all 25 rows were created by earlier runs.')
+      .and.contain('25 created')
+      .and.not.contain('Sent ');
+    summary = JSON.parse(await readFile(join(out, 'payees', 'summary.json'), 'utf8'));
+    expect(summary.thisRun).to.deep.equal({ sent: 0, created: 0, foundByLookup: 0, held: 0 });
+    expect(summary.byStatus.created.count).to.equal(25);
   });
 });

@@ -1,0 +1,163 @@
+/**
+ * Where a batch lives: its state (journal and lock, under the state directory, per API and Dwolla
+ * account) and its human outputs (OUT/BATCH_ID). The account comes from the API (`GET /`) when
+ * this run can ask it; a run that cannot (a dry run, or no credentials) uses the account the API
+ * answered last.
+ *
+ * Outputs: OUT/BATCH_ID carries a marker naming the API and account it belongs to. A rehearsal
+ * (the embedded simulator) never overwrites another API's outputs: it writes to
+ * OUT/BATCH_ID.simulator instead. A real API takes over a folder a rehearsal wrote (a rehearsal's
+ * outputs are not worth keeping over a real batch's), and writes next to another real API's
+ * folder as OUT/BATCH_ID.<api>.
+ */
+import { copyFile, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SIMULATOR } from '../dwolla/types.js';
+import { UsageError } from '../input/usage-error.js';
+import type { RunSettings } from './settings.js';
+import {
+  type AccountState,
+  type ApiIdentity,
+  accountState,
+  batchStateDir,
+  journalPath,
+  readLastAccount,
+} from './state-dir.js';
+
+export interface BatchPlace {
+  api: ApiIdentity;
+  accountId: string;
+  account: AccountState;
+  /** The batch's state folder: journal.jsonl and lock. */
+  stateDir: string;
+  journal: string;
+  /** The batch's human outputs: results.csv, summary.json, plan.csv, plan.json. */
+  outputDir: string;
+}
+
+const MARKER = '.payouts-batch.json';
+
+interface Marker {
+  api: string;
+  account: string;
+}
+
+/** The account whose state a run without an API connection reads: the simulator's, or the one answered last. */
+export async function knownAccount(s: Pick<RunSettings, 'stateDir'>, api: ApiIdentity): Promise<string | undefined> {
+  return api.embedded ? SIMULATOR.accountId : readLastAccount(s.stateDir, api);
+}
+
+/** The account, or a usage error saying that credentials are needed to learn it. */
+export async function requireKnownAccount(s: Pick<RunSettings, 'stateDir'>, api: ApiIdentity): Promise<string> {
+  const account = await knownAccount(s, api);
+  if (account === undefined) {
+    throw new UsageError(
+      'USAGE',
+      `DWOLLA_KEY and DWOLLA_SECRET must be set in the environment to use ${api.label} (no batch of this installation has used it yet)`,
+    );
+  }
+  return account;
+}
+
+/** The batch's place; `write` makes the state folder and adopts a journal an older version kept in OUT/BATCH_ID. */
+export async function placeBatch(
+  s: Pick<RunSettings, 'stateDir' | 'outDir' | 'batchId'>,
+  api: ApiIdentity,
+  accountId: string,
+  opts: { write: boolean; say: (line: string) => void },
+): Promise<BatchPlace> {
+  const account = accountState(s.stateDir, api, accountId);
+  const stateDir = batchStateDir(account, s.batchId);
+  const journal = journalPath(stateDir);
+  if (opts.write) {
+    await mkdir(stateDir, { recursive: true });
+    await adoptLegacyJournal(join(s.outDir, s.batchId), journal, opts.say);
+  }
+  const outputDir = await chooseOutputDir(s, api, accountId, opts.say);
+  return { api, accountId, account, stateDir, journal, outputDir };
+}
+
+/**
+ * Before the state directory, journals lived in OUT/BATCH_ID/journal.jsonl. Such a journal is
+ * copied into the state folder (fsync'd) and renamed aside, so that it is adopted once, by one API.
+ */
+async function adoptLegacyJournal(outputDir: string, journal: string, say: (line: string) => void): Promise<void> {
+  const legacy = join(outputDir, 'journal.jsonl');
+  if ((await exists(journal)) || !(await exists(legacy))) {
+    return;
+  }
+  const tmp = `${journal}.adopting`;
+  await copyFile(legacy, tmp);
+  const fh = await open(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, journal);
+  await rename(legacy, `${legacy}.moved-to-state`);
+  say(`note: the journal of this batch moved from ${legacy} to the state directory (${journal})`);
+}
+
+async function chooseOutputDir(
+  s: Pick<RunSettings, 'outDir' | 'batchId'>,
+  api: ApiIdentity,
+  accountId: string,
+  say: (line: string) => void,
+): Promise<string> {
+  const plain = join(s.outDir, s.batchId);
+  const owner = await readMarker(plain);
+  if (owner === undefined || (owner.api === api.slug && owner.account === accountId)) {
+    return plain;
+  }
+  if (!api.embedded && owner.api === 'simulator') {
+    say(`note: ${plain} held a rehearsal's outputs; this run's results replace them`);
+    return plain;
+  }
+  const aside = `${plain}.${api.slug}`;
+  say(`note: ${plain} belongs to a batch of ${owner.api}; this run's outputs go to ${aside}`);
+  return aside;
+}
+
+/** Makes the output folder and marks it as this API's and account's. */
+export async function claimOutputDir(place: BatchPlace): Promise<void> {
+  await mkdir(place.outputDir, { recursive: true });
+  const marker: Marker = { api: place.api.slug, account: place.accountId };
+  const current = await readMarker(place.outputDir);
+  if (current?.api !== marker.api || current.account !== marker.account) {
+    const path = join(place.outputDir, MARKER);
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeSynced(tmp, `${JSON.stringify(marker)}\n`);
+    await rename(tmp, path);
+  }
+}
+
+async function readMarker(dir: string): Promise<Marker | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(join(dir, MARKER), 'utf8'));
+    if (parsed && typeof parsed === 'object' && 'api' in parsed && 'account' in parsed) {
+      const { api, account } = parsed as Record<string, unknown>;
+      return typeof api === 'string' && typeof account === 'string' ? { api, account } : undefined;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeSynced(path: string, text: string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
