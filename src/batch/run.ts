@@ -9,12 +9,13 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { watch } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
-import { isSendable, Planner, type ValidRow } from '../plan/planner.js';
+import { Planner, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
@@ -22,15 +23,18 @@ import { type Summary, summaryApi, type Tally, thisRunCounts } from '../results/
 import { type ApiAccess, accessApi } from './api-connection.js';
 import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
-import { loadBatchState } from './batch-state.js';
+import { loadBatchState, refuseByLedger } from './batch-state.js';
+import { decideRows, type Held } from './decide-rows.js';
 import { Journal, type JournalState, type KeyState } from './journal.js';
+import { Ledger } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
 import type { RowOutcome } from './outcome.js';
 import { preflightSources } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
+import { RepeatChecks } from './repeat-checks.js';
 import type { RunSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
-import { type RowToSend, Submitter } from './submit.js';
+import { type LedgerSink, type RowToSend, Submitter } from './submit.js';
 
 export interface BatchRunDeps {
   log: Logger;
@@ -85,8 +89,12 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
       if (state.keyVersion !== undefined && state.keyVersion !== plan.keyVersion) {
         plan = await planBatch(s, state.keyVersion);
       }
-      const sent = await send(s, deps, { runId, startedAt, plan, state, place, access });
-      return await writeResults(s, deps, { startedAt, plan, state, sent, place });
+      const ledger = Ledger.open(place.account.ledger);
+      try {
+        return await runLocked(s, deps, { runId, startedAt, plan, state, place, access, ledger });
+      } finally {
+        ledger.close();
+      }
     } finally {
       await lock.release();
     }
@@ -115,42 +123,40 @@ async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchP
   return { valid, digest: csv.digest(), keyVersion };
 }
 
+/** What the steps after the lock share. */
+interface LockedRun {
+  runId: string;
+  startedAt: Date;
+  plan: BatchPlan;
+  state: JournalState;
+  place: BatchPlace;
+  access: ApiAccess;
+  ledger: Ledger;
+}
+
 /**
- * The valid rows still to pay: all but those created earlier; one with an earlier intent is
- * looked up first. A row left to send without a source (none in the row, no --source) is a usage
- * error: nothing is sent.
+ * Steps 2 to 4 under the lock: the batch-level refusals, each row's fate (created earlier, held
+ * for review, to send), the sending, and the results.
  */
-function rowsToSend(valid: readonly ValidRow[], state: JournalState): RowToSend[] {
-  const toSend: RowToSend[] = [];
-  let sourceless = 0;
-  for (const row of valid) {
-    const known = state.byKey.get(row.key);
-    if (known?.outcome?.status === 'created') {
-      continue;
-    }
-    if (!isSendable(row)) {
-      sourceless++;
-      continue;
-    }
-    toSend.push(known?.intent ? { row, earlierIntent: known.intent } : { row });
-  }
-  if (sourceless > 0) {
+async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Promise<BatchRunResult> {
+  const { plan, state, ledger } = run;
+  const now = s.now ?? deps.clock();
+  refuseByLedger(s, ledger, state, { digest: plan.digest, now, journalPath: run.place.journal });
+  const checks = new RepeatChecks(ledger, { ...s, now }, state, new Set(plan.valid.map((r) => r.key)));
+  const decisions = decideRows(plan.valid, state, checks);
+  if (decisions.sourceless > 0) {
     throw new UsageError(
       'USAGE',
-      `${sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
+      `${decisions.sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
     );
   }
-  return toSend;
+  const sent = await send(s, deps, run, decisions.toSend);
+  return writeResults(s, deps, { ...run, sent, held: decisions.held, now });
 }
 
 /** Step 3. Journals this run's start, then sends the rows still to pay, if any. */
-async function send(
-  s: RunSettings,
-  deps: BatchRunDeps,
-  run: { runId: string; startedAt: Date; plan: BatchPlan; state: JournalState; place: BatchPlace; access: ApiAccess },
-): Promise<Sent> {
+async function send(s: RunSettings, deps: BatchRunDeps, run: LockedRun, toSend: RowToSend[]): Promise<Sent> {
   const { runId, plan } = run;
-  const toSend = rowsToSend(plan.valid, run.state);
   const journal = await Journal.open(run.place.journal);
   try {
     await journal.append({
@@ -164,9 +170,16 @@ async function send(
       resume: s.resume,
       keyVersion: plan.keyVersion,
     });
+    run.ledger.recordRun({
+      batchId: s.batchId,
+      inputDigest: plan.digest,
+      inputFile: s.file,
+      keyVersion: plan.keyVersion,
+      at: run.startedAt.toISOString(),
+    });
     deps.log.info({ batchId: s.batchId, runId, valid: plan.valid.length, toSend: toSend.length }, 'run started');
     return toSend.length
-      ? await submitRows(s, deps, { journal, access: run.access }, toSend)
+      ? await submitRows(s, deps, { journal, access: run.access, ledger: ledgerSink(run.ledger, s.batchId) }, toSend)
       : { outcomes: new Map(), stopped: false };
   } finally {
     await journal.close();
@@ -177,7 +190,7 @@ async function send(
 async function submitRows(
   s: RunSettings,
   deps: BatchRunDeps,
-  { journal, access }: { journal: Journal; access: ApiAccess },
+  { journal, access, ledger }: { journal: Journal; access: ApiAccess; ledger: LedgerSink },
   toSend: RowToSend[],
 ): Promise<Sent> {
   const { log, clock, sleep } = deps;
@@ -189,11 +202,20 @@ async function submitRows(
     retry,
     s.concurrency,
   );
-  const submitter = new Submitter({ client, journal, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
+  const submitter = new Submitter({ client, journal, ledger, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
   deps.onStoppable?.(() => submitter.stop());
-  let done = 0;
-  const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
-  return { outcomes, stopped: submitter.stopped };
+  // The input file changing under the run stops it: what was planned may no longer be what the file says.
+  const watcher = watch(s.file, () => {
+    deps.log.warn({ file: s.file }, 'input file changed: stopping');
+    submitter.stop();
+  });
+  try {
+    let done = 0;
+    const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
+    return { outcomes, stopped: submitter.stopped };
+  } finally {
+    watcher.close();
+  }
 }
 
 /**
@@ -203,9 +225,9 @@ async function submitRows(
 async function writeResults(
   s: RunSettings,
   deps: BatchRunDeps,
-  run: { startedAt: Date; plan: BatchPlan; state: JournalState; sent: Sent; place: BatchPlace },
+  run: LockedRun & { sent: Sent; held: ReadonlyMap<string, Held>; now: Date },
 ): Promise<BatchRunResult> {
-  const { state, sent } = run;
+  const { state, sent, held } = run;
   await claimOutputDir(run.place);
   const files = batchFiles(run.place.outputDir);
   const csv = await openPayeeCsv(s.file);
@@ -218,12 +240,14 @@ async function writeResults(
     summaryPath: files.summary,
     statuses: RUN_STATUSES,
     extraColumns: reconciled ? RECONCILE_COLUMNS : [],
-    describe: (row) => reportedRow(sent.outcomes.get(row.key), state.byKey.get(row.key)),
+    describe: (row) => heldRow(held.get(row.key)) ?? reportedRow(sent.outcomes.get(row.key), state.byKey.get(row.key)),
     summarize: (tally) => {
-      if (csv.digest() !== run.plan.digest) {
-        throw new UsageError(
-          'INPUT_UNREADABLE',
-          `${s.file} changed while the batch was running; run the same command again (with --resume) to report on the edited file`,
+      // A run that has sent anything never exits 2: the file changed under it, so the results
+      // describe the file as it is now, and the run is incomplete.
+      const changed = csv.digest() !== run.plan.digest;
+      if (changed) {
+        deps.say(
+          `warning: ${s.file} changed while the batch was running: sending stopped. Run the same command again with --resume to continue with the edited file (nothing is paid twice).`,
         );
       }
       return tally.summary({
@@ -231,14 +255,56 @@ async function writeResults(
         inputDigest: run.plan.digest,
         startedAt: run.startedAt.toISOString(),
         finishedAt: deps.clock().toISOString(),
-        thisRun: { ...thisRunCounts(sent.outcomes.values()), held: 0 },
+        thisRun: { ...thisRunCounts(sent.outcomes.values()), held: held.size },
         api: summaryApi(s.env, s.apiUrl),
-        exitCode: exitCodeOf(tally, sent.stopped),
+        exitCode: changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped),
       });
     },
   });
+  if (summary.exitCode === EXIT.ok || summary.exitCode === EXIT.attention) {
+    run.ledger.markComplete(s.batchId, run.now.toISOString());
+  }
   deps.log.info({ batchId: s.batchId, exitCode: summary.exitCode, byStatus: summary.byStatus }, 'run finished');
   return { summary, resultsPath: files.results, simulated: s.apiUrl === undefined };
+}
+
+/** A row held for a person: `review`, with why, and what was paid when it differs from the file. */
+function heldRow(held: Held | undefined): ReportedRow | undefined {
+  if (held === undefined) {
+    return undefined;
+  }
+  return {
+    status: 'review',
+    shown: { errorMessage: held.reason },
+    sameDay: false,
+    ...(held.paid ? { paid: held.paid } : {}),
+  };
+}
+
+/** The submitter's records of intents and outcomes into the ledger, for this batch. */
+function ledgerSink(ledger: Ledger, batchId: string): LedgerSink {
+  const payment = (row: ValidRow) => ({
+    row: row.line,
+    paymentId: row.payment.paymentId,
+    destination: row.payment.destinationId,
+    amountCents: row.payment.amountCents,
+    correlationId: row.correlationId,
+    source: row.payment.sourceId ?? '',
+  });
+  return {
+    intent: (row, i) => ledger.recordIntent({ batchId, key: i.key, ...payment(row), at: i.at }),
+    outcome: (row, o) =>
+      ledger.recordOutcome({
+        batchId,
+        key: o.key,
+        status: o.status,
+        transferUrl: o.transferUrl,
+        transferId: o.transferId,
+        via: o.via,
+        at: o.at,
+        ...payment(row),
+      }),
+  };
 }
 
 /**
@@ -266,7 +332,7 @@ function exitCodeOf(tally: Tally, stopped: boolean): number {
   if (stopped || tally.count('unresolved') || tally.count('pending')) {
     return EXIT.incomplete;
   }
-  if (tally.count('invalid') || tally.count('failed')) {
+  if (tally.count('invalid') || tally.count('failed') || tally.count('review')) {
     return EXIT.attention;
   }
   return EXIT.ok;

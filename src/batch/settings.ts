@@ -21,6 +21,10 @@ export interface RunSettings {
   batchId: string;
   resume: boolean;
   allowDuplicates: boolean;
+  /** Send rows the repeat checks would hold (never a paymentId already paid). */
+  allowRepeat: boolean;
+  /** Days a row without paymentId is compared with other batches' payments (0: off). */
+  repeatWindowDays: number;
   concurrency: number;
   clearing: ClearingPolicy;
   cutoffMarginMinutes: number;

@@ -18,7 +18,7 @@ import { formatCents } from '../input/money.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing } from '../plan/clearing.js';
 import type { SendableRow, ValidRow } from '../plan/planner.js';
-import type { IntentRecord, Journal } from './journal.js';
+import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { RowOutcome } from './outcome.js';
 import type { SourceCheck, UsableSource } from './preflight.js';
 
@@ -38,10 +38,25 @@ export interface SubmitDeps {
   clock: () => Date;
   /** Injectable retry wait (tests); default: a real timer cut short by stop(). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The installation's ledger, written beside the journal: durable before the POST like it. */
+  ledger?: LedgerSink;
+}
+
+/** Where submission records every intent and outcome besides the batch's journal (src/batch/ledger.ts). */
+export interface LedgerSink {
+  intent(row: SendableRow, intent: IntentRecord): Promise<void>;
+  outcome(row: ValidRow, outcome: OutcomeRecord): Promise<void>;
 }
 
 export interface RowToSend {
   row: SendableRow;
+  /** When the row's first intent was recorded: a transfer found by lookup must not be older. */
+  firstIntentAt?: string;
+  /**
+   * A paymentId row the ledger has never seen: looked up at Dwolla by its correlationId before
+   * its first send; a transfer to its destination, whenever made, is its payment.
+   */
+  lookUpPaymentId?: boolean;
   /** The row's last intent of an earlier run, without a created outcome: look it up before sending. */
   earlierIntent?: IntentRecord;
 }
@@ -55,14 +70,47 @@ function describeFailure(err: unknown): Pick<RowOutcome, 'httpStatus' | 'errorCo
   return { errorCode: 'Error', errorMessage: summary };
 }
 
-/** A transfer found by correlationId is this row's when it pays the same destination the same amount. */
-function isTransferOf(t: Transfer, row: ValidRow): boolean {
+/** How far before a row's first intent a transfer found by lookup may have been created (clock skew). */
+const LOOKUP_SKEW_MS = 5 * 60_000;
+
+/** What a transfer found by correlationId must match to be the row's payment. */
+interface LookupMatch {
+  correlationId: string;
+  destination: string;
+  /** The intent's amount; undefined for a paymentId's lookup (its destination is enough). */
+  amountCents?: number;
+  /** Created no earlier than this (ms): a transfer of an older batch that reused the correlationId never settles a new row. */
+  notBeforeMs?: number;
+}
+
+function isTransferOf(t: Transfer, m: LookupMatch): boolean {
   const dest = t._links['destination-funding-source']?.href;
   return (
     dest !== undefined &&
-    parseFundingSourceRef(dest) === row.payment.destinationId &&
-    t.amount.value === formatCents(row.payment.amountCents)
+    parseFundingSourceRef(dest) === m.destination &&
+    (m.amountCents === undefined || t.amount.value === formatCents(m.amountCents)) &&
+    (m.notBeforeMs === undefined || Date.parse(t.created) >= m.notBeforeMs)
   );
+}
+
+/** The lookup of a row with an earlier intent: the intent's correlationId, destination and amount, dated by the first intent. */
+function intentMatch(intent: IntentRecord, firstIntentAt: string | undefined): LookupMatch {
+  return {
+    correlationId: intent.correlationId,
+    destination: intent.destination,
+    amountCents: intent.amountCents,
+    notBeforeMs: Date.parse(firstIntentAt ?? intent.at) - LOOKUP_SKEW_MS,
+  };
+}
+
+/** What a row is looked up by before it is sent, if it is: an earlier intent's, or a new paymentId's. */
+function lookupMatchOf(r: RowToSend): LookupMatch | undefined {
+  if (r.earlierIntent) {
+    return intentMatch(r.earlierIntent, r.firstIntentAt);
+  }
+  return r.lookUpPaymentId
+    ? { correlationId: r.row.correlationId, destination: r.row.payment.destinationId }
+    : undefined;
 }
 
 export class Submitter {
@@ -130,13 +178,14 @@ export class Submitter {
     };
   }
 
-  private async process({ row, earlierIntent }: RowToSend): Promise<RowOutcome> {
+  private async process({ row, earlierIntent, firstIntentAt, lookUpPaymentId }: RowToSend): Promise<RowOutcome> {
     if (this.stopped) {
       return { status: 'pending', attempts: 0 };
     }
     const source = this.sources.get(row.payment.sourceId);
-    if (earlierIntent) {
-      const found = await this.lookUp(row, source, earlierIntent);
+    const match = lookupMatchOf({ row, earlierIntent, firstIntentAt, lookUpPaymentId });
+    if (match) {
+      const found = await this.lookUp(row, source, match, earlierIntent);
       if (found) {
         return found;
       }
@@ -167,20 +216,21 @@ export class Submitter {
   private async lookUp(
     row: ValidRow,
     source: SourceCheck | undefined,
-    intent: IntentRecord,
+    wanted: LookupMatch,
+    intent: IntentRecord | undefined,
   ): Promise<RowOutcome | undefined> {
     const { client } = this.deps;
     const owner = source?.ok && source.customerId ? { customerId: source.customerId } : {};
     try {
       const { value: page } = await withRetries(
-        () => client.listTransfers({ ...owner, correlationId: row.correlationId, limit: 200 }),
+        () => client.listTransfers({ ...owner, correlationId: wanted.correlationId, limit: 200 }),
         this.retryOptions(),
       );
-      const match = page._embedded.transfers.find((t) => isTransferOf(t, row));
+      const match = page._embedded.transfers.find((t) => isTransferOf(t, wanted));
       if (!match) {
         return undefined;
       }
-      const { clearing, sameDayCutoff, fundsAvailableBy } = intent;
+      const { clearing, sameDayCutoff, fundsAvailableBy } = intent ?? {};
       const outcome: RowOutcome = {
         status: 'created',
         attempts: 0,
@@ -208,7 +258,7 @@ export class Submitter {
     });
     const clearing = clearingColumns(decision);
     const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, client);
-    await journal.append({
+    const intent: IntentRecord = {
       type: 'intent',
       at: clock().toISOString(),
       key: row.key,
@@ -218,7 +268,8 @@ export class Submitter {
       amountCents: row.payment.amountCents,
       source: row.payment.sourceId,
       ...clearing,
-    });
+    };
+    await Promise.all([journal.append(intent), this.deps.ledger?.intent(row, intent)]);
     try {
       const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());
       return this.record(row, {
@@ -252,13 +303,16 @@ export class Submitter {
     if (outcome.status !== 'pending') {
       // The intent was durable before the POST; a crash before this record is durable only means
       // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
-      const durable = journal.append({
+      const record: OutcomeRecord = {
         type: 'outcome',
         at: clock().toISOString(),
         key: row.key,
         row: row.line,
         ...outcome,
-      });
+      };
+      const durable = Promise.all([journal.append(record), this.deps.ledger?.outcome(row, record)]).then(
+        () => undefined,
+      );
       durable.catch(() => undefined); // surfaced by submitAll; must not be an unhandled rejection meanwhile
       this.outcomeWrites.push(durable);
     }

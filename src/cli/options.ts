@@ -20,6 +20,8 @@ export const DEFAULTS = {
   clearing: 'auto',
   cutoffMargin: 10,
   maxAmount: '10000.00',
+  repeatWindow: 3,
+  historyLimit: 100,
 } as const satisfies {
   env: ApiEnv;
   clearing: ClearingPolicy;

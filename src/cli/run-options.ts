@@ -86,7 +86,7 @@ function withoutUserinfo(url: string): string {
  * user name or password is refused, and never shown with them: credentials come only from the
  * environment.
  */
-function apiUrlOf(flags: Pick<RunFlags, 'env' | 'apiUrl'>): Pick<RunSettings, 'env' | 'apiUrl'> {
+export function apiUrlOf(flags: Pick<RunFlags, 'env' | 'apiUrl'>): Pick<RunSettings, 'env' | 'apiUrl'> {
   const apiEnv = flags.env ?? DEFAULTS.env;
   if (!API_ENVS.includes(apiEnv)) {
     throw new UsageError('USAGE', `--env must be one of ${API_ENVS.join(', ')} (got '${flags.env}')`);
@@ -166,7 +166,7 @@ function maxAmountCents(text: string): number {
  * Where durable state lives: --state, else PAYOUTS_HOME, else $XDG_STATE_HOME/payouts, else
  * ~/.local/state/payouts. Independent of the working directory and of --out.
  */
-function stateDirectory(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+export function stateDirectory(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const chosen = flag ?? env.PAYOUTS_HOME;
   if (chosen !== undefined && chosen !== '') {
     return resolve(chosen);
@@ -208,6 +208,8 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     batchId,
     resume: flags.resume ?? false,
     allowDuplicates: flags.allowDuplicates ?? false,
+    allowRepeat: flags.allowRepeat ?? false,
+    repeatWindowDays: integerIn('repeat-window', flags.repeatWindow, DEFAULTS.repeatWindow, 0, 3650),
     concurrency: integerIn('concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 64),
     clearing,
     cutoffMarginMinutes: integerIn('cutoff-margin', flags.cutoffMargin, DEFAULTS.cutoffMargin, 0, 600),

@@ -26,8 +26,8 @@ type ResultColumn = (typeof RESULT_COLUMNS)[number];
 export const RECONCILE_COLUMNS = ['transferStatus', 'returnCode', 'returnReason'] as const;
 export type ReconcileColumn = (typeof RECONCILE_COLUMNS)[number];
 
-export type RowStatus = 'created' | 'invalid' | 'failed' | 'unresolved' | 'pending' | 'planned';
-export const RUN_STATUSES: readonly RowStatus[] = ['created', 'invalid', 'failed', 'unresolved', 'pending'];
+export type RowStatus = 'created' | 'invalid' | 'failed' | 'unresolved' | 'pending' | 'review' | 'planned';
+export const RUN_STATUSES: readonly RowStatus[] = ['created', 'invalid', 'failed', 'unresolved', 'pending', 'review'];
 export const PLAN_STATUSES: readonly RowStatus[] = ['planned', 'invalid'];
 
 export type ResultRow = { row: number; status: RowStatus } & Partial<

@@ -10,7 +10,7 @@ import type { PayeeCsv } from '../input/csv-reader.js';
 import type { InvalidRow, Planner, ValidRow } from '../plan/planner.js';
 import { removeOrphanedTemps, writeFileAtomic } from './atomic-file.js';
 import type { RowStatus } from './columns.js';
-import { carriedCells, type OutcomeCells, reportInvalid, validResult } from './rows.js';
+import { carriedCells, type OutcomeCells, type PaidCells, reportInvalid, validResult } from './rows.js';
 import { type Summary, Tally } from './tally.js';
 import { ResultsWriter } from './writer.js';
 
@@ -23,6 +23,8 @@ export interface ReportedRow {
   extra?: Partial<Record<string, string>>;
   /** Counted among the summary's Same Day rows. */
   sameDay: boolean;
+  /** What was actually paid, when it differs from what the file now says (a row changed after it was paid). */
+  paid?: PaidCells;
 }
 
 interface ReportSpec {
@@ -65,11 +67,11 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
       }
       const reported = describe(row);
       await writer.write(
-        validResult(row, reported.status, reported.shown),
+        validResult(row, reported.status, reported.shown, reported.paid),
         carriedCells(csv.header, row),
         reported.extra,
       );
-      tally.add(reported.status, row.payment.amountCents, reported.sameDay);
+      tally.add(reported.status, reported.paid?.amountCents ?? row.payment.amountCents, reported.sameDay);
     }
     const summary = spec.summarize(tally);
     await writer.commit();

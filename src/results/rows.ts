@@ -59,18 +59,24 @@ export type OutcomeCells = Partial<
   >
 >;
 
+/** What was paid for a row, shown instead of what the file now says. */
+export interface PaidCells {
+  destination: string;
+  amountCents: number;
+}
+
 /**
  * The line of a valid row: the columns every valid row shows, whatever its status, and what is
  * `shown` of it. Built with the same shape every time, in the columns' order: it is made for
  * every row of the file.
  */
-export function validResult(row: ValidRow, status: RowStatus, shown: OutcomeCells = {}): ResultRow {
+export function validResult(row: ValidRow, status: RowStatus, shown: OutcomeCells = {}, paid?: PaidCells): ResultRow {
   return {
     row: row.line,
     status,
     paymentId: row.payment.paymentId ?? '',
-    destination: row.given.destination,
-    amount: formatCents(row.payment.amountCents),
+    destination: paid ? paid.destination : row.given.destination,
+    amount: formatCents(paid ? paid.amountCents : row.payment.amountCents),
     clearing: shown.clearing,
     sameDayCutoff: shown.sameDayCutoff,
     fundsAvailableBy: shown.fundsAvailableBy,

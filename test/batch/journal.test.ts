@@ -108,13 +108,20 @@ describe('journal', () => {
     expect(state.lastDigest).to.equal('d1');
     expect(state.tornTail).to.equal(false);
     expect([...state.byKey.keys()]).to.deep.equal(['k1', 'k2']);
+    expect(state.keyVersion, 'a run record without keyVersion is a v1 batch').to.equal('v1');
     expect(state.byKey.get('k1')).to.deep.equal({
       intent: intent('k1'),
+      firstIntentAt: intent('k1').at,
       outcome: created,
       reconcile: rec,
       openIntent: false,
     });
-    expect(state.byKey.get('k2')).to.deep.equal({ intent: intent('k2', 3), outcome: failed, openIntent: false });
+    expect(state.byKey.get('k2')).to.deep.equal({
+      intent: intent('k2', 3),
+      firstIntentAt: intent('k2', 3).at,
+      outcome: failed,
+      openIntent: false,
+    });
     expect((await lines(path)).map((l) => JSON.parse(l))).to.have.length(6);
   });
 
@@ -223,7 +230,11 @@ describe('journal', () => {
       const torn = await readJournal(path);
       expect(torn.tornTail).to.equal(true);
       expect(torn.runs).to.have.length(1);
-      expect(torn.byKey.get('k1')).to.deep.equal({ intent: intent('k1'), openIntent: true });
+      expect(torn.byKey.get('k1')).to.deep.equal({
+        intent: intent('k1'),
+        firstIntentAt: intent('k1').at,
+        openIntent: true,
+      });
 
       await write(intent('k2'));
       const state = await readJournal(path);

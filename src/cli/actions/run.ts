@@ -62,7 +62,8 @@ function describeThisRun(summary: Summary): string {
 
 const NEXT_STEP: Record<number, string> = {
   [EXIT.ok]: 'Every row is created.',
-  [EXIT.attention]: 'Some rows are invalid or failed: see errorMessage in the results.',
+  [EXIT.attention]:
+    'Some rows need a person (invalid, failed, or held for review: never sent): see errorMessage in the results.',
   [EXIT.incomplete]: 'Incomplete: run the same command again to finish the batch (nothing is paid twice).',
 };
 

@@ -31,6 +31,17 @@ const runOptions = {
   },
   resume: { type: 'boolean', describe: 'continue an existing batch whose input file has changed' },
   'allow-duplicates': { type: 'boolean', describe: 'allow rows identical to an earlier row' },
+  'allow-repeat': {
+    type: 'boolean',
+    describe:
+      "send rows the repeat checks would hold for review (another batch's payment within --repeat-window, an edit of a paid row on --resume, a file identical to another batch's); never a paymentId already paid",
+  },
+  'repeat-window': {
+    type: 'number',
+    requiresArg: true,
+    default: DEFAULTS.repeatWindow,
+    describe: "days a row without paymentId is compared with other batches' payments to the same destination and amount (0: off)",
+  },
   concurrency: {
     type: 'number',
     requiresArg: true,
