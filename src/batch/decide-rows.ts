@@ -23,15 +23,30 @@ export interface RowDecisions {
   sourceless: number;
 }
 
+/** One row's fate before this run sends anything. */
+export type Fate =
+  | { kind: 'created' }
+  | { kind: 'held'; held: Held }
+  | { kind: 'send'; send: RowToSend }
+  | { kind: 'sourceless' };
+
 export function decideRows(valid: Iterable<ValidRow>, state: JournalState, checks: RepeatChecks): RowDecisions {
   const decisions: RowDecisions = { toSend: [], held: new Map(), sourceless: 0 };
   for (const row of valid) {
-    decideRow(row, state, checks, decisions);
+    const fate = fateOf(row, state, checks);
+    if (fate.kind === 'held') {
+      decisions.held.set(row.key, fate.held);
+    } else if (fate.kind === 'send') {
+      decisions.toSend.push(fate.send);
+    } else if (fate.kind === 'sourceless') {
+      decisions.sourceless++;
+    }
   }
   return decisions;
 }
 
-function decideRow(row: ValidRow, state: JournalState, checks: RepeatChecks, d: RowDecisions): void {
+/** What becomes of a row: the same decision for the run and for the dry run that predicts it. */
+export function fateOf(row: ValidRow, state: JournalState, checks: RepeatChecks): Fate {
   const known = state.byKey.get(row.key);
   const created = known?.outcome?.status === 'created';
   if (known?.intent) {
@@ -40,25 +55,21 @@ function decideRow(row: ValidRow, state: JournalState, checks: RepeatChecks, d: 
       const paid = created
         ? { destination: known.intent.destination, amountCents: known.intent.amountCents }
         : undefined;
-      d.held.set(row.key, { reason: changed, ...(paid ? { paid } : {}) });
-      return;
+      return { kind: 'held', held: { reason: changed, ...(paid ? { paid } : {}) } };
     }
   }
   if (created) {
-    return;
+    return { kind: 'created' };
+  }
+  const first = known?.intent ? undefined : checks.firstSend(row);
+  if (first && 'held' in first) {
+    return { kind: 'held', held: { reason: first.held } };
   }
   if (!isSendable(row)) {
-    d.sourceless++;
-    return;
+    return { kind: 'sourceless' };
   }
   if (known?.intent) {
-    d.toSend.push({ row, earlierIntent: known.intent, firstIntentAt: known.firstIntentAt });
-    return;
+    return { kind: 'send', send: { row, earlierIntent: known.intent, firstIntentAt: known.firstIntentAt } };
   }
-  const first = checks.firstSend(row);
-  if ('held' in first) {
-    d.held.set(row.key, { reason: first.held });
-    return;
-  }
-  d.toSend.push(first.lookUpPaymentId ? { row, lookUpPaymentId: true } : { row });
+  return { kind: 'send', send: first?.lookUpPaymentId ? { row, lookUpPaymentId: true } : { row } };
 }

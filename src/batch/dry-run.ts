@@ -10,17 +10,20 @@ import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
-import { CURRENT_KEY_VERSION } from '../plan/keys.js';
-import { isSendable, Planner } from '../plan/planner.js';
+import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
+import { Planner } from '../plan/planner.js';
 import { PLAN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
 import { type Summary, summaryApi } from '../results/tally.js';
 import { batchFiles, makeBatchFolder } from './batch-folder.js';
 import { knownAccount, placeBatch } from './batch-place.js';
-import { refuseChangedFile } from './batch-state.js';
+import { refuseByLedger, refuseChangedFile } from './batch-state.js';
+import { type Fate, fateOf } from './decide-rows.js';
 import { BatchStateError } from './errors.js';
 import { JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
+import { Ledger } from './ledger.js';
+import { RepeatChecks } from './repeat-checks.js';
 import type { RunSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
 
@@ -36,6 +39,8 @@ function createdEarlier(known: KeyState | undefined): ReportedRow | undefined {
 export interface DryRunOutcome {
   summary: Summary;
   planPath: string;
+  /** Rows with a paymentId this installation never paid: a real run looks them up at Dwolla first. */
+  lookups: number;
 }
 
 /**
@@ -57,18 +62,36 @@ function plannedAt(now: Date, marginMinutes: number) {
   };
 }
 
+/** The batch as a real run would find it now, read only. */
+interface FoundBatch {
+  outputDir: string;
+  journalPath: string | undefined;
+  state: JournalState;
+  ledger: Ledger | undefined;
+}
+
 /**
  * The batch as a real run would find it now, read only: the state of the API account this
  * installation used last (a dry run has no network), or none.
  */
-async function batchAsFound(s: RunSettings): Promise<{ outputDir: string; state: JournalState | undefined }> {
+async function batchAsFound(s: RunSettings): Promise<FoundBatch> {
   const api = apiIdentity(s);
   const accountId = await knownAccount(s, api);
   if (accountId === undefined) {
-    return { outputDir: join(s.outDir, s.batchId), state: undefined };
+    return {
+      outputDir: join(s.outDir, s.batchId),
+      journalPath: undefined,
+      state: await readJournal(''),
+      ledger: undefined,
+    };
   }
   const place = await placeBatch(s, api, accountId, { write: false, say: () => undefined });
-  return { outputDir: place.outputDir, state: await readJournalState(place.journal) };
+  return {
+    outputDir: place.outputDir,
+    journalPath: place.journal,
+    state: await readJournalState(place.journal),
+    ledger: Ledger.openReadOnly(place.account.ledger),
+  };
 }
 
 /** The journal's state; a damaged journal is refused as a real run would refuse it. */
@@ -83,42 +106,65 @@ async function readJournalState(path: string): Promise<JournalState> {
   }
 }
 
-export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Promise<DryRunOutcome> {
-  const startedAt = clock();
+/** The valid keys of the file (a first pass), for --resume's check of edited rows. */
+async function keysInFile(s: RunSettings, keyVersion: KeyVersion): Promise<Set<string>> {
   const csv = await openPayeeCsv(s.file);
-  const now = s.now ?? startedAt;
+  const planner = new Planner(csv.header, { ...s, keyVersion });
+  const keys = new Set<string>();
+  for await (const record of csv.records) {
+    const row = planner.plan(record);
+    if (row.status === 'valid') {
+      keys.add(row.key);
+    }
+  }
+  return keys;
+}
+
+export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Promise<DryRunOutcome> {
   const found = await batchAsFound(s);
+  try {
+    return await predict(s, { clock, log }, found);
+  } finally {
+    found.ledger?.close();
+  }
+}
+
+/** Plans every row as a real run would treat it now, into plan.csv and plan.json. */
+async function predict(
+  s: RunSettings,
+  { clock, log }: { clock: () => Date; log: Logger },
+  found: FoundBatch,
+): Promise<DryRunOutcome> {
+  const startedAt = clock();
+  const now = s.now ?? startedAt;
+  const keyVersion = found.state.keyVersion ?? CURRENT_KEY_VERSION;
+  const inFile = s.resume && found.state.byKey.size > 0 ? await keysInFile(s, keyVersion) : new Set<string>();
+  const checks = new RepeatChecks(found.ledger, { ...s, now }, found.state, inFile);
+  const csv = await openPayeeCsv(s.file);
   const folder = await makeBatchFolder(found.outputDir);
   const files = batchFiles(found.outputDir);
   const planned = plannedAt(now, s.cutoffMarginMinutes);
-  const earlier = found.state?.byKey;
-  let sourceless = 0;
+  const counts = { sourceless: 0, lookups: 0 };
   log.info({ batchId: s.batchId, file: s.file, now: now.toISOString() }, 'dry run started');
   try {
     const summary = await writeReport({
       csv,
-      planner: new Planner(csv.header, { ...s, keyVersion: found.state?.keyVersion ?? CURRENT_KEY_VERSION }),
+      planner: new Planner(csv.header, { ...s, keyVersion }),
       linesPath: files.plan,
       summaryPath: files.planSummary,
       statuses: PLAN_STATUSES,
       describe: (row) => {
-        const created = createdEarlier(earlier?.get(row.key));
-        if (created === undefined && !isSendable(row)) {
-          sourceless++;
-        }
-        return created ?? planned(row.payment.clearing ?? s.clearing, row.payment.amountCents);
+        const fate = fateOf(row, found.state, checks);
+        counts.sourceless += fate.kind === 'sourceless' ? 1 : 0;
+        counts.lookups += fate.kind === 'send' && fate.send.lookUpPaymentId ? 1 : 0;
+        return (
+          reportedFate(fate, found.state.byKey.get(row.key)) ??
+          planned(row.payment.clearing ?? s.clearing, row.payment.amountCents)
+        );
       },
       onInvalid: (row) => log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid'),
       summarize: (tally) => {
-        if (found.state) {
-          refuseChangedFile(s, found.state, csv.digest());
-        }
-        if (sourceless > 0) {
-          throw new UsageError(
-            'USAGE',
-            `${sourceless} row(s) a real run would send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
-          );
-        }
+        refuseAsARunWould(s, found, { digest: csv.digest(), now, sourceless: counts.sourceless });
         return tally.summary({
           batchId: s.batchId,
           inputDigest: csv.digest(),
@@ -126,14 +172,44 @@ export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Pr
           finishedAt: clock().toISOString(),
           thisRun: { sent: 0, created: 0, foundByLookup: 0, held: 0 },
           api: summaryApi(s.env, s.apiUrl),
-          exitCode: tally.count('invalid') > 0 ? EXIT.attention : EXIT.ok,
+          exitCode: tally.count('invalid') > 0 || tally.count('review') > 0 ? EXIT.attention : EXIT.ok,
         });
       },
     });
     log.info({ batchId: s.batchId, rows: summary.rows, exitCode: summary.exitCode }, 'dry run finished');
-    return { summary, planPath: files.plan };
+    return { summary, planPath: files.plan, lookups: counts.lookups };
   } catch (err) {
     await folder.discard();
     throw err;
+  }
+}
+
+/** A row a real run would not plan to send: created earlier (shown as paid) or held for review. */
+function reportedFate(fate: Fate, known: KeyState | undefined): ReportedRow | undefined {
+  if (fate.kind === 'created') {
+    return createdEarlier(known);
+  }
+  if (fate.kind === 'held') {
+    const { reason, paid } = fate.held;
+    return { status: 'review', shown: { errorMessage: reason }, sameDay: false, ...(paid ? { paid } : {}) };
+  }
+  return undefined;
+}
+
+/** The file-level refusals a real run would make now (exit 2). */
+function refuseAsARunWould(
+  s: RunSettings,
+  found: FoundBatch,
+  run: { digest: string; now: Date; sourceless: number },
+): void {
+  refuseChangedFile(s, found.state, run.digest);
+  if (found.ledger && found.journalPath) {
+    refuseByLedger(s, found.ledger, found.state, { digest: run.digest, now: run.now, journalPath: found.journalPath });
+  }
+  if (run.sourceless > 0) {
+    throw new UsageError(
+      'USAGE',
+      `${run.sourceless} row(s) a real run would send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
+    );
   }
 }

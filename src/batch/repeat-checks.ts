@@ -15,7 +15,7 @@
  * it changed after it was paid; the results show what was paid.
  */
 import { formatCents } from '../input/money.js';
-import type { SendableRow, ValidRow } from '../plan/planner.js';
+import type { ValidRow } from '../plan/planner.js';
 import type { IntentRecord, JournalState } from './journal.js';
 import type { LedgerPayment } from './ledger.js';
 
@@ -64,7 +64,7 @@ export class RepeatChecks {
   }
 
   /** Checks 1 to 4 for a row this batch has never sent. */
-  firstSend(row: SendableRow): FirstSend {
+  firstSend(row: ValidRow): FirstSend {
     const paymentId = row.payment.paymentId;
     if (paymentId !== undefined) {
       const earlier = this.ledger?.byPaymentId(paymentId).filter((p) => p.batchId !== this.settings.batchId) ?? [];
@@ -90,7 +90,7 @@ export class RepeatChecks {
     return { lookUpPaymentId: false };
   }
 
-  private repeatWithinWindow(row: SendableRow): string | undefined {
+  private repeatWithinWindow(row: ValidRow): string | undefined {
     const { repeatWindowDays, now, batchId } = this.settings;
     if (!this.ledger || repeatWindowDays <= 0) {
       return undefined;

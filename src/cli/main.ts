@@ -9,6 +9,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../input/usage-error.js';
 import { calendarCommand } from './commands/calendar.js';
+import { historyCommand } from './commands/history.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { runCommand } from './commands/run.js';
 import { simulatorCommand } from './commands/simulator.js';
@@ -37,9 +38,10 @@ async function main(argv: string[]): Promise<void> {
       .usage('$0 <command> [options]\n\nTurn a payee CSV into Dwolla ACH transfers, each paid exactly once.')
       .command(runCommand)
       .command(reconcileCommand)
+      .command(historyCommand)
       .command(simulatorCommand)
       .command(calendarCommand)
-      .demandCommand(1, 'name a command: run, reconcile, simulator or calendar')
+      .demandCommand(1, 'name a command: run, reconcile, history, simulator or calendar')
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .strict()
       .version(pkg.version)

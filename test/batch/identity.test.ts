@@ -63,6 +63,40 @@ describe('payment identity: what people do around the command (built CLI, simula
     expect(sim.transfers()).to.have.length(6);
   });
 
+  it('the dry run predicts the real run: the same refusal for a renamed copy, review rows, created rows, no network', async () => {
+    const sim = await simulator();
+    const payees = makePayees(3);
+    const file = await writePayees(dir, 'pred.csv', payees);
+    const dry = (f: string, extra: string[] = []) =>
+      runCli(['run', f, '--dry-run', '--api-url', sim.url, '--out', out, '--log-level', 'warn', ...extra]);
+    const before = await dry(file, ['--source', DEFAULT_SOURCE]);
+    expect(before.code, before.stderr).to.equal(0);
+    expect(before.stdout, 'names the lookup it cannot do').to.contain(
+      '3 paymentId row(s) are new to this installation',
+    );
+    expect((await run(file, sim)).code).to.equal(0);
+    const after = await dry(file);
+    expect(after.code, after.stderr).to.equal(0);
+    expect((await readCsvRows(join(out, 'pred', 'plan.csv'))).map((r) => r.status)).to.deep.equal([
+      'created',
+      'created',
+      'created',
+    ]);
+    const copy = join(dir, 'pred-copy.csv');
+    await copyFile(file, copy);
+    const refused = await dry(copy);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.contain('identical to the one of batch pred');
+    const allowed = await dry(copy, ['--allow-repeat']);
+    expect(allowed.code, allowed.stderr).to.equal(1);
+    expect((await readCsvRows(join(out, 'pred-copy', 'plan.csv'))).map((r) => r.status)).to.deep.equal([
+      'review',
+      'review',
+      'review',
+    ]);
+    expect(sim.transfers()).to.have.length(3);
+  });
+
   it('the same paymentIds in a file of another name are held for review, never paid again', async () => {
     const sim = await simulator();
     const payees = makePayees(4);

@@ -121,10 +121,14 @@ function stopOnSignals(log: Logger) {
 
 async function dryRunBatch(settings: RunSettings, log: Logger): Promise<number> {
   const { dryRun } = await import('../../batch/dry-run.js');
-  const { summary, planPath } = await dryRun(settings, () => new Date(), log);
+  const { summary, planPath, lookups } = await dryRun(settings, () => new Date(), log);
+  const lookupNote =
+    lookups > 0
+      ? `${lookups} paymentId row(s) are new to this installation: a real run first looks each up at Dwolla by its correlationId (a dry run has no network).\n`
+      : '';
   process.stdout.write(
     `Dry run of ${settings.file} as batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ` +
-      `${summary.sameDay.count} would go Same Day. Nothing was sent.\nPlan: ${displayPath(planPath)}\n`,
+      `${summary.sameDay.count} would go Same Day. Nothing was sent.\n${lookupNote}Plan: ${displayPath(planPath)}\n`,
   );
   return summary.exitCode;
 }
