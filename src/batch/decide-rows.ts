@@ -5,7 +5,7 @@
  */
 import { isSendable, type ValidRow } from '../plan/planner.js';
 import type { PaidCells } from '../results/rows.js';
-import type { JournalState } from './journal.js';
+import type { JournalState, KeyState } from './journal.js';
 import { changedAfterSent, type RepeatChecks } from './repeat-checks.js';
 import type { RowToSend } from './submit.js';
 
@@ -45,21 +45,23 @@ export function decideRows(valid: Iterable<ValidRow>, state: JournalState, check
   return decisions;
 }
 
+/** A row an earlier run sent: created (never again), or changed since it was sent (held). */
+function earlierFate(row: ValidRow, known: KeyState | undefined): Fate | undefined {
+  const created = known?.outcome?.status === 'created';
+  const changed = known?.intent ? changedAfterSent(row, known.intent, created) : undefined;
+  if (known?.intent && changed) {
+    const paid = created ? { destination: known.intent.destination, amountCents: known.intent.amountCents } : undefined;
+    return { kind: 'held', held: { reason: changed, ...(paid ? { paid } : {}) } };
+  }
+  return created ? { kind: 'created' } : undefined;
+}
+
 /** What becomes of a row: the same decision for the run and for the dry run that predicts it. */
 export function fateOf(row: ValidRow, state: JournalState, checks: RepeatChecks): Fate {
   const known = state.byKey.get(row.key);
-  const created = known?.outcome?.status === 'created';
-  if (known?.intent) {
-    const changed = changedAfterSent(row, known.intent, created);
-    if (changed) {
-      const paid = created
-        ? { destination: known.intent.destination, amountCents: known.intent.amountCents }
-        : undefined;
-      return { kind: 'held', held: { reason: changed, ...(paid ? { paid } : {}) } };
-    }
-  }
-  if (created) {
-    return { kind: 'created' };
+  const earlier = earlierFate(row, known);
+  if (earlier) {
+    return earlier;
   }
   const first = known?.intent ? undefined : checks.firstSend(row);
   if (first && 'held' in first) {

@@ -40,7 +40,8 @@ const runOptions = {
     type: 'number',
     requiresArg: true,
     default: DEFAULTS.repeatWindow,
-    describe: "days a row without paymentId is compared with other batches' payments to the same destination and amount (0: off)",
+    describe:
+      "days a row without paymentId is compared with other batches' payments to the same destination and amount (0: off)",
   },
   concurrency: {
     type: 'number',
