@@ -68,8 +68,10 @@ interface BatchPlan {
 interface Sent {
   /** Each attempted row's outcome, by key. */
   outcomes: ReadonlyMap<string, RowOutcome>;
-  /** Stopped by a signal: some rows may not have been tried. */
+  /** Stopped by a signal, a changed file or state that could not be written: some rows may not have been tried. */
   stopped: boolean;
+  /** Why the journal or the ledger could not be written, if so. */
+  stateFailure?: string;
 }
 
 export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
@@ -212,7 +214,12 @@ async function submitRows(
   try {
     let done = 0;
     const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
-    return { outcomes, stopped: submitter.stopped };
+    if (submitter.stateFailure) {
+      deps.say(
+        `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,
+      );
+    }
+    return { outcomes, stopped: submitter.stopped, stateFailure: submitter.stateFailure };
   } finally {
     watcher.close();
   }

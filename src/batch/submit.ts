@@ -128,6 +128,9 @@ export class Submitter {
     this.global = pLimit(settings.concurrency);
   }
 
+  /** Why the state could not be written, if it could not: sending stopped then. */
+  stateFailure: string | undefined;
+
   get stopped(): boolean {
     return this.stopper.signal.aborted;
   }
@@ -152,8 +155,20 @@ export class Submitter {
         }),
       ),
     );
-    await Promise.all(this.outcomeWrites);
+    // An outcome that could not be made durable leaves the row's intent open: a rerun looks it up.
+    const written = await Promise.allSettled(this.outcomeWrites);
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) {
+      this.failState(failed.reason);
+    }
     return outcomes;
+  }
+
+  /** State (journal or ledger) cannot be written: no new sends; what is known is still reported. */
+  private failState(err: unknown): void {
+    this.stateFailure ??= err instanceof Error ? err.message : String(err);
+    this.deps.log.error({ error: this.stateFailure }, 'state cannot be written: stopping');
+    this.stop();
   }
 
   /** A balance source's rows wait for that source first, so that waiting never holds a global slot. */
@@ -269,7 +284,13 @@ export class Submitter {
       source: row.payment.sourceId,
       ...clearing,
     };
-    await Promise.all([journal.append(intent), this.deps.ledger?.intent(row, intent)]);
+    try {
+      await Promise.all([journal.append(intent), this.deps.ledger?.intent(row, intent)]);
+    } catch (err) {
+      // Without a durable intent the POST must not leave: the row is not attempted.
+      this.failState(err);
+      return { status: 'pending', attempts: 0, errorCode: 'StateUnwritable', errorMessage: this.stateFailure };
+    }
     try {
       const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());
       return this.record(row, {

@@ -7,7 +7,7 @@ import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
-import { type CliResult, journalOf, readCsvRows, removeDir, runCli, tempDir, UUIDS } from '../helpers.js';
+import { type CliResult, journalOf, readCsvRows, removeDir, runCli, startCli, tempDir, UUIDS } from '../helpers.js';
 import { countOutcomes, DEFAULT_SOURCE, makePayees, runArgs, SIM_ENV, waitFor, writePayees } from './helpers.js';
 
 const DAY_MS = 86_400_000;
@@ -223,6 +223,24 @@ describe('payment identity: what people do around the command (built CLI, simula
     expect(sim.transfers(), 'last month’s 2 and this month’s 3').to.have.length(5);
     const rows = await results('nov');
     expect(rows.every((r) => r.status === 'created')).to.equal(true);
+  });
+
+  it('an input file edited during a run stops it: exit 3 with results written, never 2; a rerun with --resume finishes', async () => {
+    const sim = await simulator({ latencyMs: 60 });
+    const payees = makePayees(40);
+    const file = await writePayees(dir, 'live.csv', payees);
+    const running = startCli(runArgs(file, sim, out, ['--concurrency', '1']), { env: SIM_ENV });
+    await waitFor('a few outcomes', async () => (await countOutcomes(journalOf('live', sim.url))) >= 3);
+    await writeFile(file, `${await readFile(file, 'utf8')}PAY-9999,${OTHER},1.00,,late\n`);
+    const r = await running.done;
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stdout + r.stderr).to.contain('changed while the batch was running');
+    const rows = await results('live');
+    expect(rows).to.have.length(41);
+    expect(sim.transfers().length, 'it stopped sending').to.be.lessThan(40);
+    const resumed = await run(file, sim, ['--resume']);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    expect(sim.transfers()).to.have.length(41);
   });
 
   it('a rerun from another folder with another --out after a crash pays nothing twice', async () => {

@@ -1,0 +1,84 @@
+/**
+ * The submitter in this process against the real simulator over HTTP, with a real journal: what
+ * it does when the state can no longer be written mid-run (SPEC: stop sending, report what is
+ * known, exit 3), and that no transfer ever leaves without a durable intent.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { Journal } from '../../src/batch/journal.js';
+import { preflightSources } from '../../src/batch/preflight.js';
+import { Submitter } from '../../src/batch/submit.js';
+import { DwollaClient } from '../../src/dwolla/client.js';
+import { SIMULATOR } from '../../src/dwolla/types.js';
+import { isSendable, type SendableRow } from '../../src/plan/planner.js';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
+import { planCsv, removeDir, tempDir } from '../helpers.js';
+import { makePayees, payeesCsv } from './helpers.js';
+
+describe('Submitter when the state cannot be written mid-run', () => {
+  let dir: string;
+  let sim: SimulatorHandle;
+
+  beforeEach(async () => {
+    dir = await tempDir('payouts-submit-');
+    sim = await startSimulator({ port: 0, latencyMs: 20 });
+  });
+  afterEach(async () => {
+    await sim.close();
+    await removeDir(dir);
+  });
+
+  it('stops sending, reports the rows it knows, and sends nothing without a durable intent', async () => {
+    const planned = await planCsv(payeesCsv(makePayees(30)), { defaultSourceId: SIMULATOR.defaultSourceId });
+    const rows = planned.filter((r): r is SendableRow => r.status === 'valid' && isSendable(r));
+    const client = new DwollaClient({
+      baseUrl: sim.url,
+      key: SIMULATOR.key,
+      secret: SIMULATOR.secret,
+      timeoutMs: 5000,
+    });
+    const journalPath = join(dir, 'journal.jsonl');
+    const journal = await Journal.open(journalPath);
+    try {
+      const sources = await preflightSources(client, [SIMULATOR.defaultSourceId], { maxAttempts: 2 });
+      const submitter = new Submitter(
+        { client, journal, log: pino({ level: 'silent' }), clock: () => new Date() },
+        { concurrency: 2, maxAttempts: 2, clearing: 'standard', cutoffMarginMinutes: 10, now: undefined },
+        sources,
+      );
+      let settled = 0;
+      // The journal becomes unwritable after the fifth outcome (a closed journal refuses appends).
+      const outcomes = await submitter.submitAll(
+        rows.map((row) => ({ row })),
+        () => {
+          settled++;
+          if (settled === 5) {
+            void journal.close();
+          }
+        },
+      );
+      expect(submitter.stateFailure, 'the failure is reported').to.be.a('string');
+      expect(submitter.stopped).to.equal(true);
+      const statuses = [...outcomes.values()].map((o) => o.status);
+      expect(statuses.filter((s) => s === 'created').length).to.be.at.least(5);
+      expect(statuses.filter((s) => s === 'pending').length, 'the rest were not attempted').to.be.greaterThan(0);
+      expect(sim.transfers().length, 'it stopped sending').to.be.lessThan(rows.length);
+      const intents = new Set(
+        (await readFile(journalPath, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string; key: string })
+          .filter((r) => r.type === 'intent')
+          .map((r) => r.key),
+      );
+      for (const t of sim.transfers()) {
+        expect(intents.has(t.idempotencyKey ?? ''), `transfer ${t.id} has a durable intent`).to.equal(true);
+      }
+    } finally {
+      client.close();
+      await journal.close().catch(() => undefined);
+    }
+  });
+});
