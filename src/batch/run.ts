@@ -70,8 +70,6 @@ interface Sent {
   outcomes: ReadonlyMap<string, RowOutcome>;
   /** Stopped by a signal, a changed file or state that could not be written: some rows may not have been tried. */
   stopped: boolean;
-  /** Why the journal or the ledger could not be written, if so. */
-  stateFailure?: string;
 }
 
 export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
@@ -184,7 +182,8 @@ async function send(s: RunSettings, deps: BatchRunDeps, run: LockedRun, toSend: 
       ? await submitRows(s, deps, { journal, access: run.access, ledger: ledgerSink(run.ledger, s.batchId) }, toSend)
       : { outcomes: new Map(), stopped: false };
   } finally {
-    await journal.close();
+    // A journal that failed mid-run was reported (and stopped the run); the results still get written.
+    await journal.close().catch((err: unknown) => deps.log.error({ err }, 'journal close failed'));
   }
 }
 
@@ -219,7 +218,7 @@ async function submitRows(
         `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,
       );
     }
-    return { outcomes, stopped: submitter.stopped, stateFailure: submitter.stateFailure };
+    return { outcomes, stopped: submitter.stopped };
   } finally {
     watcher.close();
   }
