@@ -1,27 +1,39 @@
 /**
- * `npm run bench`: prints figures, asserts nothing. Sections:
+ * `npm run bench`: prints figures, asserts nothing. Every payouts child gets a state directory
+ * (PAYOUTS_HOME) of its own under a temp folder, never the real one. Sections:
  *   dry-run  — payouts run --dry-run over 100,000 and 1,000,000 generated rows, beside a baseline
- *              that only streams the same file through csv-parse into csv-stringify (rows/s, peak RSS).
+ *              that only streams the same file through csv-parse into csv-stringify (rows/s, peak
+ *              RSS); and the repeat checks' cost: the same dry runs with a ledger of 1,000,000
+ *              earlier payments (bench/ledger.ts) vs an empty state directory, for rows with
+ *              paymentIds (one ledger query by paymentId each) and without (one query by
+ *              destination and amount within --repeat-window each).
  *   submit   — payouts run against a standalone simulator with 50 ms latency: 2,000 rows from bank
  *              sources at --concurrency 16 (bound 320 rows/s) and from one balance source (bound
- *              20 rows/s: one transfer in flight); and the journal's cost (rows/s with and without fsync).
+ *              20 rows/s: one transfer in flight), each with paymentIds the ledger has never seen
+ *              (each row looked up at Dwolla by correlationId before its POST) and without
+ *              paymentId (one ledger query, no lookup), and the ratio; and the journal's cost
+ *              (rows/s with and without fsync).
  * `npm run bench -- dry-run` runs one section.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Journal } from '../src/batch/journal.js';
 import { preflightSources } from '../src/batch/preflight.js';
+import { accountState, apiIdentity, batchStateDir, journalPath } from '../src/batch/state-dir.js';
 import { Submitter } from '../src/batch/submit.js';
 import { DwollaClient } from '../src/dwolla/client.js';
 import { SIMULATOR } from '../src/dwolla/types.js';
 import { openPayeeCsv } from '../src/input/csv-reader.js';
 import { isSendable, Planner, type SendableRow } from '../src/plan/planner.js';
+import { EXIT } from '../src/results/exit-codes.js';
 import { generatePayees } from './generate.js';
+import type { BigLedgerOptions } from './ledger.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(HERE, '..', 'src', 'cli', 'main.js');
@@ -32,13 +44,13 @@ interface Measured {
   code: number | null;
 }
 
-/** Runs `node --import rss-probe.js ARGS` and measures wall time and peak RSS. */
-async function measure(args: string[], workDir: string): Promise<Measured> {
+/** Runs `node --import rss-probe.js ARGS` (PAYOUTS_HOME=home) and measures wall time and peak RSS. */
+async function measure(args: string[], workDir: string, home: string): Promise<Measured> {
   const rssFile = join(workDir, `rss-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   const started = process.hrtime.bigint();
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', join(HERE, 'rss-probe.js'), ...args], {
-      env: { ...process.env, BENCH_RSS_FILE: rssFile },
+      env: { ...process.env, BENCH_RSS_FILE: rssFile, PAYOUTS_HOME: home },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.on('error', reject);
@@ -53,42 +65,123 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+function pct(part: number, whole: number): string {
+  return `${fmt((100 * part) / whole)}%`;
+}
+
+/** The dry runs' clock: the ledger's hits are one day before it, inside the default 3-day --repeat-window. */
+const DRY_RUN_NOW = '2026-03-09T08:00:00-05:00';
+
+const LEDGER: BigLedgerOptions = {
+  entries: 1_000_000,
+  payees: 100_000,
+  hitEvery: 100,
+  now: DRY_RUN_NOW,
+  spanDays: 365,
+};
+
+/** Builds the big ledger under `stateDir` in a child process (bench/ledger.ts); its figures. */
+async function buildLedger(stateDir: string): Promise<{ hits: number; seconds: number; megabytes: number }> {
+  const child = spawn(process.execPath, [join(HERE, 'ledger.js'), stateDir, JSON.stringify(LEDGER)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) {
+    throw new Error(`building the ledger exited ${code}`);
+  }
+  return JSON.parse(out) as { hits: number; seconds: number; megabytes: number };
+}
+
+interface DryRun extends Measured {
+  /** Rows the dry run holds for review (plan.json): the ledger's hits. */
+  held: number;
+}
+
+/** `payouts run FILE --dry-run` with PAYOUTS_HOME=home: time, peak RSS and rows held. */
+async function measureDryRun(input: string, work: string, home: string): Promise<DryRun> {
+  const batchId = `dry-${randomUUID()}`;
+  const out = join(work, 'out');
+  const args = [CLI, 'run', input, '--dry-run', '--out', out, '--batch-id', batchId, '--now', DRY_RUN_NOW];
+  const m = await measure([...args, '--log-level', 'warn'], work, home);
+  if (m.code !== EXIT.ok && m.code !== EXIT.attention) {
+    throw new Error(`dry run of ${input} exited ${m.code}`);
+  }
+  const plan = JSON.parse(await readFile(join(out, batchId, 'plan.json'), 'utf8')) as {
+    byStatus: { review?: { count: number } };
+  };
+  await rm(join(out, batchId), { recursive: true, force: true });
+  return { ...m, held: plan.byStatus.review?.count ?? 0 };
+}
+
+/** Both state directories of the dry-run section. */
+interface DryRunStates {
+  empty: string;
+  ledger: string;
+}
+
+/** One size: the baseline line, and the ledger-vs-empty lines for rows with and without paymentIds. */
+async function dryRunSize(rows: number, work: string, states: DryRunStates): Promise<[string, string[]]> {
+  const withIds = join(work, `payees-${rows}.csv`);
+  const withoutIds = join(work, `payees-${rows}-no-id.csv`);
+  await generatePayees(withIds, rows);
+  await generatePayees(withoutIds, rows, { paymentId: () => undefined });
+  const mb = (await stat(withIds)).size / 1e6;
+  const base = await measure([join(HERE, 'baseline.js'), withIds, join(work, 'baseline.csv')], work, states.empty);
+  if (base.code !== 0) {
+    throw new Error(`the baseline exited ${base.code}`);
+  }
+  const ledgerLines: string[] = [];
+  let plain: DryRun | undefined;
+  for (const [input, kind] of [
+    [withIds, 'yes'],
+    [withoutIds, 'no'],
+  ] as const) {
+    const empty = await measureDryRun(input, work, states.empty);
+    const full = await measureDryRun(input, work, states.ledger);
+    plain ??= empty;
+    ledgerLines.push(
+      `${fmt(rows).padEnd(10)} | ${kind.padEnd(9)} | ${fmt(rows / empty.seconds).padStart(12)} | ${fmt(empty.peakRssMb, 1).padStart(12)} | ${fmt(rows / full.seconds).padStart(13)} | ${fmt(full.peakRssMb, 1).padStart(13)} | ${fmt(full.held).padStart(5)} | ${pct(empty.seconds, full.seconds).padStart(12)} | ${pct(full.peakRssMb, empty.peakRssMb).padStart(9)}`,
+    );
+    await rm(input);
+  }
+  const baseRate = rows / base.seconds;
+  const dryRate = rows / plain!.seconds;
+  const baseLine = `${fmt(rows).padEnd(10)} | ${fmt(mb, 1).padStart(7)} | ${fmt(baseRate).padStart(15)} | ${fmt(base.peakRssMb, 1).padStart(15)} | ${fmt(dryRate).padStart(14)} | ${fmt(plain!.peakRssMb, 1).padStart(14)} | ${pct(dryRate, baseRate)}`;
+  return [baseLine, ledgerLines];
+}
+
 async function dryRunSection(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
   try {
-    console.log('dry run vs baseline (csv-parse -> csv-stringify), same file, same run');
-    console.log('rows       | file MB | baseline rows/s | baseline RSS MB | dry-run rows/s | dry-run RSS MB | ratio');
+    const states = { empty: join(work, 'state-empty'), ledger: join(work, 'state-ledger') };
+    await mkdir(states.empty);
+    const ledger = await buildLedger(states.ledger);
+    const baseLines: string[] = [];
+    const ledgerLines: string[] = [];
     for (const rows of [100_000, 1_000_000]) {
-      const input = join(work, `payees-${rows}.csv`);
-      await generatePayees(input, rows);
-      const mb = (await stat(input)).size / 1e6;
-      const base = await measure([join(HERE, 'baseline.js'), input, join(work, 'baseline.csv')], work);
-      const dry = await measure(
-        [
-          CLI,
-          'run',
-          input,
-          '--dry-run',
-          '--out',
-          join(work, 'out'),
-          '--now',
-          '2026-03-09T08:00:00-05:00',
-          '--log-level',
-          'warn',
-        ],
-        work,
-      );
-      if (base.code !== 0 || dry.code !== 0) {
-        throw new Error(`a child failed: baseline ${base.code}, dry run ${dry.code}`);
-      }
-      const baseRate = rows / base.seconds;
-      const dryRate = rows / dry.seconds;
-      console.log(
-        `${fmt(rows).padEnd(10)} | ${fmt(mb, 1).padStart(7)} | ${fmt(baseRate).padStart(15)} | ${fmt(base.peakRssMb, 1).padStart(15)} | ${fmt(dryRate).padStart(14)} | ${fmt(dry.peakRssMb, 1).padStart(14)} | ${fmt((100 * dryRate) / baseRate, 0)}%`,
-      );
-      await rm(input);
+      const [baseLine, lines] = await dryRunSize(rows, work, states);
+      baseLines.push(baseLine);
+      ledgerLines.push(...lines);
     }
+    console.log('dry run vs baseline (csv-parse -> csv-stringify), same file, same run; empty state directory');
+    console.log('rows       | file MB | baseline rows/s | baseline RSS MB | dry-run rows/s | dry-run RSS MB | ratio');
+    console.log(baseLines.join('\n'));
     console.log('targets: dry run >= 40% of the baseline rows/s; peak RSS < 150 MB and about the same for both sizes');
+    console.log(
+      `\ndry run with a ledger of ${fmt(LEDGER.entries)} earlier payments (${fmt(ledger.megabytes)} MB, built in ${fmt(ledger.seconds, 1)} s) vs an empty state directory, --now ${DRY_RUN_NOW}, --repeat-window 3`,
+    );
+    console.log(
+      `paymentId yes: one ledger query by paymentId per row; no: one query by destination+amount within --repeat-window per row. held: rows the ledger's ${fmt(ledger.hits)} hits put in review`,
+    );
+    console.log(
+      'rows       | paymentId | empty rows/s | empty RSS MB | ledger rows/s | ledger RSS MB | held  | rows/s ratio | RSS ratio',
+    );
+    console.log(ledgerLines.join('\n'));
+    console.log('target: with the ledger at least 90% of the rows/s of the empty state directory (at most 10% slower)');
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -112,6 +205,20 @@ async function startSimulatorChild(args: string[]): Promise<{ url: string; child
   });
   child.stdout!.resume();
   return { url, child };
+}
+
+/** Runs `use` against a fresh standalone simulator with 50 ms latency, stopped afterwards. */
+async function withSimulator<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const { url, child } = await startSimulatorChild(['--latency', '50']);
+  try {
+    return await use(url);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
 }
 
 async function validRows(file: string): Promise<SendableRow[]> {
@@ -164,8 +271,8 @@ async function submitInProcess(url: string, file: string, work: string, fsync: b
 }
 
 /** Seconds from the first intent to the last outcome recorded in a batch's journal. */
-async function sendPhaseSeconds(journalPath: string): Promise<number> {
-  const times = (await readFile(journalPath, 'utf8'))
+async function sendPhaseSeconds(journal: string): Promise<number> {
+  const times = (await readFile(journal, 'utf8'))
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { type: string; at: string })
@@ -176,16 +283,29 @@ async function sendPhaseSeconds(journalPath: string): Promise<number> {
 
 interface SubmitCase {
   name: string;
+  /** Which pair it belongs to, for the lookup-cost table. */
+  source: string;
+  /** Rows carry paymentIds the ledger has never seen: each is looked up at Dwolla before its POST. */
+  paymentIds: boolean;
   file: string;
   args: string[];
-  /** rows/s the latency allows at most: transfers in flight / 50 ms. */
+  /** rows/s the latency allows at most to the POSTs alone: transfers in flight / 50 ms. */
   bound: number;
 }
 
-/** Runs `payouts run` on a case's file against the standalone simulator at `url`; its batch id. */
+interface CaseRates {
+  rate: number;
+  sendRate: number;
+}
+
+/**
+ * Runs `payouts run` on a case's file against the standalone simulator at `url`, with a state
+ * directory of its own; its batch's journal.
+ */
 async function runCase(c: SubmitCase, url: string, work: string): Promise<string> {
   const batchId = `b-${randomUUID()}`;
-  const env = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret };
+  const home = join(work, `state-${batchId}`);
+  const env = { DWOLLA_KEY: SIMULATOR.key, DWOLLA_SECRET: SIMULATOR.secret, PAYOUTS_HOME: home };
   const args = ['run', c.file, '--api-url', url, '--out', join(work, 'out'), '--batch-id', batchId];
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     const run = spawn(process.execPath, [CLI, ...args, '--log-level', 'warn', ...c.args], {
@@ -195,64 +315,118 @@ async function runCase(c: SubmitCase, url: string, work: string): Promise<string
     run.on('error', reject);
     run.on('close', resolvePromise);
   });
-  if (code !== 0) {
-    throw new Error(`run exited ${code}`);
+  if (code !== EXIT.ok) {
+    throw new Error(`${c.name}: run exited ${code}`);
   }
-  return batchId;
+  const account = accountState(home, apiIdentity({ env: 'simulator', apiUrl: url }), SIMULATOR.accountId);
+  return journalPath(batchStateDir(account, batchId));
 }
 
-/** Runs one case and prints its line: the whole command's rate, the send phase's, and both against the bound. */
-async function measureCase(c: SubmitCase, url: string, work: string, rows: number): Promise<void> {
-  const started = process.hrtime.bigint();
-  const batchId = await runCase(c, url, work);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rate = rows / seconds;
-  const sendRate = rows / (await sendPhaseSeconds(join(work, 'out', batchId, 'journal.jsonl')));
-  console.log(
-    `${c.name.padEnd(36)} | ${fmt(seconds, 1).padStart(7)} | ${fmt(rate, 1).padStart(6)} | ${fmt(sendRate, 1).padStart(11)} | ${fmt(c.bound).padStart(12)} | ${fmt((100 * rate) / c.bound)}% / ${fmt((100 * sendRate) / c.bound)}%`,
-  );
+/** Dwolla requests (admin ones excluded) the simulator at `url` has answered. */
+async function requestsAnswered(url: string): Promise<number> {
+  const res = await fetch(`${url}/__simulator/stats`);
+  return ((await res.json()) as { requests: number }).requests;
 }
 
-/** The two payee files of the submit section: rows from 4 bank sources, and rows from the balance. */
+/**
+ * Runs one case against a fresh simulator (a paymentId's key and correlationId are the same in
+ * every batch: a simulator shared by cases would find the transfers of an earlier case) and
+ * prints its line: the whole command's rate, the send phase's, both against the bound, and the
+ * Dwolla requests per row.
+ */
+async function measureCase(c: SubmitCase, work: string, rows: number): Promise<CaseRates> {
+  return withSimulator(async (url) => {
+    const started = process.hrtime.bigint();
+    const journal = await runCase(c, url, work);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const rate = rows / seconds;
+    const sendRate = rows / (await sendPhaseSeconds(journal));
+    const perRow = (await requestsAnswered(url)) / rows;
+    console.log(
+      `${c.name.padEnd(50)} | ${fmt(seconds, 1).padStart(7)} | ${fmt(rate, 1).padStart(6)} | ${fmt(sendRate, 1).padStart(11)} | ${fmt(c.bound).padStart(12)} | ${`${pct(rate, c.bound)} / ${pct(sendRate, c.bound)}`.padStart(9)} | ${fmt(perRow, 2).padStart(12)}`,
+    );
+    return { rate, sendRate };
+  });
+}
+
+/**
+ * The payee files of the submit section: rows from 4 bank sources, and rows from the balance,
+ * each with paymentIds (new to every case's empty ledger) and without.
+ */
 async function submitCases(work: string, rows: number): Promise<SubmitCase[]> {
-  const bankFile = join(work, 'bank.csv');
   const bankSources = Array.from({ length: 4 }, () => randomUUID());
-  await generatePayees(bankFile, rows, { bankSource: (i) => bankSources[i % bankSources.length] });
-  const balanceFile = join(work, 'balance.csv');
-  await generatePayees(balanceFile, rows);
-  return [
-    { name: '4 bank sources, --concurrency 16', file: bankFile, args: ['--concurrency', '16'], bound: 16 / 0.05 },
+  const kinds = [
     {
-      name: 'one balance source, --concurrency 16',
-      file: balanceFile,
+      source: '4 bank sources',
+      bankSource: (i: number) => bankSources[i % bankSources.length],
+      args: ['--concurrency', '16'],
+      bound: 16 / 0.05,
+    },
+    {
+      source: 'one balance source',
+      bankSource: () => undefined,
       args: ['--concurrency', '16', '--source', SIMULATOR.defaultSourceId],
       bound: 1 / 0.05,
     },
   ];
+  const cases: SubmitCase[] = [];
+  for (const { source, bankSource, args, bound } of kinds) {
+    for (const paymentIds of [false, true]) {
+      const file = join(work, `${cases.length}.csv`);
+      await generatePayees(file, rows, paymentIds ? { bankSource } : { bankSource, paymentId: () => undefined });
+      const which = paymentIds ? 'new paymentIds (looked up)' : 'no paymentId';
+      cases.push({ name: `${source}, ${which}`, source, paymentIds, file, args, bound });
+    }
+  }
+  return cases;
+}
+
+/** The lookup's cost: each source's rows/s with new paymentIds against without paymentId. */
+function printLookupCost(cases: SubmitCase[], rates: Map<SubmitCase, CaseRates>): void {
+  console.log(
+    "\nrepeat checks' cost on submission: rows with paymentIds new to the ledger (each looked up first: GET /accounts/{id}/transfers?correlationId=…, then POST) vs rows without paymentId (one ledger query, then POST)",
+  );
+  console.log('source             | no paymentId rows/s | new paymentIds rows/s | ratio | send ratio');
+  for (const plain of cases.filter((c) => !c.paymentIds)) {
+    const looked = cases.find((c) => c.paymentIds && c.source === plain.source)!;
+    const a = rates.get(plain)!;
+    const b = rates.get(looked)!;
+    console.log(
+      `${plain.source.padEnd(18)} | ${fmt(a.rate, 1).padStart(19)} | ${fmt(b.rate, 1).padStart(21)} | ${pct(b.rate, a.rate).padStart(5)} | ${pct(b.sendRate, a.sendRate).padStart(10)}`,
+    );
+  }
+  console.log('target: new paymentIds at least 90% of the rows/s without paymentId (at most 10% slower)');
 }
 
 async function submitSection(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
-  const { url, child } = await startSimulatorChild(['--latency', '50']);
   const rows = 2000;
   try {
     const cases = await submitCases(work, rows);
-    console.log(`payouts run against a standalone simulator (${url}) with 50 ms latency, ${fmt(rows)} rows each`);
-    console.log('case                                 | seconds | rows/s | send rows/s | bound rows/s | of bound');
+    console.log(
+      `payouts run against a standalone simulator with 50 ms latency (a fresh one and an empty PAYOUTS_HOME per case), ${fmt(rows)} rows each`,
+    );
+    console.log(
+      'case                                               | seconds | rows/s | send rows/s | bound rows/s | of bound  | requests/row',
+    );
+    const rates = new Map<SubmitCase, CaseRates>();
     for (const c of cases) {
-      await measureCase(c, url, work, rows);
+      rates.set(c, await measureCase(c, work, rows));
     }
     console.log(
-      'target: at least 85% of each bound. rows/s: the whole command (start-up, planning, preflight, report); send rows/s: first intent to last outcome in the journal',
+      'target: at least 85% of each bound. rows/s: the whole command (start-up, planning, preflight, report); send rows/s: first intent to last outcome in the journal; bound: POSTs only (transfers in flight / 50 ms)',
     );
+    printLookupCost(cases, rates);
+    // rows without paymentId: their keys are the batch's, so the two runs' transfers are distinct
     const bankFile = cases[0]!.file;
-    const withSync = await submitInProcess(url, bankFile, work, true);
-    const withoutSync = await submitInProcess(url, bankFile, work, false);
+    const [withSync, withoutSync] = await withSimulator(async (url) => [
+      await submitInProcess(url, bankFile, work, true),
+      await submitInProcess(url, bankFile, work, false),
+    ]);
     console.log(
-      `journal cost (submitter alone, bank sources, concurrency 16): ${fmt(withSync, 1)} rows/s with fsync, ${fmt(withoutSync, 1)} rows/s without`,
+      `\njournal cost (submitter alone, bank sources, no paymentId, concurrency 16): ${fmt(withSync, 1)} rows/s with fsync, ${fmt(withoutSync, 1)} rows/s without`,
     );
   } finally {
-    child.kill('SIGTERM');
     await rm(work, { recursive: true, force: true });
   }
 }

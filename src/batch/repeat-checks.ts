@@ -24,13 +24,12 @@ const DAY_MS = 86_400_000;
 /** The ledger's answers the checks need (src/batch/ledger.ts). */
 export interface RepeatLedger {
   byPaymentId(paymentId: string): LedgerPayment[];
-  paidToDestination(q: {
+  latestPaidToDestination(q: {
     destination: string;
     amountCents: number;
     since: string;
     excludeBatchId: string;
-    limit?: number;
-  }): LedgerPayment[];
+  }): LedgerPayment | undefined;
 }
 
 export interface RepeatSettings {
@@ -96,12 +95,11 @@ export class RepeatChecks {
       return undefined;
     }
     const since = new Date(now.getTime() - repeatWindowDays * DAY_MS).toISOString();
-    const [paid] = this.ledger.paidToDestination({
+    const paid = this.ledger.latestPaidToDestination({
       destination: row.payment.destinationId,
       amountCents: row.payment.amountCents,
       since,
       excludeBatchId: batchId,
-      limit: 1,
     });
     if (!paid) {
       return undefined;

@@ -116,6 +116,8 @@ function lookupMatchOf(r: RowToSend): LookupMatch | undefined {
 export class Submitter {
   private readonly stopper = new AbortController();
   private readonly global: LimitFunction;
+  /** Lookups by correlationId before a send: their own bound, beside the transfers'. */
+  private readonly lookups: LimitFunction;
   private readonly perBalance = new Map<string, LimitFunction>();
   /** Outcome records being made durable: awaited before submitAll returns, not on each row's path. */
   private readonly outcomeWrites: Array<Promise<void>> = [];
@@ -126,6 +128,7 @@ export class Submitter {
     private readonly sources: ReadonlyMap<string, SourceCheck>,
   ) {
     this.global = pLimit(settings.concurrency);
+    this.lookups = pLimit(settings.concurrency);
   }
 
   /** Why the state could not be written, if it could not: sending stopped then. */
@@ -147,13 +150,11 @@ export class Submitter {
   ): Promise<Map<string, RowOutcome>> {
     const outcomes = new Map<string, RowOutcome>();
     await Promise.all(
-      rows.map((r) =>
-        this.schedule(r.row, async () => {
-          const outcome = await this.process(r);
-          outcomes.set(r.row.key, outcome);
-          onOutcome?.(r.row, outcome);
-        }),
-      ),
+      rows.map(async (r) => {
+        const outcome = (await this.lookUpFirst(r)) ?? (await this.schedule(r.row, () => this.process(r)));
+        outcomes.set(r.row.key, outcome);
+        onOutcome?.(r.row, outcome);
+      }),
     );
     // An outcome that could not be made durable leaves the row's intent open: a rerun looks it up.
     const written = await Promise.allSettled(this.outcomeWrites);
@@ -171,8 +172,28 @@ export class Submitter {
     this.stop();
   }
 
+  /**
+   * The lookup a row needs before it is sent, if any: its settled outcome when that decides the
+   * row (found, unknown, or stopped), else undefined (send it). Lookups are not transfers: they
+   * run beside the sends, at most --concurrency at once, and outside a balance source's one-at-a-
+   * time lane, so a batch of new paymentIds is not slowed to one round trip after another.
+   */
+  private async lookUpFirst(r: RowToSend): Promise<RowOutcome | undefined> {
+    const match = lookupMatchOf(r);
+    if (!match) {
+      return undefined;
+    }
+    return this.lookups(async () => {
+      if (this.stopped) {
+        return { status: 'pending', attempts: 0 };
+      }
+      const found = await this.lookUp(r.row, this.sources.get(r.row.payment.sourceId), match, r.earlierIntent);
+      return found ?? (this.stopped ? { status: 'pending', attempts: 0 } : undefined);
+    });
+  }
+
   /** A balance source's rows wait for that source first, so that waiting never holds a global slot. */
-  private schedule(row: SendableRow, task: () => Promise<void>): Promise<void> {
+  private schedule<T>(row: SendableRow, task: () => Promise<T>): Promise<T> {
     const source = this.sources.get(row.payment.sourceId);
     if (!source?.ok || source.type !== 'balance') {
       return this.global(task);
@@ -193,21 +214,12 @@ export class Submitter {
     };
   }
 
-  private async process({ row, earlierIntent, firstIntentAt, lookUpPaymentId }: RowToSend): Promise<RowOutcome> {
+  /** Sends a row whose lookup (if it needed one) found nothing: the source's problem, or the POST. */
+  private async process({ row }: RowToSend): Promise<RowOutcome> {
     if (this.stopped) {
       return { status: 'pending', attempts: 0 };
     }
     const source = this.sources.get(row.payment.sourceId);
-    const match = lookupMatchOf({ row, earlierIntent, firstIntentAt, lookUpPaymentId });
-    if (match) {
-      const found = await this.lookUp(row, source, match, earlierIntent);
-      if (found) {
-        return found;
-      }
-      if (this.stopped) {
-        return { status: 'pending', attempts: 0 };
-      }
-    }
     if (!source?.ok) {
       const problem = source ?? {
         code: 'SourceLookupFailed',

@@ -530,6 +530,9 @@ describe('ledger', () => {
       expect(keys(l.paidToDestination({ ...q, excludeBatchId: 'B1' }))).to.not.include('B1/created');
       expect(keys(l.paidToDestination({ ...q, excludeBatchId: 'B1' }))).to.include('OWN/own');
       expect(l.paidToDestination({ ...q, limit: 2 })).to.have.length(2);
+      // The per-row check asks only for the newest: the same entry paidToDestination lists first.
+      expect(l.latestPaidToDestination(q)?.key).to.equal(l.paidToDestination(q)[0]?.key);
+      expect(l.latestPaidToDestination({ ...q, since: '2025-03-04T15:00:00.001Z' })).to.equal(undefined);
     });
 
     it('destinationsPaidInBatch: this batch only, to that destination, not failed', async () => {
@@ -611,6 +614,7 @@ describe('ledger', () => {
       const plans: [string, string[]][] = [
         ['byPaymentId', l.queryPlan('byPaymentId')],
         ['paidToDestination', l.queryPlan('paidToDestination')],
+        ['latestPaidToDestination', l.queryPlan('latestPaidToDestination')],
         ['destinationsPaidInBatch', l.queryPlan('destinationsPaidInBatch')],
         ['paymentsOfBatch', l.queryPlan('paymentsOfBatch')],
         ['countOfBatch', l.queryPlan('countOfBatch')],
