@@ -142,7 +142,9 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   const { plan, state, ledger } = run;
   const now = s.now ?? deps.clock();
   refuseByLedger(s, ledger, state, { digest: plan.digest, now, journalPath: run.place.journal });
-  const checks = new RepeatChecks(ledger, { ...s, now }, state, new Set(plan.valid.map((r) => r.key)));
+  // The keys in the file matter only to --resume's check of edited rows.
+  const keysInFile = new Set(s.resume ? plan.valid.map((r) => r.key) : []);
+  const checks = new RepeatChecks(ledger, { ...s, now }, state, keysInFile);
   const decisions = decideRows(plan.valid, state, checks);
   if (decisions.sourceless > 0) {
     throw new UsageError(
