@@ -138,7 +138,7 @@ async function predict(
   const startedAt = clock();
   const now = s.now ?? startedAt;
   const keyVersion = found.state.keyVersion ?? CURRENT_KEY_VERSION;
-  const inFile = s.resume && found.state.byKey.size > 0 ? await keysInFile(s, keyVersion) : new Set<string>();
+  const inFile = found.state.byKey.size > 0 ? await keysInFile(s, keyVersion) : new Set<string>();
   const checks = new RepeatChecks(found.ledger, { ...s, now }, found.state, inFile);
   const csv = await openPayeeCsv(s.file);
   const folder = await makeBatchFolder(found.outputDir);

@@ -8,8 +8,9 @@
  *    sent (done by the submitter; here the row is only marked).
  * 3. A row without paymentId whose destination and amount another batch paid within
  *    --repeat-window days → held, unless --allow-repeat.
- * 4. On --resume, a new row without paymentId to a destination this batch already paid by a row
- *    no longer in the file (an edit of a paid row) → held, unless --allow-repeat.
+ * 4. On --resume (and on any later run of a batch continued so), a new row without paymentId to a
+ *    destination this batch already paid by a row no longer in the file (an edit of a paid row)
+ *    → held, unless --allow-repeat.
  *
  * And a paymentId row this batch already paid whose amount or destination now differs is held:
  * it changed after it was paid; the results show what was paid.
@@ -37,7 +38,6 @@ export interface RepeatSettings {
   now: Date;
   repeatWindowDays: number;
   allowRepeat: boolean;
-  resume: boolean;
 }
 
 /** What the checks decide for a row before its first send. */
@@ -53,11 +53,11 @@ export class RepeatChecks {
     state: JournalState,
     keysInFile: ReadonlySet<string>,
   ) {
-    if (settings.resume) {
-      for (const [key, ks] of state.byKey) {
-        if (ks.intent && !keysInFile.has(key)) {
-          this.goneByDestination.set(ks.intent.destination, ks.intent);
-        }
+    // A batch continued with an edited file (--resume, and every run after it): what it paid by
+    // rows that are no longer in the file.
+    for (const [key, ks] of state.byKey) {
+      if (ks.intent && !keysInFile.has(key)) {
+        this.goneByDestination.set(ks.intent.destination, ks.intent);
       }
     }
   }

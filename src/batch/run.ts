@@ -142,8 +142,8 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   const { plan, state, ledger } = run;
   const now = s.now ?? deps.clock();
   refuseByLedger(s, ledger, state, { digest: plan.digest, now, journalPath: run.place.journal });
-  // The keys in the file matter only to --resume's check of edited rows.
-  const keysInFile = new Set(s.resume ? plan.valid.map((r) => r.key) : []);
+  // The keys in the file matter only to the check of edited rows of a batch that ran before.
+  const keysInFile = new Set(state.byKey.size > 0 ? plan.valid.map((r) => r.key) : []);
   const checks = new RepeatChecks(ledger, { ...s, now }, state, keysInFile);
   const decisions = decideRows(plan.valid, state, checks);
   if (decisions.sourceless > 0) {
@@ -152,12 +152,17 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
       `${decisions.sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
     );
   }
-  const sent = await send(s, deps, run, decisions.toSend);
+  const sent = await send(s, deps, { ...run, now }, decisions.toSend);
   return writeResults(s, deps, { ...run, sent, held: decisions.held, now });
 }
 
 /** Step 3. Journals this run's start, then sends the rows still to pay, if any. */
-async function send(s: RunSettings, deps: BatchRunDeps, run: LockedRun, toSend: RowToSend[]): Promise<Sent> {
+async function send(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  run: LockedRun & { now: Date },
+  toSend: RowToSend[],
+): Promise<Sent> {
   const { runId, plan } = run;
   const journal = await Journal.open(run.place.journal);
   try {
@@ -177,7 +182,7 @@ async function send(s: RunSettings, deps: BatchRunDeps, run: LockedRun, toSend: 
       inputDigest: plan.digest,
       inputFile: s.file,
       keyVersion: plan.keyVersion,
-      at: run.startedAt.toISOString(),
+      at: run.now.toISOString(),
     });
     deps.log.info({ batchId: s.batchId, runId, valid: plan.valid.length, toSend: toSend.length }, 'run started');
     return toSend.length

@@ -134,6 +134,14 @@ export class Submitter {
   /** Why the state could not be written, if it could not: sending stopped then. */
   stateFailure: string | undefined;
 
+  /**
+   * The clock of every record and decision: --now when given (replays and tests), so that the
+   * ledger's times and the repeat window are read on one clock.
+   */
+  private now(): Date {
+    return this.settings.now ?? this.deps.clock();
+  }
+
   get stopped(): boolean {
     return this.stopper.signal.aborted;
   }
@@ -276,9 +284,9 @@ export class Submitter {
   }
 
   private async send(row: SendableRow, source: UsableSource): Promise<RowOutcome> {
-    const { client, journal, clock } = this.deps;
+    const { client, journal } = this.deps;
     const decision = decideClearing({
-      now: this.settings.now ?? clock(),
+      now: this.now(),
       policy: row.payment.clearing ?? this.settings.clearing,
       amountCents: row.payment.amountCents,
       cutoffMarginMinutes: this.settings.cutoffMarginMinutes,
@@ -287,7 +295,7 @@ export class Submitter {
     const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, client);
     const intent: IntentRecord = {
       type: 'intent',
-      at: clock().toISOString(),
+      at: this.now().toISOString(),
       key: row.key,
       row: row.line,
       correlationId: row.correlationId,
@@ -332,13 +340,13 @@ export class Submitter {
    * above are built in: status, attempts, the transfer or the failure, the clearing, `via`.
    */
   private record(row: ValidRow, outcome: RowOutcome): RowOutcome {
-    const { journal, log, clock } = this.deps;
+    const { journal, log } = this.deps;
     if (outcome.status !== 'pending') {
       // The intent was durable before the POST; a crash before this record is durable only means
       // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.
       const record: OutcomeRecord = {
         type: 'outcome',
-        at: clock().toISOString(),
+        at: this.now().toISOString(),
         key: row.key,
         row: row.line,
         ...outcome,
