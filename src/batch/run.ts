@@ -206,7 +206,10 @@ async function submitRows(
   const retry = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
   const sources = await preflightSources(
     client,
-    toSend.map((r) => r.row.payment.sourceId),
+    // The sources rows are sent from, and those earlier intents were sent from (their lookups).
+    toSend.flatMap((r) =>
+      r.earlierIntent ? [r.row.payment.sourceId, r.earlierIntent.source] : [r.row.payment.sourceId],
+    ),
     retry,
     s.concurrency,
   );

@@ -195,7 +195,10 @@ export class Submitter {
       if (this.stopped) {
         return { status: 'pending', attempts: 0 };
       }
-      const found = await this.lookUp(r.row, this.sources.get(r.row.payment.sourceId), match, r.earlierIntent);
+      // An earlier send is looked up among the transfers of the source it was sent from (the
+      // intent's), which may not be the row's source now (another --source after a shortfall).
+      const sentFrom = this.sources.get(r.earlierIntent?.source ?? r.row.payment.sourceId);
+      const found = await this.lookUp(r.row, sentFrom, match, r.earlierIntent);
       return found ?? (this.stopped ? { status: 'pending', attempts: 0 } : undefined);
     });
   }

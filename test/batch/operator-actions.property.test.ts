@@ -749,5 +749,25 @@ describe('operator actions, in any order, never pay twice (property, built CLI, 
         { kind: 'edit', file: 1, row: 0, field: 'amount', value: 0, allowRepeat: false, kill: null },
       ]);
     });
+
+    // Found with PAYOUTS_PROPERTY_SEED=22 (shrunk). The killed run leaves rows with an intent and
+    // a transfer at the simulator but no outcome; a day later (Dwolla has forgotten the keys) the
+    // rerun with another --source looks those rows up among the transfers of the NEW source's
+    // owner (submit.ts lookUp takes the row's source now, not the intent's), finds nothing, and
+    // POSTs them again: the same payee paid twice. Same source both times: paid once.
+    it('a run killed mid-flight and rerun a day later with another --source pays nothing twice', async () => {
+      await sequence(contentRows(12), [
+        {
+          kind: 'run',
+          file: 0,
+          out: 'main',
+          source: 'otherBank',
+          allowRepeat: false,
+          kill: { after: 1, rerun: 'later' },
+        },
+        { kind: 'advance', days: 1 },
+        { kind: 'run', file: 0, out: 'main', source: 'bank', allowRepeat: false, kill: null },
+      ]);
+    });
   });
 });
