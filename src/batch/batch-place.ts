@@ -14,6 +14,7 @@ import { copyFile, mkdir, open, readFile, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path';
 import { SIMULATOR } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
+import { type JournalState, readJournal } from './journal.js';
 import type { RunSettings } from './settings.js';
 import {
   type AccountState,
@@ -71,19 +72,32 @@ export async function placeBatch(
   const journal = journalPath(stateDir);
   if (opts.write) {
     await mkdir(stateDir, { recursive: true });
-    await adoptLegacyJournal(join(s.outDir, s.batchId), journal, opts.say);
+    await adoptLegacyJournal(join(s.outDir, s.batchId), journal, api, opts.say);
   }
   const outputDir = await chooseOutputDir(s, api, accountId, opts.say);
   return { api, accountId, account, stateDir, journal, outputDir };
 }
 
 /**
- * Before the state directory, journals lived in OUT/BATCH_ID/journal.jsonl. Such a journal is
- * copied into the state folder (fsync'd) and renamed aside, so that it is adopted once, by one API.
+ * Before the state directory, journals lived in OUT/BATCH_ID/journal.jsonl, without saying which
+ * API they were for. Such a journal is adopted (copied into the state folder, fsync'd, and
+ * renamed aside, so that it is adopted once) only by the API its transfers were made at, as
+ * their URLs tell: a rehearsal's journal never makes a real run skip its rows, and a real
+ * batch's never makes a rehearsal think they were paid. One that names another API is left.
  */
-async function adoptLegacyJournal(outputDir: string, journal: string, say: (line: string) => void): Promise<void> {
+async function adoptLegacyJournal(
+  outputDir: string,
+  journal: string,
+  api: ApiIdentity,
+  say: (line: string) => void,
+): Promise<void> {
   const legacy = join(outputDir, 'journal.jsonl');
   if ((await exists(journal)) || !(await exists(legacy))) {
+    return;
+  }
+  const foreign = foreignOrigin(await readJournal(legacy), api);
+  if (foreign !== undefined) {
+    say(`note: ${legacy} records transfers made at ${foreign}, not ${api.label}: it is left where it is, not adopted`);
     return;
   }
   const tmp = `${journal}.adopting`;
@@ -98,6 +112,24 @@ async function adoptLegacyJournal(outputDir: string, journal: string, say: (line
   await rename(legacy, `${legacy}.moved-to-state`);
   say(`note: the journal of this batch moved from ${legacy} to the state directory (${journal})`);
 }
+
+/** The first origin of a transfer the journal records that is not this API's, if any. */
+function foreignOrigin(state: JournalState, api: ApiIdentity): string | undefined {
+  for (const ks of state.byKey.values()) {
+    const url = ks.outcome?.transferUrl;
+    if (url === undefined) {
+      continue;
+    }
+    const { origin, hostname } = new URL(url);
+    const ours = api.baseUrl === undefined ? LOOPBACK.has(hostname) : origin === new URL(api.baseUrl).origin;
+    if (!ours) {
+      return origin;
+    }
+  }
+  return undefined;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 async function chooseOutputDir(
   s: Pick<RunSettings, 'outDir' | 'batchId'>,

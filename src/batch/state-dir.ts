@@ -25,6 +25,8 @@ export interface ApiIdentity {
   label: string;
   /** The embedded simulator: a rehearsal, no money moves. */
   embedded: boolean;
+  /** The API's base URL; undefined for the embedded simulator (a new port every run). */
+  baseUrl?: string;
 }
 
 export function apiIdentity(s: Pick<RunSettings, 'env' | 'apiUrl'>): ApiIdentity {
@@ -33,13 +35,13 @@ export function apiIdentity(s: Pick<RunSettings, 'env' | 'apiUrl'>): ApiIdentity
   }
   for (const env of ['sandbox', 'production'] as const) {
     if (s.apiUrl === DWOLLA_URLS[env]) {
-      return { slug: env, label: env, embedded: false };
+      return { slug: env, label: env, embedded: false, baseUrl: s.apiUrl };
     }
   }
   const url = new URL(s.apiUrl);
   const host = url.host.replace(/[^A-Za-z0-9.-]/g, '-');
   const hash = createHash('sha256').update(s.apiUrl).digest('hex').slice(0, 10);
-  return { slug: `url-${host}-${hash}`, label: s.apiUrl, embedded: false };
+  return { slug: `url-${host}-${hash}`, label: s.apiUrl, embedded: false, baseUrl: s.apiUrl };
 }
 
 /** The state of one API account: its ledger and its batches. */

@@ -3,7 +3,7 @@
  * is an operator action that paid twice or silently skipped a payment before the ledger and the
  * state directory, run through the built CLI against a simulator, counting transfers there.
  */
-import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
@@ -241,6 +241,33 @@ describe('payment identity: what people do around the command (built CLI, simula
     const resumed = await run(file, sim, ['--resume']);
     expect(resumed.code, resumed.stderr).to.equal(0);
     expect(sim.transfers()).to.have.length(41);
+  });
+
+  it('a journal an older version kept in OUT is adopted only by the API its transfers were made at', async () => {
+    const sim = await simulator();
+    const payees = makePayees(4);
+    const file = await writePayees(dir, 'old.csv', payees);
+    expect((await run(file, sim)).code).to.equal(0);
+    // Make it look like an older version's batch: the journal in OUT, no state directory.
+    const journalText = await readFile(journalOf('old', sim.url), 'utf8');
+    await rm(process.env.PAYOUTS_HOME!, { recursive: true, force: true });
+    await writeFile(join(out, 'old', 'journal.jsonl'), journalText);
+    const otherOut = join(dir, 'other');
+    await mkdir(join(otherOut, 'old'), { recursive: true });
+    const sandboxJournal = journalText.replaceAll(sim.url, 'https://api-sandbox.dwolla.com');
+    await writeFile(join(otherOut, 'old', 'journal.jsonl'), sandboxJournal);
+
+    // A rehearsal never adopts a real API's journal (its rows were not paid in the rehearsal).
+    const rehearsal = await runCli(['run', file, '--out', otherOut, '--log-level', 'warn']);
+    expect(rehearsal.code, rehearsal.stderr).to.equal(0);
+    expect(rehearsal.stdout + rehearsal.stderr).to.contain('not adopted');
+    expect(await readFile(join(otherOut, 'old', 'journal.jsonl'), 'utf8')).to.equal(sandboxJournal);
+    // The API that made the transfers adopts it: nothing is sent again.
+    const adopted = await run(file, sim);
+    expect(adopted.code, adopted.stderr).to.equal(0);
+    expect(adopted.stdout + adopted.stderr).to.contain('moved from');
+    expect(adopted.stdout).to.contain('Nothing to send');
+    expect(sim.transfers()).to.have.length(4);
   });
 
   it('a rerun from another folder with another --out after a crash pays nothing twice', async () => {
