@@ -46,7 +46,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   if (!(Number.isFinite(processingMs) && processingMs >= 0)) {
     throw new RangeError(`processingMs must be 0 or more, got ${processingMs}`);
   }
-  const sim = new SimulatorState({ startTime, processingMs, faults });
+  const sim = new SimulatorState({ startTime, processingMs, faults, startingBalances: new Map() });
   const server = await listen(sim, host, port);
   return {
     url: server.base,

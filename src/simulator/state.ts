@@ -1,5 +1,6 @@
 /** Everything one simulator instance knows, and the counters its stats are made of. */
 import type { ServerResponse } from 'node:http';
+import { Balances } from './balances.js';
 import { SimulatedClock } from './clock.js';
 import { type FaultKind, type FaultOptions, Faults } from './faults.js';
 import { findFundingSource, type SimFundingSource } from './funding-sources.js';
@@ -37,6 +38,8 @@ export class SimulatorState {
   readonly transfers: TransferStore;
   readonly keys = new IdempotencyKeys();
   readonly tokens = new AccessTokens();
+  /** The balance funding sources' amounts. */
+  readonly balances: Balances;
   readonly sleeper = new Sleeper();
   readonly counters: Omit<
     SimulatorStats,
@@ -59,10 +62,17 @@ export class SimulatorState {
   /** Balance sources with a transfer being processed: another one is answered 429. */
   private readonly busySources = new Set<string>();
 
-  constructor(opts: { startTime?: Date; processingMs: number; faults: FaultOptions }) {
+  constructor(opts: {
+    startTime?: Date;
+    processingMs: number;
+    faults: FaultOptions;
+    /** Each balance funding source's starting cents, by id. */
+    startingBalances: ReadonlyMap<string, bigint>;
+  }) {
     this.clock = new SimulatedClock(opts.startTime);
     this.faults = new Faults(opts.faults);
     this.transfers = new TransferStore(opts.processingMs);
+    this.balances = new Balances(opts.startingBalances, this.clock.nowMs());
   }
 
   fundingSource(id: string): SimFundingSource | undefined {

@@ -1,0 +1,49 @@
+/**
+ * The amounts of the simulator's balance funding sources (OpenAPI `getFundingSourceBalance`:
+ * `GET /funding-sources/{id}/balance`). A transfer from a balance takes its amount when it is
+ * created, and more than is available is refused with `InsufficientFunds` (OpenAPI
+ * `InsufficientFundsError` of `POST /transfers`); a cancelled or failed one gives it back.
+ */
+
+/** Cents of one balance, and when it last changed. */
+interface Entry {
+  cents: bigint;
+  updatedMs: number;
+}
+
+export class Balances {
+  private readonly entries = new Map<string, Entry>();
+
+  /** `starting`: each balance funding source's id (lower case) and its starting cents. */
+  constructor(starting: ReadonlyMap<string, bigint>, nowMs: number) {
+    for (const [id, cents] of starting) {
+      this.entries.set(id, { cents, updatedMs: nowMs });
+    }
+  }
+
+  /** What the balance holds now, or undefined when the id is not a balance. */
+  available(id: string): { cents: bigint; updatedMs: number } | undefined {
+    const entry = this.entries.get(id);
+    return entry ? { ...entry } : undefined;
+  }
+
+  /** Takes `cents` from the balance; false (and nothing taken) when it holds less. */
+  debit(id: string, cents: bigint, nowMs: number): boolean {
+    const entry = this.entries.get(id);
+    if (!entry || entry.cents < cents) {
+      return false;
+    }
+    entry.cents -= cents;
+    entry.updatedMs = nowMs;
+    return true;
+  }
+
+  /** Gives `cents` to the balance (a cancelled or returned transfer from it, or money received). */
+  credit(id: string, cents: bigint, nowMs: number): void {
+    const entry = this.entries.get(id);
+    if (entry) {
+      entry.cents += cents;
+      entry.updatedMs = nowMs;
+    }
+  }
+}
