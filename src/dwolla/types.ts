@@ -87,6 +87,14 @@ export interface FundingSource {
   bankName?: string;
 }
 
+/** `GET /funding-sources/{id}/balance` of a Dwolla balance (OpenAPI getFundingSourceBalance, "Dwolla Balance Response"). */
+export interface FundingSourceBalance {
+  _links: HalLinks;
+  balance: Money;
+  total: Money;
+  lastUpdated: string;
+}
+
 /** `POST /token`. */
 export interface TokenResponse {
   access_token: string;
@@ -136,7 +144,14 @@ export const SIMULATOR = {
   accountId: '9f7c3a52-4e1b-4d0c-9a55-2f0e6c1d7a10',
   /** The account's verified balance funding source: the default `--source` in the simulator. */
   defaultSourceId: 'b4d1c0de-0000-4000-8000-00000000ba1a',
-  /** Credentials the simulator accepts (any non-empty pair is accepted, these are printed). */
+  /** The credentials the simulator accepts unless it is given others (`payouts simulator` takes DWOLLA_KEY/DWOLLA_SECRET when both are set). */
   key: 'simulator-key',
   secret: 'simulator-secret',
 } as const;
+
+/** `GET /transfers/{id}/fees` (OpenAPI listTransferFees): the fee transfers of a transfer, each a transfer resource. */
+export interface TransferFees {
+  _links: HalLinks;
+  transactions: Transfer[];
+  total: number;
+}

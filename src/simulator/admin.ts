@@ -1,17 +1,31 @@
 /**
  * Admin endpoints under /__simulator/ (outside Dwolla's paths, no auth, no latency), for tests
- * that drive a standalone simulator from another process.
+ * that drive a standalone simulator from another process:
+ *
+ * - `GET|POST /__simulator/clock`: read, advance (`{"advanceMs": N}`) or set (`{"now": ISO}`) simulated time;
+ * - `GET /__simulator/transfers`: the transfers POST /transfers created, with their leg 2 and fee transfers;
+ * - `GET /__simulator/stats`, `GET|POST /__simulator/faults`;
+ * - `POST /__simulator/simulate`: what `POST /sandbox-simulations` does, without auth;
+ * - `POST /__simulator/returns {"transferId": "<created transfer id>", "leg": "funding"|"funded", "code": "R01"}`:
+ *   stages an ACH return (R01, R02 or R03) on one leg of a transfer POST /transfers created, applied
+ *   when that leg is processed. `funding` is the created transfer itself (leg 1 of a chain, or the
+ *   single leg of a transfer from a balance); `funded` is leg 2 of a chain (a bank source), the leg
+ *   that reaches the payee. 404 for an unknown transfer, 400 for a bad body, no leg 2 or a leg with
+ *   no bank, 409 when the leg is no longer pending.
  */
 import type { FaultOptions } from './faults.js';
 import { type Exchange, parseJson, readBody, sendJson } from './http.js';
 import { renderTransferForAdmin, type SimulatorTransfer } from './resources.js';
+import { isAchReturnCode } from './returns.js';
 import type { SimulatorState } from './state.js';
+import { type ReturnSide, StageReturnError, type StageReturnRefusal } from './store.js';
+import { simulationResult } from './transfer-routes.js';
 
 export const ADMIN_PREFIX = '/__simulator/';
 
 export function adminTransfers(sim: SimulatorState, base: string): SimulatorTransfer[] {
   const nowMs = sim.clock.nowMs();
-  return sim.transfers.all().map((t) => renderTransferForAdmin(base, t, sim.transfers.statusOf(t, nowMs)));
+  return sim.transfers.all().map((t) => renderTransferForAdmin(base, t, sim.transfers.cancellable(t, nowMs)));
 }
 
 function sendAdmin(ex: Exchange, status: number, body: unknown): Promise<void> {
@@ -41,6 +55,10 @@ export async function handleAdminRequest(ex: Exchange, sim: SimulatorState): Pro
       return sendAdmin(ex, 200, sim.faults.current());
     case 'POST faults':
       return setFaults(ex, sim);
+    case 'POST simulate':
+      return sendAdmin(ex, 200, simulationResult(ex.base, sim.transfers.simulate(sim.clock.nowMs())));
+    case 'POST returns':
+      return stageReturn(ex, sim);
     default:
       return sendAdmin(ex, 404, { error: `unknown admin endpoint: ${what}` });
   }
@@ -73,4 +91,31 @@ async function setFaults(ex: Exchange, sim: SimulatorState): Promise<void> {
     return sendAdmin(ex, 400, { error: (e as Error).message });
   }
   return sendAdmin(ex, 200, sim.faults.current());
+}
+
+const REFUSAL_STATUS: Record<StageReturnRefusal, number> = {
+  'unknown-transfer': 404,
+  'no-funded-leg': 400,
+  'no-bank': 400,
+  'not-pending': 409,
+};
+
+async function stageReturn(ex: Exchange, sim: SimulatorState): Promise<void> {
+  const body = await readJsonObject(ex);
+  const { transferId, leg, code } = body ?? {};
+  if (typeof transferId !== 'string' || (leg !== 'funding' && leg !== 'funded') || !isAchReturnCode(code)) {
+    return sendAdmin(ex, 400, {
+      error:
+        'expected JSON {"transferId": "<id of a transfer POST /transfers created>", "leg": "funding"|"funded", "code": "R01"|"R02"|"R03"}',
+    });
+  }
+  try {
+    const staged = sim.transfers.stageReturn(transferId, leg as ReturnSide, code, sim.clock.nowMs());
+    return sendAdmin(ex, 200, { transferId, leg, legId: staged.id, code });
+  } catch (e) {
+    if (e instanceof StageReturnError) {
+      return sendAdmin(ex, REFUSAL_STATUS[e.reason], { error: e.message });
+    }
+    throw e;
+  }
 }

@@ -4,6 +4,7 @@
  * created, and more than is available is refused with `InsufficientFunds` (OpenAPI
  * `InsufficientFundsError` of `POST /transfers`); a cancelled or failed one gives it back.
  */
+import { SPECIAL_IDS, STARTING_BALANCES } from './funding-sources.js';
 
 /** Cents of one balance, and when it last changed. */
 interface Entry {
@@ -46,4 +47,23 @@ export class Balances {
       entry.updatedMs = nowMs;
     }
   }
+}
+
+const DOLLARS_RE = /^(\d+)(?:\.(\d{1,2}))?$/;
+
+/** Cents of a starting balance written in US dollars ("250000", "250000.5", "250000.00"); RangeError otherwise. */
+export function balanceCents(dollars: string): bigint {
+  const match = DOLLARS_RE.exec(dollars);
+  if (!match) {
+    throw new RangeError(`balance must be an amount of US dollars such as 250000.00, got '${dollars}'`);
+  }
+  return BigInt(match[1] ?? '0') * 100n + BigInt((match[2] ?? '').padEnd(2, '0'));
+}
+
+/** The balances a simulator starts with: the account's (`balance`, else its default) and the customer's. */
+export function startingBalances(balance: string = STARTING_BALANCES.defaultBalance): Map<string, bigint> {
+  return new Map([
+    [SPECIAL_IDS.defaultBalance, balanceCents(balance)],
+    [SPECIAL_IDS.customerBalance, balanceCents(STARTING_BALANCES.customerBalance)],
+  ]);
 }

@@ -1,14 +1,15 @@
 /**
  * `POST /transfers`, in Dwolla's order: idempotency first (a known key answers its original
  * Location, a key still being processed answers 409), then the one-at-a-time rule of balance
- * sources (429), then validation (400), then creation (201 + Location). Injected faults strike
+ * sources (429), then validation (400), then the balance's money (400 InsufficientFunds), then
+ * creation (201 + Location). Injected faults strike
  * before anything is created (429 storm, 500/503) or after (500, dropped socket, slow answer).
  */
-import { errors, validationError } from './errors.js';
+import { type ErrorAnswer, errors, validationError } from './errors.js';
 import { fundingSourceIdOfHref } from './funding-sources.js';
 import { type Exchange, parseJson, readBody, sendCreated, sendError } from './http.js';
 import type { SimulatorState } from './state.js';
-import { validateTransfer } from './validate-transfer.js';
+import { type ValidTransfer, validateTransfer } from './validate-transfer.js';
 
 function sourceHrefOf(body: unknown): unknown {
   const links = (body as { _links?: { source?: { href?: unknown } } } | null)?._links;
@@ -57,6 +58,33 @@ function answerKnownKey(ex: Exchange, sim: SimulatorState, idempotencyKey: strin
   return undefined;
 }
 
+/**
+ * A transfer from a balance takes its amount from it now; more than the balance holds is refused
+ * (OpenAPI `POST /transfers` 400 `InsufficientFundsError`) and nothing is taken. Undefined when
+ * the transfer may be created.
+ */
+function takeFromBalance(sim: SimulatorState, transfer: ValidTransfer): ErrorAnswer | undefined {
+  const { source, amountCents } = transfer;
+  if (source.type !== 'balance' || sim.balances.debit(source.id, amountCents, sim.clock.nowMs())) {
+    return undefined;
+  }
+  sim.counters.insufficientFunds += 1;
+  return validationError([{ code: 'InsufficientFunds', message: 'Insufficient funds.', path: '/_links/source/href' }]);
+}
+
+/** The valid transfer to create, its amount taken from a balance source; or the 400 that refuses it. */
+function acceptTransfer(
+  sim: SimulatorState,
+  body: unknown,
+): { ok: true; transfer: ValidTransfer } | { ok: false; refusal: ErrorAnswer } {
+  const validation = validateTransfer(body, (id) => sim.fundingSource(id));
+  if (!validation.ok) {
+    return { ok: false, refusal: validationError(validation.errors) };
+  }
+  const refusal = takeFromBalance(sim, validation.transfer);
+  return refusal ? { ok: false, refusal } : { ok: true, transfer: validation.transfer };
+}
+
 /** The answer to a created transfer, unless a fault drops it, replaces it with 500 or delays it. */
 async function answerCreated(ex: Exchange, sim: SimulatorState, location: string): Promise<void> {
   if (sim.faults.strikes('dropAfter')) {
@@ -76,8 +104,8 @@ async function answerCreated(ex: Exchange, sim: SimulatorState, location: string
 }
 
 /**
- * Takes the balance source (429 when another transfer holds it), validates (400) and creates the
- * transfer, then answers. A key begun for a transfer that was not created is abandoned.
+ * Takes the balance source (429 when another transfer holds it), validates (400), takes the
+ * amount from a balance source (400 InsufficientFunds) and creates the transfer, then answers. A key begun for a transfer that was not created is abandoned.
  */
 async function createAndAnswer(
   ex: Exchange,
@@ -94,14 +122,14 @@ async function createAndAnswer(
     }
     await ex.delay(); // the request is being processed: its key and its balance source are taken meanwhile
 
-    const validation = validateTransfer(body, (id) => sim.fundingSource(id));
-    if (!validation.ok) {
+    const accepted = acceptTransfer(sim, body);
+    if (!accepted.ok) {
       sim.counters.validationFailures += 1;
-      return await sendError(ex, validationError(validation.errors));
+      return await sendError(ex, accepted.refusal);
     }
 
     const nowMs = sim.clock.nowMs();
-    const transfer = sim.transfers.create(validation.transfer, nowMs, idempotencyKey);
+    const transfer = sim.transfers.create(accepted.transfer, nowMs, idempotencyKey);
     const location = `${ex.base}/transfers/${transfer.id}`;
     if (idempotencyKey !== undefined) {
       sim.keys.complete(idempotencyKey, location, nowMs);

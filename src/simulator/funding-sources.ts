@@ -40,7 +40,10 @@ function derivedUuid(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The customer owning a payee bank: one customer per funding source, with a stable id. */
+/**
+ * The customer owning a payee bank: one customer per funding source, with a stable id (the
+ * customer of `GET /funding-sources/{id}` `_links.customer`, the one a fee may be charged to).
+ */
 function customerIdFor(fundingSourceId: string): string {
   return derivedUuid(`payouts-simulator/customer/${fundingSourceId.toLowerCase()}`);
 }
@@ -58,6 +61,13 @@ export const SPECIAL_IDS = {
   r03Bank: '5bec1a10-0000-4000-8000-000000000103',
 } as const;
 
+/**
+ * What the two balances hold at start, in US dollars (OpenAPI `getFundingSourceBalance`). The
+ * account's is generous by default (`SimulatorOptions.balance`, `payouts simulator --balance`);
+ * the customer's holds $5,000.00, what a Dwolla sandbox account's balance starts with.
+ */
+export const STARTING_BALANCES = { defaultBalance: '1000000.00', customerBalance: '5000.00' } as const;
+
 function special(
   source: Omit<SimFundingSource, 'removed' | 'status'> & Partial<Pick<SimFundingSource, 'removed' | 'status'>>,
   behaviour: string,
@@ -72,7 +82,7 @@ function payeeOwner(fundingSourceId: string): Owner {
 const SPECIALS: SpecialSource[] = [
   special(
     { id: SPECIAL_IDS.defaultBalance, name: 'Balance', type: 'balance', owner: account },
-    "the account's verified Dwolla balance (the default source); a transfer from it while another is in flight gets 429",
+    `the account's verified Dwolla balance (the default source): $${STARTING_BALANCES.defaultBalance} unless --balance or PAYOUTS_SIMULATOR_BALANCE says otherwise; a transfer beyond it gets 400 InsufficientFunds, one with metadata 400, one while another is in flight 429`,
   ),
   special(
     { id: SPECIAL_IDS.accountBank, name: 'Simulator Checking', type: 'bank', owner: account },
@@ -85,7 +95,7 @@ const SPECIALS: SpecialSource[] = [
       type: 'balance',
       owner: { kind: 'customer', id: SPECIAL_CUSTOMER_ID },
     },
-    `a second verified balance, of customer ${SPECIAL_CUSTOMER_ID}`,
+    `a second verified balance, of customer ${SPECIAL_CUSTOMER_ID}; it starts with $${STARTING_BALANCES.customerBalance}, as a Dwolla sandbox account's balance does`,
   ),
   special(
     { id: SPECIAL_IDS.removedBank, name: 'Removed Checking', type: 'bank', owner: account, removed: true },

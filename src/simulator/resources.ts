@@ -6,31 +6,27 @@ import {
   type HalLinks,
   type Transfer,
   type TransferFailure,
+  type TransferFees,
   type TransferList,
+  type TransferStatus,
 } from '../dwolla/types.js';
-import type { Owner, ReturnCode, SimFundingSource } from './funding-sources.js';
+import type { Owner, SimFundingSource } from './funding-sources.js';
+import { type Leg, type LegFailure, partiesOf, type StoredTransfer } from './legs.js';
 import { formatCents } from './money.js';
-import type { StoredTransfer } from './store.js';
+import { ACH_RETURNS } from './returns.js';
 
 /** A transfer as the admin API and `SimulatorHandle.transfers()` show it: Dwolla's resource plus what was sent. */
 export interface SimulatorTransfer extends Transfer {
   idempotencyKey?: string;
   achDetails?: { source?: { addenda: { values: string[] } }; destination?: { addenda: { values: string[] } } };
   fees?: Array<{ _links: { 'charge-to': HalLink }; amount: { value: string; currency: 'USD' } }>;
+  /** Leg 2 of a chain (a bank source): its id and status. */
+  fundedTransfer?: { id: string; status: TransferStatus };
+  /** The fee transfers, in the order of `fees`: their ids and statuses. */
+  feeTransfers?: Array<{ id: string; status: TransferStatus }>;
 }
 
 const FIXED_CREATED = '2024-01-02T15:04:05.000Z';
-
-const RETURNS: Record<ReturnCode, { description: string; explanation: string }> = {
-  R01: {
-    description: 'Insufficient Funds',
-    explanation: 'Available balance is not sufficient to cover the dollar value of the debit entry.',
-  },
-  R03: {
-    description: 'No Account/Unable to Locate Account',
-    explanation: 'The account number does not correspond to the individual identified in the entry or a valid account.',
-  },
-};
 
 export function link(href: string, resourceType: string): HalLink {
   return { href, type: HAL_JSON, 'resource-type': resourceType };
@@ -61,32 +57,82 @@ export function renderFundingSource(base: string, fs: SimFundingSource): Funding
   };
 }
 
-export function renderTransfer(base: string, t: StoredTransfer, status: Transfer['status']): SimulatorTransfer {
-  const self = `${base}/transfers/${t.id}`;
-  const links: HalLinks = {
-    self: link(self, 'transfer'),
-    source: ownerLink(base, t.source.owner),
-    'source-funding-source': link(`${base}/funding-sources/${t.source.id}`, 'funding-source'),
-    destination: ownerLink(base, t.destination.owner),
-    'destination-funding-source': link(`${base}/funding-sources/${t.destination.id}`, 'funding-source'),
-  };
-  if (status === 'pending') {
+function transferUrl(base: string, id: string): string {
+  return `${base}/transfers/${id}`;
+}
+
+/**
+ * The links of a transfer (OpenAPI Transfer `_links`; the doc on chains for `funding-transfer` and
+ * `funded-transfer`; Dwolla's fee transfers link `created-from-transfer`). `cancel` only while
+ * Dwolla allows a cancel, `failure` only once failed, `fees` only when the transfer has fees.
+ */
+function transferLinks(base: string, t: Leg, cancellable: boolean): HalLinks {
+  const self = transferUrl(base, t.id);
+  const parties = partiesOf(t);
+  const links: HalLinks = { self: link(self, 'transfer'), source: ownerLink(base, parties.source) };
+  if (t.kind !== 'fee') {
+    links['source-funding-source'] = link(`${base}/funding-sources/${t.source.id}`, 'funding-source');
+  }
+  links.destination = ownerLink(base, parties.destination);
+  if (t.kind !== 'fee') {
+    links['destination-funding-source'] = link(`${base}/funding-sources/${t.destination.id}`, 'funding-source');
+  }
+  if (t.kind === 'created' && t.funded) {
+    links['funded-transfer'] = link(transferUrl(base, t.funded.id), 'transfer');
+  }
+  if (t.kind === 'funded') {
+    links['funding-transfer'] = link(transferUrl(base, t.origin.id), 'transfer');
+  }
+  if (t.kind === 'fee') {
+    links['created-from-transfer'] = link(transferUrl(base, t.origin.id), 'transfer');
+  }
+  if (t.kind === 'created' && t.feeTransfers.length > 0) {
+    links.fees = link(`${self}/fees`, 'fee');
+  }
+  if (cancellable) {
     links.cancel = link(self, 'transfer');
   }
-  if (status === 'failed') {
+  if (t.status === 'failed') {
     links.failure = link(`${self}/failure`, 'failure');
   }
+  return links;
+}
 
+/**
+ * The clearing Dwolla applied (OpenAPI Transfer `clearing`: `standard` or `same-day`, never the
+ * requested `next-available`): source `same-day` when a bank source asked for next-available,
+ * destination `same-day` when next-available was asked for it. Leg 2 carries the destination's.
+ */
+function appliedClearing(t: Leg): Transfer['clearing'] {
+  const requested = t.kind === 'fee' ? undefined : t.kind === 'funded' ? t.origin.clearing : t.clearing;
+  const destination = requested?.destination === 'next-available' ? 'same-day' : 'standard';
+  if (t.kind === 'funded') {
+    return { destination };
+  }
+  const sameDaySource = t.kind === 'created' && t.source.type === 'bank' && t.clearing?.source === 'next-available';
+  return { source: sameDaySource ? 'same-day' : 'standard', destination };
+}
+
+/** A transfer resource (OpenAPI getTransfer) of any kind: created, leg 2 or fee. Sync the store first. */
+export function renderTransfer(base: string, t: Leg, cancellable: boolean): SimulatorTransfer {
   const transfer: SimulatorTransfer = {
-    _links: links,
+    _links: transferLinks(base, t, cancellable),
     id: t.id,
-    status,
+    status: t.status,
     amount: { value: formatCents(t.amountCents), currency: 'USD' },
     created: new Date(t.createdMs).toISOString(),
   };
-  if (t.clearing) {
-    transfer.clearing = { ...t.clearing };
+  if (t.kind !== 'fee') {
+    transfer.clearing = appliedClearing(t);
   }
+  if (t.kind === 'created') {
+    addRequestedFields(transfer, t);
+  }
+  return transfer;
+}
+
+/** What the created transfer keeps of its request: metadata, correlationId and addenda. */
+function addRequestedFields(transfer: SimulatorTransfer, t: StoredTransfer): void {
   if (t.metadata) {
     transfer.metadata = { ...t.metadata };
   }
@@ -99,12 +145,11 @@ export function renderTransfer(base: string, t: StoredTransfer, status: Transfer
       ...(t.addenda.destination !== undefined ? { destination: { addenda: { values: [t.addenda.destination] } } } : {}),
     };
   }
-  return transfer;
 }
 
-/** What only the simulator's own views add: the idempotency key and the fees sent. */
-export function renderTransferForAdmin(base: string, t: StoredTransfer, status: Transfer['status']): SimulatorTransfer {
-  const transfer = renderTransfer(base, t, status);
+/** What only the simulator's own views add: the idempotency key, the fees sent, leg 2 and the fee transfers. */
+export function renderTransferForAdmin(base: string, t: StoredTransfer, cancellable: boolean): SimulatorTransfer {
+  const transfer = renderTransfer(base, t, cancellable);
   if (t.idempotencyKey !== undefined) {
     transfer.idempotencyKey = t.idempotencyKey;
   }
@@ -113,36 +158,51 @@ export function renderTransferForAdmin(base: string, t: StoredTransfer, status: 
       _links: { 'charge-to': link(`${base}/customers/${f.chargeTo}`, 'customer') },
       amount: { value: formatCents(f.amountCents), currency: 'USD' },
     }));
+    transfer.feeTransfers = t.feeTransfers.map((f) => ({ id: f.id, status: f.status }));
+  }
+  if (t.funded) {
+    transfer.fundedTransfer = { id: t.funded.id, status: t.funded.status };
   }
   return transfer;
 }
 
-export function renderFailure(base: string, t: StoredTransfer, code: ReturnCode): TransferFailure {
-  const failed = t.source.returnCode === code ? t.source : t.destination;
+/** OpenAPI getTransferFailureReason: the return code and the bank it struck. */
+export function renderFailure(base: string, t: Leg, failure: LegFailure): TransferFailure {
+  const failed = failure.fundingSource;
   return {
     _links: {
-      self: link(`${base}/transfers/${t.id}/failure`, 'failure'),
+      self: link(`${transferUrl(base, t.id)}/failure`, 'failure'),
       'failed-funding-source': link(`${base}/funding-sources/${failed.id}`, 'funding-source'),
       [failed.owner.kind]: ownerLink(base, failed.owner),
     },
-    code,
-    ...RETURNS[code],
+    code: failure.code,
+    ...ACH_RETURNS[failure.code],
   };
 }
 
+/** OpenAPI listTransferFees: the fee transfers of a transfer. */
+export function renderTransferFees(base: string, t: Leg, fees: SimulatorTransfer[]): TransferFees {
+  return {
+    _links: { self: link(`${transferUrl(base, t.id)}/fees`, 'fee') },
+    transactions: fees,
+    total: fees.length,
+  };
+}
+
+/**
+ * A page of a transfer list (OpenAPI listCustomerTransfers / listAndSearchTransfers), whose
+ * self/first/last/next/prev links keep every filter given (`filters`, without limit and offset).
+ */
 export function renderTransferList(
   listUrl: string,
   page: SimulatorTransfer[],
   total: number,
-  limit: number,
-  offset: number,
-  correlationId: string | undefined,
+  paging: { limit: number; offset: number },
+  filters: ReadonlyArray<[string, string]>,
 ): TransferList {
+  const { limit, offset } = paging;
   const pageHref = (o: number) => {
-    const q = new URLSearchParams();
-    if (correlationId !== undefined) {
-      q.set('correlationId', correlationId);
-    }
+    const q = new URLSearchParams([...filters]);
     q.set('limit', String(limit));
     q.set('offset', String(o));
     return `${listUrl}?${q.toString()}`;

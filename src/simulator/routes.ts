@@ -1,12 +1,20 @@
 /** Dwolla's endpoints: the route table, authentication, and every handler but POST /transfers. */
 import { HAL_JSON, SIMULATOR, type TokenResponse } from '../dwolla/types.js';
 import { createTransfer } from './create-transfer.js';
-import { type ErrorAnswer, errors, oauthErrors, validationError } from './errors.js';
-import { isUuid } from './funding-sources.js';
-import { type Exchange, parseJson, readBody, sendError, sendJson } from './http.js';
-import { link, renderFailure, renderFundingSource, renderTransfer, renderTransferList } from './resources.js';
+import { type ErrorAnswer, errors, oauthErrors } from './errors.js';
+import { getFundingSourceBalance } from './funding-source-balance.js';
+import { type Exchange, readBody, sendError, sendJson } from './http.js';
+import { link, renderFundingSource } from './resources.js';
 import type { SimulatorState } from './state.js';
-import type { StoredTransfer } from './store.js';
+import {
+  cancelTransfer,
+  getFailure,
+  getTransfer,
+  listAccountTransfers,
+  listCustomerTransfers,
+  listTransferFees,
+  simulateProcessing,
+} from './transfer-routes.js';
 
 type Handler = (ex: Exchange, sim: SimulatorState, params: string[]) => Promise<void>;
 
@@ -27,6 +35,11 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^/accounts/${ID}/transfers$`), methods: { GET: listAccountTransfers }, authenticated: true },
   { pattern: new RegExp(`^/customers/${ID}/transfers$`), methods: { GET: listCustomerTransfers }, authenticated: true },
   { pattern: new RegExp(`^/funding-sources/${ID}$`), methods: { GET: getFundingSource }, authenticated: true },
+  {
+    pattern: new RegExp(`^/funding-sources/${ID}/balance$`),
+    methods: { GET: getFundingSourceBalance },
+    authenticated: true,
+  },
   { pattern: /^\/transfers$/, methods: { POST: (ex, sim) => createTransfer(ex, sim) }, authenticated: true },
   {
     pattern: new RegExp(`^/transfers/${ID}$`),
@@ -34,6 +47,8 @@ const ROUTES: Route[] = [
     authenticated: true,
   },
   { pattern: new RegExp(`^/transfers/${ID}/failure$`), methods: { GET: getFailure }, authenticated: true },
+  { pattern: new RegExp(`^/transfers/${ID}/fees$`), methods: { GET: listTransferFees }, authenticated: true },
+  { pattern: /^\/sandbox-simulations$/, methods: { POST: simulateProcessing }, authenticated: true },
 ];
 
 /** Answers one request to a Dwolla endpoint. */
@@ -93,7 +108,9 @@ async function issueToken(ex: Exchange, sim: SimulatorState): Promise<void> {
     }
   }
   const oauthError = (e: { status: number; body: unknown }) => sendJson(ex, e.status, e.body, 'application/json');
-  if (clientId === '' || clientSecret === '') {
+  // OpenAPI createApplicationAccessToken: 401 {"error": "invalid_client"} for missing or wrong
+  // credentials, checked before the grant type (client authentication comes first, RFC 6749 3.2.1).
+  if (clientId === '' || clientSecret === '' || !sim.acceptsClient(clientId, clientSecret)) {
     return oauthError(oauthErrors.invalidClient());
   }
   const grantType = form.get('grant_type');
@@ -141,99 +158,4 @@ function getFundingSource(ex: Exchange, sim: SimulatorState, [id]: string[]): Pr
     return sendError(ex, errors.notFound());
   }
   return sendJson(ex, 200, renderFundingSource(ex.base, fs));
-}
-
-function findTransfer(sim: SimulatorState, id: string | undefined): StoredTransfer | undefined {
-  return id !== undefined && isUuid(id) ? sim.transfers.get(id) : undefined;
-}
-
-function getTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  const t = findTransfer(sim, id);
-  if (!t) {
-    return sendError(ex, errors.notFound());
-  }
-  return sendJson(ex, 200, renderTransfer(ex.base, t, sim.transfers.statusOf(t, sim.clock.nowMs())));
-}
-
-async function cancelTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  const parsed = parseJson(await readBody(ex.req));
-  const t = findTransfer(sim, id);
-  if (!t) {
-    return sendError(ex, errors.notFound());
-  }
-  if (!parsed) {
-    return sendError(ex, errors.badRequest());
-  }
-  const status = (parsed.value as { status?: unknown } | null)?.status;
-  if (status !== 'cancelled') {
-    return sendError(ex, validationError([{ code: 'Invalid', message: 'Status invalid.', path: '/status' }]));
-  }
-  const nowMs = sim.clock.nowMs();
-  if (!sim.transfers.cancel(t, nowMs)) {
-    return sendError(ex, validationError([{ code: 'NotAllowed', message: 'Status not allowed.', path: '/status' }]));
-  }
-  return sendJson(ex, 200, renderTransfer(ex.base, t, sim.transfers.statusOf(t, nowMs)));
-}
-
-function getFailure(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  const t = findTransfer(sim, id);
-  if (!t?.returnCode || sim.transfers.statusOf(t, sim.clock.nowMs()) !== 'failed') {
-    return sendError(ex, errors.notFound());
-  }
-  return sendJson(ex, 200, renderFailure(ex.base, t, t.returnCode));
-}
-
-const DEFAULT_LIMIT = 25;
-const MAX_LIMIT = 200;
-
-function intParam(value: string | null, fallback: number, min: number, max: number): number {
-  const n = value === null || !/^\d+$/.test(value) ? fallback : Number(value);
-  return Math.min(max, Math.max(min, n));
-}
-
-function listTransfers(
-  ex: Exchange,
-  sim: SimulatorState,
-  listUrl: string,
-  involves: (t: StoredTransfer) => boolean,
-): Promise<void> {
-  const q = ex.url.searchParams;
-  const limit = intParam(q.get('limit'), DEFAULT_LIMIT, 1, MAX_LIMIT);
-  const offset = intParam(q.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
-  const correlationId = q.get('correlationId') ?? undefined;
-  const nowMs = sim.clock.nowMs();
-  const found = sim.transfers.search({ involves, correlationId, status: q.get('status') ?? undefined }, nowMs);
-  const page = found
-    .slice(offset, offset + limit)
-    .map((t) => renderTransfer(ex.base, t, sim.transfers.statusOf(t, nowMs)));
-  return sendJson(ex, 200, renderTransferList(listUrl, page, found.length, limit, offset, correlationId));
-}
-
-/** The account's transfers: those from or to a funding source of the account (its balance and its banks). */
-function listAccountTransfers(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  if (id?.toLowerCase() !== SIMULATOR.accountId) {
-    return sendError(ex, errors.notFound());
-  }
-  const ofAccount = (o: { kind: string }) => o.kind === 'account';
-  return listTransfers(
-    ex,
-    sim,
-    `${ex.base}/accounts/${SIMULATOR.accountId}/transfers`,
-    (t) => ofAccount(t.source.owner) || ofAccount(t.destination.owner),
-  );
-}
-
-/** A customer's transfers: those from or to a funding source of that customer. */
-function listCustomerTransfers(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  if (id === undefined || !isUuid(id)) {
-    return sendError(ex, errors.notFound());
-  }
-  const customerId = id.toLowerCase();
-  const ofCustomer = (o: { kind: string; id: string }) => o.kind === 'customer' && o.id === customerId;
-  return listTransfers(
-    ex,
-    sim,
-    `${ex.base}/customers/${customerId}/transfers`,
-    (t) => ofCustomer(t.source.owner) || ofCustomer(t.destination.owner),
-  );
 }

@@ -28,6 +28,8 @@ export interface SimulatorStats {
   concurrencyRejections: number;
   /** 400 answers to POST /transfers. */
   validationFailures: number;
+  /** 400 InsufficientFunds answers (also counted in validationFailures): a balance held less than asked. */
+  insufficientFunds: number;
   /** How many times each injected fault struck. */
   injected: Record<FaultKind, number>;
 }
@@ -40,6 +42,8 @@ export class SimulatorState {
   readonly tokens = new AccessTokens();
   /** The balance funding sources' amounts. */
   readonly balances: Balances;
+  /** The client credentials `POST /token` accepts. */
+  readonly credentials: { key: string; secret: string };
   readonly sleeper = new Sleeper();
   readonly counters: Omit<
     SimulatorStats,
@@ -52,6 +56,7 @@ export class SimulatorState {
     idempotencyConflicts: 0,
     concurrencyRejections: 0,
     validationFailures: 0,
+    insufficientFunds: 0,
     injected: { rate429: 0, error5xxBefore: 0, error5xxAfter: 0, dropAfter: 0, slow: 0 },
   };
 
@@ -64,15 +69,26 @@ export class SimulatorState {
 
   constructor(opts: {
     startTime?: Date;
-    processingMs: number;
+    /** Simulated ms after which an eligible leg settles by itself; undefined: only simulations settle (Dwolla's sandbox). */
+    processingMs: number | undefined;
     faults: FaultOptions;
     /** Each balance funding source's starting cents, by id. */
     startingBalances: ReadonlyMap<string, bigint>;
+    credentials: { key: string; secret: string };
   }) {
     this.clock = new SimulatedClock(opts.startTime);
     this.faults = new Faults(opts.faults);
-    this.transfers = new TransferStore(opts.processingMs);
+    // Settling gives a cancelled or failed balance-sourced transfer's amount back, and credits the balance a leg or fee reaches.
+    this.transfers = new TransferStore(opts.processingMs, {
+      credit: (balanceId, cents, atMs) => this.balances.credit(balanceId, cents, atMs),
+    });
     this.balances = new Balances(opts.startingBalances, this.clock.nowMs());
+    this.credentials = { ...opts.credentials };
+  }
+
+  /** Whether `POST /token` may issue a token for this client (OpenAPI `createApplicationAccessToken`: 401 otherwise). */
+  acceptsClient(key: string, secret: string): boolean {
+    return key === this.credentials.key && secret === this.credentials.secret;
   }
 
   fundingSource(id: string): SimFundingSource | undefined {

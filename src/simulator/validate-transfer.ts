@@ -73,6 +73,10 @@ export function validateTransfer(
     destination: checkAddenda(child(body, 'achDetails'), 'destination', errors),
   };
   const fees = checkFees(child(body, 'fees'), amountCents, errors);
+  if (source && destination) {
+    checkMetadataAllowed(source, metadata, errors);
+    checkFeeParties(fees, [source, destination], errors);
+  }
 
   if (errors.length > 0 || !source || !destination || amountCents === undefined) {
     return { ok: false, errors };
@@ -170,6 +174,20 @@ function checkMetadata(metadata: unknown, errors: EmbeddedError[]): Record<strin
     return undefined;
   }
   return Object.fromEntries(entries.map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * Dwolla refuses metadata on a transfer from a balance: "Metadata not supported for this type of
+ * transfer." (transfers/initiate, the error table; shape of OpenAPI `InvalidMetadataError`).
+ */
+function checkMetadataAllowed(
+  source: SimFundingSource,
+  metadata: Record<string, string> | undefined,
+  errors: EmbeddedError[],
+): void {
+  if (source.type === 'balance' && metadata !== undefined && Object.keys(metadata).length > 0) {
+    errors.push(err('Invalid', 'Metadata not supported for this type of transfer.', '/metadata'));
+  }
 }
 
 function checkCorrelationId(correlationId: unknown, errors: EmbeddedError[]): string | undefined {
@@ -297,4 +315,19 @@ function checkFees(fees: unknown, amountCents: bigint | undefined, errors: Embed
     errors.push(err('Invalid', 'Facilitator fee sum too large.', ''));
   }
   return valid;
+}
+
+/**
+ * A fee is charged to a party of the transfer: the customer owning its source or its destination
+ * (OpenAPI `InvalidFacilitatorFeeCollectFromError`), and every fee to the same one (OpenAPI
+ * `InvalidFacilitatorFeeCollectFromCombinationError`, whose example ends in a stray quote).
+ */
+function checkFeeParties(fees: ValidFee[], ends: SimFundingSource[], errors: EmbeddedError[]): void {
+  const path = '/fees/_links/charge-to/href';
+  const parties = new Set(ends.filter((fs) => fs.owner.kind === 'customer').map((fs) => fs.owner.id));
+  if (fees.some((fee) => !parties.has(fee.chargeTo))) {
+    errors.push(err('Invalid', 'Unable to charge fee to specified destination.', path));
+  } else if (new Set(fees.map((fee) => fee.chargeTo)).size > 1) {
+    errors.push(err('Invalid', 'Currently, all fees must be paid by same destination.', path));
+  }
 }

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { SIMULATOR } from '../../src/dwolla/types.js';
 import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { call, DAY_MS, Session, transferBody } from './helpers.js';
 
@@ -30,17 +32,25 @@ describe('simulator: admin endpoints', () => {
     expect((await postJson('/__simulator/clock', {})).status).to.equal(400);
   });
 
-  it('the clock moves transfers through their states', async () => {
+  it('POST /__simulator/simulate settles as POST /sandbox-simulations does, without auth; the clock alone does not', async () => {
     await api.createTransfer(transferBody(sim.url, { destinationId: SPECIAL_IDS.r01Bank }));
     await postJson('/__simulator/clock', { advanceMs: DAY_MS });
+    expect((await call(`${sim.url}/__simulator/transfers`)).body[0].status).to.equal('pending');
+    const simulated = await postJson('/__simulator/simulate', {});
+    expect(simulated.status).to.equal(200);
+    expect(simulated.body.total).to.equal(1);
     const transfers = await call(`${sim.url}/__simulator/transfers`);
     expect(transfers.body[0].status).to.equal('failed');
   });
 
   it('GET /__simulator/transfers lists every transfer in creation order, with key, fees and metadata', async () => {
-    const chargeTo = `${sim.url}/customers/0f0e0d0c-0b0a-4909-8807-060504030201`;
+    // From a bank (a balance refuses metadata), the fee charged to the payee's customer (a party).
+    const destinationId = randomUUID();
+    const chargeTo = (await api.get(`/funding-sources/${destinationId}`)).body._links.customer.href;
     await api.createTransfer(
       transferBody(sim.url, {
+        sourceId: SPECIAL_IDS.accountBank,
+        destinationId,
         correlationId: 'first',
         metadata: { a: '1' },
         fees: [{ _links: { 'charge-to': { href: chargeTo } }, amount: { value: '1.00', currency: 'USD' } }],
@@ -92,7 +102,7 @@ describe('simulator: admin endpoints', () => {
     const r = await call(`${sim.url}/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: 'client_id=a&client_secret=b&grant_type=client_credentials',
+      body: `client_id=${SIMULATOR.key}&client_secret=${SIMULATOR.secret}&grant_type=client_credentials`,
     });
     expect(r.body.expires_in).to.equal(60);
   });

@@ -28,7 +28,7 @@ describe('simulator: token and authentication', () => {
     const r = await call(`${sim.url}/token`, {
       method: 'POST',
       headers: { 'Content-Type': form },
-      body: 'client_id=any-key&client_secret=any-secret&grant_type=client_credentials',
+      body: `client_id=${SIMULATOR.key}&client_secret=${SIMULATOR.secret}&grant_type=client_credentials`,
     });
     expect(r.status).to.equal(200);
     const root = await call(`${sim.url}/`, { headers: hal(r.body.access_token) });
@@ -53,7 +53,7 @@ describe('simulator: token and authentication', () => {
 
     const noGrant = await call(`${sim.url}/token`, {
       method: 'POST',
-      headers: { Authorization: basic('key', 'secret'), 'Content-Type': form },
+      headers: { Authorization: basic(SIMULATOR.key, SIMULATOR.secret), 'Content-Type': form },
       body: '',
     });
     expect(noGrant.status).to.equal(400);
@@ -61,11 +61,86 @@ describe('simulator: token and authentication', () => {
 
     const wrongGrant = await call(`${sim.url}/token`, {
       method: 'POST',
-      headers: { Authorization: basic('key', 'secret'), 'Content-Type': form },
+      headers: { Authorization: basic(SIMULATOR.key, SIMULATOR.secret), 'Content-Type': form },
       body: 'grant_type=password',
     });
     expect(wrongGrant.status).to.equal(400);
     expect(wrongGrant.body.error).to.equal('unsupported_grant_type');
+  });
+
+  /** `POST /token` with these credentials (Basic auth or form fields). */
+  function token(base: string, key: string, secret: string, how: 'basic' | 'form' = 'basic') {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (how === 'form') {
+      body.set('client_id', key);
+      body.set('client_secret', secret);
+    }
+    return call(`${base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': form, ...(how === 'basic' ? { Authorization: basic(key, secret) } : {}) },
+      body: body.toString(),
+    });
+  }
+
+  it('refuses a wrong secret and a wrong key with 401 invalid_client, by Basic auth and by form fields (OpenAPI POST /token 401)', async () => {
+    const attempts: Array<[string, string, string, 'basic' | 'form']> = [
+      ['wrong secret', SIMULATOR.key, `${SIMULATOR.secret}x`, 'basic'],
+      ['wrong key', `${SIMULATOR.key}x`, SIMULATOR.secret, 'basic'],
+      ['wrong secret', SIMULATOR.key, 'other-secret', 'form'],
+      ['wrong key', 'other-key', SIMULATOR.secret, 'form'],
+      ['swapped', SIMULATOR.secret, SIMULATOR.key, 'basic'],
+    ];
+    for (const [what, key, secret, how] of attempts) {
+      const r = await token(sim.url, key, secret, how);
+      expect(r.status, `${what} (${how})`).to.equal(401);
+      expect(r.headers.get('content-type'), what).to.equal('application/json');
+      expect(r.body, `${what} (${how})`).to.deep.equal({
+        error: 'invalid_client',
+        error_description: 'Missing or invalid client credentials.',
+      });
+    }
+    // Credentials are checked before the grant type: a wrong secret never learns more.
+    const r = await call(`${sim.url}/token`, {
+      method: 'POST',
+      headers: { Authorization: basic(SIMULATOR.key, 'nope'), 'Content-Type': form },
+      body: 'grant_type=password',
+    });
+    expect(r.status).to.equal(401);
+    expect(r.body.error).to.equal('invalid_client');
+    expect(sim.stats().tokensIssued).to.equal(0);
+  });
+
+  it('accepts only the credentials it was started with, and then no longer the published pair', async () => {
+    const own = await startSimulator({ credentials: { key: 'my-key', secret: 'my-secret' } });
+    try {
+      for (const how of ['basic', 'form'] as const) {
+        const ok = await token(own.url, 'my-key', 'my-secret', how);
+        expect(ok.status, how).to.equal(200);
+        expect((await call(`${own.url}/`, { headers: hal(ok.body.access_token) })).status).to.equal(200);
+        const published = await token(own.url, SIMULATOR.key, SIMULATOR.secret, how);
+        expect(published.status, how).to.equal(401);
+        expect(published.body.error).to.equal('invalid_client');
+      }
+      expect(own.stats().tokensIssued).to.equal(2);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('refuses to start with an empty key or secret', async () => {
+    for (const credentials of [
+      { key: '', secret: 's' },
+      { key: 'k', secret: '' },
+    ]) {
+      let failure: unknown;
+      await startSimulator({ credentials }).then(
+        (s) => s.close(),
+        (e: unknown) => {
+          failure = e;
+        },
+      );
+      expect(failure).to.be.instanceOf(RangeError);
+    }
   });
 
   it('refuses a missing Authorization header (InvalidCredentials) and an unknown token (InvalidAccessToken)', async () => {

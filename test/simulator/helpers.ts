@@ -81,6 +81,15 @@ export class Session {
   createTransfer(body: unknown, idempotencyKey?: string): Promise<Reply> {
     return this.post('/transfers', body, idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {});
   }
+
+  /** Creates a valid transfer (transferBody with these overrides) and returns its id; throws unless 201. */
+  async created(overrides: Parameters<typeof transferBody>[1] = {}): Promise<string> {
+    const r = await this.createTransfer(transferBody(this.base, overrides));
+    if (r.status !== 201) {
+      throw new Error(`POST /transfers answered ${r.status}: ${JSON.stringify(r.body)}`);
+    }
+    return idOfLocation(r.headers.get('location'));
+  }
 }
 
 export function fsUrl(base: string, id: string): string {

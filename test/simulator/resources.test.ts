@@ -90,7 +90,6 @@ describe('simulator: resources', () => {
       const id = await create({
         destinationId,
         amount: { value: '1234.5', currency: 'USD' },
-        metadata: { paymentId: 'inv-1' },
         correlationId: 'corr-1',
         clearing: { destination: 'next-available' },
         achDetails: { destination: { addenda: { values: ['INV 1'] } } },
@@ -101,9 +100,8 @@ describe('simulator: resources', () => {
         id,
         status: 'pending',
         amount: { value: '1234.50', currency: 'USD' },
-        metadata: { paymentId: 'inv-1' },
         correlationId: 'corr-1',
-        clearing: { destination: 'next-available' },
+        clearing: { source: 'standard', destination: 'same-day' },
       });
       const created = Date.parse(r.body.created);
       expect(created).to.be.within(Date.parse('2025-03-04T15:00:00Z'), sim.now().getTime());

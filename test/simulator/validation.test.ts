@@ -10,16 +10,20 @@ type Body = Record<string, unknown>;
 describe('simulator: POST /transfers validation', () => {
   let sim: SimulatorHandle;
   let api: Session;
+  /** The payee of the valid bodies, and its customer: the party a fee may be charged to. */
+  const destinationId = randomUUID();
+  let payee = '';
   before(async () => {
     sim = await startSimulator();
     api = await Session.open(sim.url);
+    payee = (await api.get(`/funding-sources/${destinationId}`)).body._links.customer.href;
   });
   after(() => sim.close());
 
+  // From the account's bank: a balance source refuses metadata and runs out of money (refusals.test.ts).
   const valid = (overrides: Parameters<typeof transferBody>[1] = {}): Body =>
-    transferBody(sim.url, overrides) as unknown as Body;
-  const customer = () => `${sim.url}/customers/${randomUUID()}`;
-  const fee = (value: string, chargeTo = customer()) => ({
+    transferBody(sim.url, { sourceId: SPECIAL_IDS.accountBank, destinationId, ...overrides }) as unknown as Body;
+  const fee = (value: string, chargeTo = payee) => ({
     _links: { 'charge-to': { href: chargeTo } },
     amount: { value, currency: 'USD' },
   });

@@ -2,7 +2,8 @@
  * `payouts simulator`: its options, and a handler that loads the simulator only when it runs.
  */
 import type { Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
-import { specialSourcesHelp } from '../../simulator/funding-sources.js';
+import { SIMULATOR } from '../../dwolla/types.js';
+import { STARTING_BALANCES, specialSourcesHelp } from '../../simulator/funding-sources.js';
 
 export const simulatorOptions = {
   port: { type: 'number', default: 8787, describe: 'port to listen on (0: any free port)' },
@@ -23,7 +24,20 @@ export const simulatorOptions = {
   'slow-ms': { type: 'number', describe: 'delay of a slow answer, ms (default 60000)' },
   'token-lifetime': { type: 'number', describe: 'expires_in of access tokens, seconds (default 3600)' },
   seed: { type: 'number', describe: 'seed for a repeatable choice of faults' },
+  balance: {
+    type: 'string',
+    requiresArg: true,
+    describe: `starting amount of the default balance, USD (default ${STARTING_BALANCES.defaultBalance}; env PAYOUTS_SIMULATOR_BALANCE)`,
+  },
 } as const satisfies Record<string, Options>;
+
+/** What --help says after the options: credentials, balances, and the special funding sources. */
+const EPILOGUE = [
+  `Credentials: POST /token accepts only DWOLLA_KEY and DWOLLA_SECRET from the environment when both are set, else the published pair ${SIMULATOR.key} / ${SIMULATOR.secret}; any other pair gets 401 invalid_client.`,
+  `Balance: the default source starts with --balance, else PAYOUTS_SIMULATOR_BALANCE, else ${STARTING_BALANCES.defaultBalance} USD (the embedded simulator of \`payouts run\` reads PAYOUTS_SIMULATOR_BALANCE too); a transfer beyond it is refused with InsufficientFunds. See GET /funding-sources/{id}/balance.`,
+  '',
+  specialSourcesHelp,
+].join('\n');
 
 /** The options of `payouts simulator` as yargs parses them (read by their --names). */
 export type SimulatorArgs = InferredOptionTypes<typeof simulatorOptions>;
@@ -31,7 +45,7 @@ export type SimulatorArgs = InferredOptionTypes<typeof simulatorOptions>;
 export const simulatorCommand: CommandModule<object, SimulatorArgs> = {
   command: 'simulator',
   describe: 'run the Dwolla-compatible simulator as a standalone server until stopped',
-  builder: (yargs: Argv) => yargs.options(simulatorOptions).epilogue(specialSourcesHelp),
+  builder: (yargs: Argv) => yargs.options(simulatorOptions).epilogue(EPILOGUE),
   handler: async (args) => {
     const { simulatorAction } = await import('../actions/simulator.js');
     process.exitCode = await simulatorAction(args);

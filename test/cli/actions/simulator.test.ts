@@ -6,13 +6,52 @@ import { specialSourcesHelp } from '../../../src/simulator/funding-sources.js';
 import { SPECIAL_FUNDING_SOURCES } from '../../../src/simulator/index.js';
 import { basic, call, Session, transferBody } from '../../simulator/helpers.js';
 
-/** Runs `simulatorAction(args)` in a child process, as `payouts simulator` would. */
-function startCommand(args: Record<string, unknown>): ChildProcessWithoutNullStreams {
+/**
+ * Runs `simulatorAction(args)` in a child process, as `payouts simulator` would, with `env` over an
+ * environment without DWOLLA_KEY, DWOLLA_SECRET and PAYOUTS_SIMULATOR_BALANCE.
+ */
+function startCommand(args: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
   const script = [
     "import { simulatorAction } from './src/cli/actions/simulator.ts';",
     `process.exitCode = await simulatorAction(${JSON.stringify(args)});`,
   ].join('\n');
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() });
+  const { DWOLLA_KEY: _k, DWOLLA_SECRET: _s, PAYOUTS_SIMULATOR_BALANCE: _b, ...inherited } = process.env;
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: process.cwd(),
+    env: { ...inherited, ...env },
+  });
+}
+
+/** `POST /token` with this pair by Basic auth. */
+function token(url: string, key: string, secret: string) {
+  return call(`${url}/token`, {
+    method: 'POST',
+    headers: { Authorization: basic(key, secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+}
+
+/** Starts the command, waits until it serves, and returns its URL, what it printed, and how to stop it. */
+async function serve(args: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  const child = startCommand({ port: 0, host: '127.0.0.1', ...args }, env);
+  const exited = exitOf(child);
+  const out = await outputUntil(child, /Stop with Ctrl\+C/);
+  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+  return {
+    url,
+    out,
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+async function balanceAt(url: string): Promise<string> {
+  const api = await Session.open(url);
+  const r = await api.get(`/funding-sources/${SIMULATOR.defaultSourceId}/balance`);
+  expect(r.status).to.equal(200);
+  return r.body.balance.value as string;
 }
 
 function outputUntil(child: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<string> {
@@ -84,6 +123,7 @@ describe('simulator: the `payouts simulator` command', () => {
       'slow-ms',
       'token-lifetime',
       'seed',
+      'balance',
     ]);
     for (const option of Object.values(simulatorOptions)) {
       expect(option.describe).to.be.a('string').that.is.not.empty;
@@ -98,18 +138,67 @@ describe('simulator: the `payouts simulator` command', () => {
     }
   });
 
-  it('accepts any non-empty credentials', async () => {
-    const child = startCommand({ port: 0, host: '127.0.0.1' });
-    const exited = exitOf(child);
-    const out = await outputUntil(child, /Stop with Ctrl\+C/);
-    const url = /listening on (\S+)/.exec(out)?.[1] as string;
-    const r = await call(`${url}/token`, {
-      method: 'POST',
-      headers: { Authorization: basic('someone', 'else'), 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
-    expect(r.status).to.equal(200);
-    child.kill('SIGINT');
-    expect((await exited).code).to.equal(0);
+  it('accepts only the published pair by default; any other key or secret gets 401 invalid_client', async () => {
+    const { url, out, stop } = await serve({});
+    expect(out).to.contain('POST /token accepts only this pair');
+    expect((await token(url, SIMULATOR.key, SIMULATOR.secret)).status).to.equal(200);
+    for (const [key, secret] of [
+      ['someone', 'else'],
+      [SIMULATOR.key, 'else'],
+      ['someone', SIMULATOR.secret],
+    ] as const) {
+      const r = await token(url, key, secret);
+      expect(r.status).to.equal(401);
+      expect(r.body.error).to.equal('invalid_client');
+    }
+    expect((await stop()).code).to.equal(0);
+  });
+
+  it('accepts DWOLLA_KEY/DWOLLA_SECRET when both are set, prints the key and never the secret', async () => {
+    const secret = 'env-secret-Q7w9-never-printed';
+    const { url, out, stop } = await serve({}, { DWOLLA_KEY: 'env-key', DWOLLA_SECRET: secret });
+    expect(out).to.contain('DWOLLA_KEY=env-key');
+    expect(out).not.to.contain(secret);
+    expect(out).not.to.contain(`DWOLLA_SECRET=${SIMULATOR.secret}`);
+    expect((await token(url, 'env-key', secret)).status).to.equal(200);
+    expect((await token(url, SIMULATOR.key, SIMULATOR.secret)).status).to.equal(401);
+    const { code, stdout, stderr } = await stop();
+    expect(code).to.equal(0);
+    expect(stdout + stderr).not.to.contain(secret);
+  });
+
+  it('only one of DWOLLA_KEY/DWOLLA_SECRET set: the published pair is accepted', async () => {
+    const { url, stop } = await serve({}, { DWOLLA_KEY: 'env-key' });
+    expect((await token(url, SIMULATOR.key, SIMULATOR.secret)).status).to.equal(200);
+    expect((await token(url, 'env-key', SIMULATOR.secret)).status).to.equal(401);
+    expect((await stop()).code).to.equal(0);
+  });
+
+  it('--balance, else PAYOUTS_SIMULATOR_BALANCE, sets the default source balance (the flag wins); it is printed', async () => {
+    const byDefault = await serve({});
+    expect(await balanceAt(byDefault.url)).to.equal('1000000.00');
+    expect(byDefault.out).to.contain('Default source balance: 1000000.00 USD (default;');
+    await byDefault.stop();
+
+    const byEnv = await serve({}, { PAYOUTS_SIMULATOR_BALANCE: '1234.5' });
+    expect(await balanceAt(byEnv.url)).to.equal('1234.50');
+    expect(byEnv.out).to.contain('Default source balance: 1234.50 USD (PAYOUTS_SIMULATOR_BALANCE;');
+    await byEnv.stop();
+
+    const byFlag = await serve({ balance: '250000.00' }, { PAYOUTS_SIMULATOR_BALANCE: '1234.50' });
+    expect(await balanceAt(byFlag.url)).to.equal('250000.00');
+    expect(byFlag.out).to.contain('Default source balance: 250000.00 USD (--balance;');
+    await byFlag.stop();
+  });
+
+  it('an invalid --balance or PAYOUTS_SIMULATOR_BALANCE exits 2 naming it', async () => {
+    const flag = await exitOf(startCommand({ port: 0, host: '127.0.0.1', balance: '1,000.00' }));
+    expect(flag.code).to.equal(2);
+    expect(flag.stderr).to.contain("--balance must be an amount of US dollars such as 250000.00, got '1,000.00'");
+    const env = await exitOf(startCommand({ port: 0, host: '127.0.0.1' }, { PAYOUTS_SIMULATOR_BALANCE: '-5' }));
+    expect(env.code).to.equal(2);
+    expect(env.stderr).to.contain(
+      "PAYOUTS_SIMULATOR_BALANCE must be an amount of US dollars such as 250000.00, got '-5'",
+    );
   });
 });
