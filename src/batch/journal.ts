@@ -61,14 +61,34 @@ export interface OutcomeRecord extends SettledOutcome {
   row: number;
 }
 
-/** What `payouts reconcile` learnt about a created transfer. */
+/** One transfer reconcile read: a leg of a payout's chain, or a fee transfer. */
+export interface ReconciledTransfer {
+  id: string;
+  status: TransferStatus;
+  /** Fee transfers: the fee's amount, two decimals. */
+  amount?: string;
+  /** A failed transfer's ACH return (`GET /transfers/{id}/failure`). */
+  returnCode?: string;
+  returnReason?: string;
+}
+
+/**
+ * What `payouts reconcile` learnt about a created transfer. `transferStatus` is the row's: the
+ * status of the leg that reaches the payee, `failed` when any leg failed, or `not-found` when the
+ * API answered 404 for a transfer of the chain (kept until a later reconcile finds it).
+ * `legs` and `fees` are absent in records written before chains were followed.
+ */
 export interface ReconcileRecord {
   type: 'reconcile';
   at: string;
   key: string;
-  transferStatus: TransferStatus;
+  transferStatus: TransferStatus | 'not-found';
   returnCode?: string;
   returnReason?: string;
+  /** The payout's chain in order (the created transfer first, then each `funded-transfer`). */
+  legs?: ReconciledTransfer[];
+  /** The payout's fee transfers (`GET /transfers/{id}/fees`). */
+  fees?: ReconciledTransfer[];
 }
 
 export type JournalRecord = RunRecord | IntentRecord | OutcomeRecord | ReconcileRecord;

@@ -1,8 +1,10 @@
 /**
- * `payouts reconcile BATCH_ID`: refreshes the status of every transfer the batch created
- * (`GET /transfers/{id}`) and, for failed ones, the ACH return (`GET /transfers/{id}/failure`);
- * appends what it learnt to the journal and rewrites results.csv with `transferStatus`,
- * `returnCode` and `returnReason` after `errorMessage`. Safe to run any number of times.
+ * `payouts reconcile BATCH_ID`: refreshes the status of every transfer the batch created, following
+ * its chain to the leg that reaches the payee, with any leg's ACH return and the fee transfers
+ * (src/batch/transfer-chain.ts); appends what it learnt to the journal and rewrites results.csv
+ * with `transferStatus`, `returnCode` and `returnReason` after `errorMessage`. Safe to run any
+ * number of times. Exit: 3 when some transfer could not be read (run again), else 1 when a row
+ * needs a person (failed, cancelled or not-found, or a failed or cancelled fee), else 0.
  */
 
 import { existsSync } from 'node:fs';
@@ -11,8 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { DwollaClient } from '../dwolla/client.js';
-import { callFailure, withRetries } from '../dwolla/retry.js';
+import { callFailure } from '../dwolla/retry.js';
 import type { TransferStatus } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
 import { writeFileAtomic } from '../results/atomic-file.js';
@@ -26,35 +27,22 @@ import { Journal, type KeyState, type ReconcileRecord, readJournal } from './jou
 import { acquireBatchLock } from './lock.js';
 import type { ReconcileSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
+import { type ChainReader, needsAttention, readTransferFinding } from './transfer-chain.js';
+
+/** A row's status after reconcile: its transfer's, or `not-found` (the API answered 404). */
+type RowTransferStatus = ReconcileRecord['transferStatus'];
 
 export interface ReconcileResult {
-  byTransferStatus: Partial<Record<TransferStatus, number>>;
+  /** Created transfers by the row's status (the leg that reaches the payee, or a failed leg). */
+  byTransferStatus: Partial<Record<RowTransferStatus, number>>;
+  /** Fee transfers by status. */
+  feesByStatus: Partial<Record<TransferStatus, number>>;
+  /** Rows that need a person: a transfer failed, cancelled or not found, or a fee failed or cancelled. */
+  attention: number;
   /** Transfers whose status could not be fetched this time. */
   unknown: number;
   exitCode: number;
   resultsPath: string;
-}
-
-/** Fetches one transfer's status (and its return when failed) as a journal record. */
-async function refresh(
-  client: DwollaClient,
-  key: string,
-  transferId: string,
-  maxAttempts: number,
-): Promise<ReconcileRecord> {
-  const { value: transfer } = await withRetries(() => client.getTransfer(transferId), { maxAttempts });
-  const rec: ReconcileRecord = {
-    type: 'reconcile',
-    at: new Date().toISOString(),
-    key,
-    transferStatus: transfer.status,
-  };
-  if (transfer.status === 'failed') {
-    const { value: failure } = await withRetries(() => client.getTransferFailure(transferId), { maxAttempts });
-    rec.returnCode = failure.code;
-    rec.returnReason = failure.description;
-  }
-  return rec;
 }
 
 /** A row's reconcile columns: what the last reconcile learnt of its transfer (blank: nothing yet). */
@@ -124,54 +112,79 @@ async function reconcilePlaced(
   });
   try {
     const state = await readJournal(journalPath);
-    const created = [...state.byKey.entries()].filter(
-      ([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId,
-    );
     const { client } = await access.session();
-    const journal = await Journal.open(journalPath);
-    const byTransferStatus: ReconcileResult['byTransferStatus'] = {};
-    let unknown = 0;
-    try {
-      const limit = pLimit(s.concurrency);
-      await Promise.all(
-        created.map(([key, ks]) =>
-          limit(async () => {
-            try {
-              const rec = await refresh(client, key, ks.outcome!.transferId!, s.maxAttempts);
-              await journal.append(rec);
-              ks.reconcile = rec;
-              byTransferStatus[rec.transferStatus] = (byTransferStatus[rec.transferStatus] ?? 0) + 1;
-              deps.log.info(
-                {
-                  row: ks.outcome!.row,
-                  key,
-                  transferId: ks.outcome!.transferId,
-                  transferStatus: rec.transferStatus,
-                  returnCode: rec.returnCode,
-                },
-                'transfer reconciled',
-              );
-            } catch (err) {
-              unknown++;
-              const why = callFailure(err).summary;
-              deps.log.warn(
-                { row: ks.outcome!.row, key, transferId: ks.outcome!.transferId, error: why },
-                'transfer status unknown',
-              );
-            }
-          }),
-        ),
-      );
-    } finally {
-      await journal.close();
-    }
+    const reader: ChainReader = { client, maxAttempts: s.maxAttempts, warn: (f, m) => deps.log.warn(f, m) };
+    const tally = await reconcileCreated(state.byKey, reader, journalPath, s.concurrency, deps.log);
     if (existsSync(resultsPath)) {
       await addReconcileColumns(resultsPath, state.byKey);
     }
-    const needsAttention = (byTransferStatus.failed ?? 0) + (byTransferStatus.cancelled ?? 0) > 0;
-    const exitCode = unknown > 0 ? EXIT.incomplete : needsAttention ? EXIT.attention : EXIT.ok;
-    return { byTransferStatus, unknown, exitCode, resultsPath };
+    // SPEC "Exit codes": incomplete (run again) before attention before ok.
+    const exitCode = tally.unknown > 0 ? EXIT.incomplete : tally.attention > 0 ? EXIT.attention : EXIT.ok;
+    return { ...tally, exitCode, resultsPath };
   } finally {
     await lock.release();
   }
+}
+
+type Tally = Pick<ReconcileResult, 'byTransferStatus' | 'feesByStatus' | 'attention' | 'unknown'>;
+
+function count<K extends string>(by: Partial<Record<K, number>>, k: K): void {
+  by[k] = (by[k] ?? 0) + 1;
+}
+
+function countRecord(tally: Tally, rec: ReconcileRecord): void {
+  count(tally.byTransferStatus, rec.transferStatus);
+  for (const fee of rec.fees ?? []) {
+    count(tally.feesByStatus, fee.status);
+  }
+  if (needsAttention(rec)) {
+    tally.attention++;
+  }
+}
+
+/**
+ * Reads every created transfer (bounded concurrency) and journals what was learnt; `byKey` gets
+ * the new records. A transfer that could not be read keeps its earlier record.
+ */
+async function reconcileCreated(
+  byKey: ReadonlyMap<string, KeyState>,
+  reader: ChainReader,
+  journalPath: string,
+  concurrency: number,
+  log: Logger,
+): Promise<Tally> {
+  const created = [...byKey.entries()].filter(([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId);
+  const tally: Tally = { byTransferStatus: {}, feesByStatus: {}, attention: 0, unknown: 0 };
+  const journal = await Journal.open(journalPath);
+  const one = async (key: string, ks: KeyState): Promise<void> => {
+    const row = ks.outcome!.row;
+    const transferId = ks.outcome!.transferId!;
+    let rec: ReconcileRecord;
+    try {
+      rec = {
+        type: 'reconcile',
+        at: new Date().toISOString(),
+        key,
+        ...(await readTransferFinding(reader, transferId)),
+      };
+    } catch (err) {
+      tally.unknown++;
+      log.warn({ row, key, transferId, error: callFailure(err).summary }, 'transfer status unknown');
+      return;
+    }
+    await journal.append(rec);
+    ks.reconcile = rec;
+    countRecord(tally, rec);
+    log.info(
+      { row, key, transferId, transferStatus: rec.transferStatus, returnCode: rec.returnCode, legs: rec.legs },
+      'transfer reconciled',
+    );
+  };
+  try {
+    const limit = pLimit(concurrency);
+    await Promise.all(created.map(([key, ks]) => limit(() => one(key, ks))));
+  } finally {
+    await journal.close();
+  }
+  return tally;
 }

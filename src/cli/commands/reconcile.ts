@@ -14,6 +14,18 @@ const batchIdArgument = {
 
 const reconcileOptions = {
   ...apiAndLogOptions,
+  // No default: the embedded simulator keeps nothing between runs, so there is nothing to reconcile.
+  env: {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'which API: sandbox or production (required unless --api-url; not simulator: the embedded simulator keeps nothing between runs)',
+  },
+  'api-url': {
+    type: 'string',
+    requiresArg: true,
+    describe: 'any Dwolla-compatible base URL, e.g. a standalone `payouts simulator` (required unless --env)',
+  },
   concurrency: {
     type: 'number',
     requiresArg: true,
@@ -22,8 +34,10 @@ const reconcileOptions = {
   },
 } as const satisfies Record<string, Options>;
 
-const EPILOGUE =
-  'Exit codes: 0 every transfer fetched and none failed or cancelled, 1 some failed (ACH return) or were cancelled, 2 usage, 3 some could not be fetched (run again), 4 batch locked.';
+const EPILOGUE = [
+  'Give --env sandbox|production or --api-url URL. To reconcile a rehearsal, run it against a standalone `payouts simulator` with --api-url, and reconcile with the same --api-url.',
+  'Exit codes: 0 every transfer read and none failed or was cancelled, nor any fee; 1 a person must look: a transfer failed (an ACH return on any leg) or was cancelled, a fee transfer failed or was cancelled, or the API no longer knows a transfer (404, row marked not-found); 2 usage (no --env/--api-url, --env simulator, no such batch); 3 some transfers could not be read (network, 5xx: run again); 4 batch locked.',
+].join('\n\n');
 
 type ReconcileOptionTypes = InferredOptionTypes<typeof reconcileOptions & { 'batch-id': typeof batchIdArgument }>;
 
@@ -32,7 +46,8 @@ export type ReconcileArgs = ArgumentsCamelCase<ReconcileOptionTypes>;
 
 export const reconcileCommand: CommandModule<object, ReconcileOptionTypes> = {
   command: 'reconcile <batch-id>',
-  describe: "refresh a batch's transfer statuses and ACH return codes into its journal and results.csv",
+  describe:
+    "refresh a batch's transfer statuses (to the leg that reaches the payee), ACH returns and fee transfers into its journal and results.csv",
   builder: (yargs: Argv) => yargs.positional('batch-id', batchIdArgument).options(reconcileOptions).epilogue(EPILOGUE),
   handler: async (args) => {
     const { reconcileAction } = await import('../actions/reconcile.js');
