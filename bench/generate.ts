@@ -49,7 +49,9 @@ export async function generatePayees(path: string, rows: number, opts: PayeeOpti
     const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
     const source = opts.bankSource?.(i) ?? '';
     const notes = i % 10 === 0 ? '"net 30, paid monthly"' : '';
-    const line = `${paymentId(i) ?? ''},"${first} ${last}",${first.toLowerCase()}.${i}@example.com,${destinationOf(i)},${amount},${source},INV-${100000 + i},Dept ${i % 12},Invoice INV-${100000 + i},${notes}\n`;
+    // Dwolla refuses metadata on a transfer from a balance: only rows from a bank carry it.
+    const metadata = source ? `INV-${100000 + i},Dept ${i % 12}` : ',';
+    const line = `${paymentId(i) ?? ''},"${first} ${last}",${first.toLowerCase()}.${i}@example.com,${destinationOf(i)},${amount},${source},${metadata},Invoice INV-${100000 + i},${notes}\n`;
     if (!out.write(line)) {
       await once(out, 'drain');
     }

@@ -209,7 +209,8 @@ async function startSimulatorChild(args: string[]): Promise<{ url: string; child
 
 /** Runs `use` against a fresh standalone simulator with 50 ms latency, stopped afterwards. */
 async function withSimulator<T>(use: (url: string) => Promise<T>): Promise<T> {
-  const { url, child } = await startSimulatorChild(['--latency', '50']);
+  // A balance that covers every bench file: the balance preflight would otherwise refuse the run.
+  const { url, child } = await startSimulatorChild(['--latency', '50', '--balance', '100000000.00']);
   try {
     return await use(url);
   } finally {

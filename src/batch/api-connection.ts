@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { DwollaClient } from '../dwolla/client.js';
+import { DwollaAuthError } from '../dwolla/errors.js';
 import { callFailure, DwollaCallFailedError, withRetries } from '../dwolla/retry.js';
 import { SIMULATOR } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
@@ -26,7 +27,7 @@ interface ApiSession {
 
 /** Opens the API of the settings (starting the embedded simulator when none is named) and a client of it. */
 async function connectApi(
-  s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs'>,
+  s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs' | 'simulatorBalance'>,
   deps: { say: (line: string) => void; log: Logger },
 ): Promise<ApiSession> {
   const api = await openApi(s, deps.say);
@@ -48,7 +49,7 @@ async function connectApi(
 
 /** The API a run talks to: a real or standalone one, or the embedded simulator started here. */
 async function openApi(
-  s: Pick<RunSettings, 'apiUrl' | 'credentials'>,
+  s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'simulatorBalance'>,
   say: (line: string) => void,
 ): Promise<ApiEndpoint> {
   if (s.apiUrl !== undefined) {
@@ -58,7 +59,7 @@ async function openApi(
     return { baseUrl: s.apiUrl, ...s.credentials, close: async () => undefined };
   }
   const { startSimulator } = await import('../simulator/index.js');
-  const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
+  const sim = await startSimulator({ port: 0, host: '127.0.0.1', balance: s.simulatorBalance });
   say(
     `Using the embedded Dwolla simulator at ${sim.url}: a rehearsal, no money moves. Use --env sandbox or --api-url for a real API.`,
   );
@@ -79,7 +80,7 @@ export interface ApiAccess {
  * so that a batch with nothing left to send reports without credentials.
  */
 export async function accessApi(
-  s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs' | 'maxAttempts' | 'stateDir'>,
+  s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs' | 'maxAttempts' | 'stateDir' | 'simulatorBalance'>,
   api: ApiIdentity,
   deps: { say: (line: string) => void; log: Logger; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> },
 ): Promise<ApiAccess> {
@@ -98,6 +99,11 @@ export async function accessApi(
   try {
     return { accountId: await askAccount(s, api, deps, session), session, close };
   } catch (err) {
+    const refused = credentialsRefused(err, api.label);
+    if (refused) {
+      await close();
+      throw refused;
+    }
     // The API cannot be reached: the account it answered last still locates the state, so rows
     // already created are reported; anything left to send fails and is retried on the next run.
     const known = await readLastAccount(s.stateDir, api);
@@ -108,6 +114,22 @@ export async function accessApi(
     deps.say(`warning: ${api.label} did not answer GET / (${callFailure(err).summary}); using account ${known}`);
     return { accountId: known, session, close };
   }
+}
+
+/**
+ * The API refused the credentials themselves: `POST /token` answered 401 (OAuth `invalid_client`,
+ * OpenAPI `createApplicationAccessToken`). Trying again cannot help, so it is a usage error (exit 2)
+ * that names the variables, never their values.
+ */
+function credentialsRefused(err: unknown, label: string): UsageError | undefined {
+  const { dwollaError } = callFailure(err);
+  if (!(dwollaError instanceof DwollaAuthError) || dwollaError.httpStatus !== 401) {
+    return undefined;
+  }
+  return new UsageError(
+    'USAGE',
+    `the API (${label}) refused DWOLLA_KEY/DWOLLA_SECRET (HTTP 401 ${dwollaError.code} on POST /token): set the key and secret of an application of this API in the environment`,
+  );
 }
 
 /** `GET /` (retried): the account of the credentials; recorded as the one this API answered last. */

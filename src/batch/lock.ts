@@ -9,9 +9,10 @@
  *
  * Takeover is race-safe between takers. A taker first claims the stale lock by creating, with
  * O_EXCL, `lock.takeover-FINGERPRINT.GEN` (FINGERPRINT: the stale file's inode, mtime and
- * content; GEN: 0, or one more than a claim whose claimer died). Only the claim's holder removes
- * the stale file, after checking it is still that very file; then every taker races for the
- * O_EXCL create of `lock` again, and the one that wins it holds the batch and calls onTakeover.
+ * content; GEN: 0, or one more than a claim whose claimer died). Only the claim's holder replaces
+ * the stale file, after checking it is still that very file, by renaming its own lock over it:
+ * the lock is never absent meanwhile, so a taker arriving late cannot slip in and hold the batch
+ * without the takeover being said. The claim's holder holds the batch and calls onTakeover.
  * Claims are removed by their holder. A claimer killed mid-takeover (a window of microseconds)
  * leaves its claim behind; the next taker then claims the next generation and removes the
  * dead claims along with the stale lock.
@@ -26,7 +27,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,7 +131,9 @@ async function createLock(path: string, host: string, content: string): Promise<
       continue;
     }
     replaced = { info: seen.info };
-    await removeStale(path, seen, host, content);
+    if (await replaceStale(path, seen, host, content)) {
+      return replaced;
+    }
   }
 }
 
@@ -253,11 +256,12 @@ async function inspect(path: string): Promise<Seen | undefined> {
 }
 
 /**
- * Removes the stale lock `seen` from `path` unless it was replaced meanwhile, under an exclusive
- * claim (see the top of this file). Returns without removing anything while another live
- * taker holds the claim; the caller then looks at the lock again.
+ * Replaces the stale lock `seen` at `path` with this taker's (`content`) unless it was replaced
+ * meanwhile, under an exclusive claim (see the top of this file): true when this taker now holds
+ * the lock. False, without touching the lock, when another live taker holds the claim or the
+ * lock changed; the caller then looks at the lock again.
  */
-async function removeStale(path: string, seen: Seen, host: string, content: string): Promise<void> {
+async function replaceStale(path: string, seen: Seen, host: string, content: string): Promise<boolean> {
   const base = `${path}.takeover-${fingerprint(seen)}`;
   for (let gen = 0; ; gen++) {
     const claim = `${base}.${gen}`;
@@ -265,27 +269,42 @@ async function removeStale(path: string, seen: Seen, host: string, content: stri
     try {
       if (await createExclusive(claim, content)) {
         try {
-          const now = await inspect(path);
-          if (now && fingerprint(now) === fingerprint(seen)) {
-            await unlink(path);
-          }
+          return await renameOverIfUnchanged(path, seen, `${claim}.lock`, content);
         } finally {
           // lower generations belong to dead claimers
           for (let g = 0; g <= gen; g++) {
             await unlinkIfExists(`${base}.${g}`);
+            await unlinkIfExists(`${base}.${g}.lock`); // a dead claimer's lock that never got renamed
           }
         }
-        return;
       }
       const claimer = await inspect(claim);
       if (!claimer || judge(claimer, host, claim) !== 'stale') {
         await sleep(CLAIM_RECHECK_MS);
-        return;
+        return false;
       }
     } finally {
       done();
     }
   }
+}
+
+/** Under the claim: writes `content` to `temp` and renames it over `path` if `path` is still `seen`. */
+async function renameOverIfUnchanged(path: string, seen: Seen, temp: string, content: string): Promise<boolean> {
+  const now = await inspect(path);
+  if (!now || fingerprint(now) !== fingerprint(seen)) {
+    return false;
+  }
+  if (!(await createExclusive(temp, content))) {
+    return false;
+  }
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlinkIfExists(temp);
+    throw err;
+  }
+  return true;
 }
 
 function fingerprint(seen: Seen): string {

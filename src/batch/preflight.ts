@@ -9,6 +9,7 @@ import { DwollaApiError } from '../dwolla/errors.js';
 import { callFailure, withRetries } from '../dwolla/retry.js';
 import type { FundingSourceType } from '../dwolla/types.js';
 import { parseCustomerRef } from '../input/dwolla-ids.js';
+import type { SendableRow } from '../plan/planner.js';
 
 export interface UsableSource {
   ok: true;
@@ -78,4 +79,19 @@ export async function preflightSources(
   const limit = pLimit(concurrency);
   const checks = await Promise.all([...new Set(ids)].map((id) => limit(() => checkSource(client, id, opts))));
   return new Map(checks.map((c) => [c.id, c]));
+}
+
+/**
+ * Why a row fails before it is sent because Dwolla would refuse its metadata: Dwolla refuses
+ * metadata on a transfer from a balance (initiate-transfer doc, error table: "Metadata not
+ * supported for this type of transfer."). Undefined when the row may be sent.
+ */
+export function metadataRefusal(row: SendableRow, source: UsableSource): string | undefined {
+  if (source.type !== 'balance' || row.payment.metadata.length === 0) {
+    return undefined;
+  }
+  return (
+    `Metadata not supported for this type of transfer: Dwolla refuses metadata on a transfer from a balance ` +
+    `(source ${source.id}). Drop the metadata columns, or send from a bank source.`
+  );
 }

@@ -21,6 +21,7 @@ import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
 import { type Summary, summaryApi, type Tally, thisRunCounts } from '../results/tally.js';
 import { type ApiAccess, accessApi } from './api-connection.js';
+import { checkBalances } from './balance-preflight.js';
 import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
 import { loadBatchState, refuseByLedger } from './batch-state.js';
@@ -194,7 +195,7 @@ async function send(
   }
 }
 
-/** Opens the API, checks the rows' sources, then submits the rows. */
+/** Opens the API, checks the rows' sources and balances, then submits the rows. */
 async function submitRows(
   s: RunSettings,
   deps: BatchRunDeps,
@@ -221,8 +222,12 @@ async function submitRows(
     submitter.stop();
   });
   try {
-    let done = 0;
-    const outcomes = await submitter.submitAll(toSend, () => deps.onProgress?.(++done, toSend.length));
+    const outcomes = await checkBalances(client, submitter, sources, toSend, retry);
+    let done = outcomes.size;
+    const rest = done > 0 ? toSend.filter((r) => !outcomes.has(r.row.key)) : toSend;
+    for (const [key, outcome] of await submitter.submitAll(rest, () => deps.onProgress?.(++done, toSend.length))) {
+      outcomes.set(key, outcome);
+    }
     if (submitter.stateFailure) {
       deps.say(
         `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,

@@ -36,6 +36,11 @@ export interface RunSettings {
   logLevel: string;
   logFile: string | undefined;
   credentials: { key: string; secret: string } | undefined;
+  /**
+   * Starting amount of the embedded simulator's default balance, US dollars such as "250000.00"
+   * (PAYOUTS_SIMULATOR_BALANCE); undefined: the simulator's default. Unused with a real API.
+   */
+  simulatorBalance?: string;
 }
 
 export type ReconcileSettings = Pick<

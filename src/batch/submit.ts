@@ -20,7 +20,7 @@ import { clearingColumns, decideClearing } from '../plan/clearing.js';
 import type { SendableRow, ValidRow } from '../plan/planner.js';
 import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { RowOutcome } from './outcome.js';
-import type { SourceCheck, UsableSource } from './preflight.js';
+import { metadataRefusal, type SourceCheck, type UsableSource } from './preflight.js';
 
 export interface SubmitSettings {
   concurrency: number;
@@ -103,6 +103,11 @@ function intentMatch(intent: IntentRecord, firstIntentAt: string | undefined): L
   };
 }
 
+/** Whether a row is looked up at Dwolla before it is sent (it may have been paid already). */
+export function needsLookup(r: RowToSend): boolean {
+  return lookupMatchOf(r) !== undefined;
+}
+
 /** What a row is looked up by before it is sent, if it is: an earlier intent's, or a new paymentId's. */
 function lookupMatchOf(r: RowToSend): LookupMatch | undefined {
   if (r.earlierIntent) {
@@ -164,13 +169,36 @@ export class Submitter {
         onOutcome?.(r.row, outcome);
       }),
     );
+    await this.flushOutcomes();
+    return outcomes;
+  }
+
+  /** Waits for the outcome records being made durable. */
+  private async flushOutcomes(): Promise<void> {
     // An outcome that could not be made durable leaves the row's intent open: a rerun looks it up.
-    const written = await Promise.allSettled(this.outcomeWrites);
+    const written = await Promise.allSettled(this.outcomeWrites.splice(0));
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) {
       this.failState(failed.reason);
     }
-    return outcomes;
+  }
+
+  /**
+   * Settles by lookup alone the rows that need one (sends nothing): the outcomes of the rows it
+   * settled (found at Dwolla, unknown, or stopped), by key. The rows left are sent by submitAll.
+   */
+  async lookUpAll(rows: readonly RowToSend[]): Promise<Map<string, RowOutcome>> {
+    const settled = new Map<string, RowOutcome>();
+    await Promise.all(
+      rows.map(async (r) => {
+        const outcome = await this.lookUpFirst(r);
+        if (outcome !== undefined) {
+          settled.set(r.row.key, outcome);
+        }
+      }),
+    );
+    await this.flushOutcomes();
+    return settled;
   }
 
   /** State (journal or ledger) cannot be written: no new sends; what is known is still reported. */
@@ -245,6 +273,15 @@ export class Submitter {
         ...('httpStatus' in problem && problem.httpStatus ? { httpStatus: problem.httpStatus } : {}),
         errorCode: problem.code,
         errorMessage: problem.message,
+      });
+    }
+    const refusal = metadataRefusal(row, source);
+    if (refusal !== undefined) {
+      return this.record(row, {
+        status: 'failed',
+        attempts: 0,
+        errorCode: 'MetadataNotSupported',
+        errorMessage: refusal,
       });
     }
     return this.send(row, source);

@@ -128,6 +128,24 @@ function resolveApi(
   return { ...api, credentials: undefined };
 }
 
+/**
+ * PAYOUTS_SIMULATOR_BALANCE, the starting amount of the embedded simulator's default balance (US
+ * dollars); read only when the embedded simulator is the API.
+ */
+function resolveSimulatorBalance(env: NodeJS.ProcessEnv, apiUrl: string | undefined): { simulatorBalance?: string } {
+  const text = env.PAYOUTS_SIMULATOR_BALANCE;
+  if (apiUrl !== undefined || text === undefined || text === '') {
+    return {};
+  }
+  if (!parseAmount(text).ok) {
+    throw new UsageError(
+      'USAGE',
+      `PAYOUTS_SIMULATOR_BALANCE must be a dollar amount like 250000.00 for the embedded simulator's balance (got '${text}')`,
+    );
+  }
+  return { simulatorBalance: text };
+}
+
 /** --source or PAYOUTS_SOURCE as a funding-source id; without either, the embedded simulator's own. */
 function resolveDefaultSource(text: string | undefined, apiUrl: string | undefined): string | undefined {
   if (text === undefined || text === '') {
@@ -216,16 +234,37 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     now: flags.now === undefined ? undefined : parseNow(flags.now),
     maxAmountCents: maxAmount,
     ...httpAndLogSettings(flags),
+    ...resolveSimulatorBalance(env, api.apiUrl),
   };
 }
 
+/**
+ * Reconcile names its API explicitly (no default): the embedded simulator keeps nothing between
+ * runs, so a batch rehearsed on it has nothing left to reconcile. --api-url overrides --env.
+ */
+function reconcileApi(flags: Pick<ReconcileFlags, 'env' | 'apiUrl'>): Pick<RunFlags, 'env' | 'apiUrl'> {
+  const env = API_ENVS.find((e) => e === flags.env);
+  if (flags.env !== undefined && env === undefined) {
+    throw new UsageError('USAGE', `--env must be sandbox or production (got '${flags.env}')`);
+  }
+  if (flags.apiUrl !== undefined) {
+    return { env, apiUrl: flags.apiUrl };
+  }
+  const why =
+    'the embedded simulator keeps nothing between runs, so it has nothing to reconcile; to reconcile a rehearsal, run it against a standalone `payouts simulator` and give its --api-url to both run and reconcile';
+  if (env === undefined) {
+    throw new UsageError('USAGE', `reconcile needs --env sandbox|production or --api-url URL (${why})`);
+  }
+  if (env === 'simulator') {
+    throw new UsageError('USAGE', `reconcile cannot use --env simulator: ${why}`);
+  }
+  return { env };
+}
+
 export function resolveReconcileSettings(flags: ReconcileFlags, env: NodeJS.ProcessEnv): ReconcileSettings {
-  const api = resolveApi(flags, env, true);
+  const api = resolveApi(reconcileApi(flags), env, true);
   if (api.apiUrl === undefined) {
-    throw new UsageError(
-      'USAGE',
-      'the embedded simulator keeps no transfers between runs: give --api-url of a standalone simulator, or --env sandbox / production',
-    );
+    throw new UsageError('USAGE', 'reconcile needs --env sandbox|production or --api-url URL');
   }
   const batchId = checkBatchId(flags.batchId);
   const outDir = resolve(flags.out ?? DEFAULTS.out);

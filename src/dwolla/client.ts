@@ -26,7 +26,9 @@ import { axiosTransport, type HttpRequest, type HttpResponse, noAnswerReason, ty
 import {
   type CreateTransferRequest,
   type FundingSource,
+  type FundingSourceBalance,
   HAL_JSON,
+  type HalLinks,
   type RootResource,
   type TokenResponse,
   type Transfer,
@@ -76,6 +78,16 @@ export interface ListTransfersQuery {
   correlationId?: string;
   limit?: number;
   offset?: number;
+}
+
+/**
+ * `GET /transfers/{id}/fees` (OpenAPI listTransferFees): the facilitator fees of a transfer, each
+ * its own transfer with an id and a status.
+ */
+export interface TransferFeeList {
+  _links: HalLinks;
+  transactions: Transfer[];
+  total: number;
 }
 
 export interface RootInfo {
@@ -230,6 +242,11 @@ export class DwollaClient {
     return this.#getJson<FundingSource>(this.fundingSourceUrl(idOrUrl));
   }
 
+  /** `GET /funding-sources/{id}/balance`: what a balance funding source holds. */
+  async getBalance(idOrUrl: string): Promise<FundingSourceBalance> {
+    return this.#getJson<FundingSourceBalance>(`${this.fundingSourceUrl(idOrUrl)}/balance`);
+  }
+
   /** `GET /transfers/{id}`. */
   async getTransfer(idOrUrl: string): Promise<Transfer> {
     return this.#getJson<Transfer>(this.transferUrl(idOrUrl));
@@ -238,6 +255,13 @@ export class DwollaClient {
   /** `GET /transfers/{id}/failure` (404 when the transfer has no failure). */
   async getTransferFailure(idOrUrl: string): Promise<TransferFailure> {
     return this.#getJson<TransferFailure>(`${this.transferUrl(idOrUrl)}/failure`);
+  }
+
+  /** `GET /transfers/{id}/fees` (OpenAPI listTransferFees): the transfer's fee transfers; `transactions` is always an array. */
+  async listTransferFees(idOrUrl: string): Promise<TransferFeeList> {
+    const list = await this.#getJson<TransferFeeList>(`${this.transferUrl(idOrUrl)}/fees`);
+    const transactions = Array.isArray(list.transactions) ? list.transactions : [];
+    return { ...list, transactions, total: typeof list.total === 'number' ? list.total : transactions.length };
   }
 
   /** `POST /transfers/{id}` `{"status":"cancelled"}`. Resolves with the transfer as Dwolla returns it. */

@@ -6,7 +6,7 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
+import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { type CliResult, journalOf, readCsvRows, removeDir, runCli, startCli, tempDir, UUIDS } from '../helpers.js';
 import { countOutcomes, DEFAULT_SOURCE, makePayees, runArgs, SIM_ENV, waitFor, writePayees } from './helpers.js';
 
@@ -130,7 +130,10 @@ describe('payment identity: what people do around the command (built CLI, simula
 
   it('a content row edited after it was paid (a metadata typo) and --resume is held, not paid a second time', async () => {
     const sim = await simulator();
-    const text = (note: string) => `destination,amount,metadata.note\n${UUIDS.a},800.00,${note}\n${UUIDS.b},5.00,ok\n`;
+    // From a bank: Dwolla refuses metadata on a transfer from a balance.
+    const bank = SPECIAL_IDS.accountBank;
+    const text = (note: string) =>
+      `destination,amount,source,metadata.note\n${UUIDS.a},800.00,${bank},${note}\n${UUIDS.b},5.00,${bank},ok\n`;
     const file = join(dir, 'typo.csv');
     await writeFile(file, text('Novmber'));
     expect((await run(file, sim)).code).to.equal(0);

@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type FaultOptions, type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import {
+  type FaultOptions,
+  type SimulatorHandle,
+  type SimulatorOptions,
+  SPECIAL_IDS,
+  startSimulator,
+} from '../../src/simulator/index.js';
 import {
   type CliResult,
   journalOf,
@@ -50,7 +56,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
     await removeDir(dir);
   });
 
-  async function simulator(faults: FaultOptions = {}): Promise<SimulatorHandle> {
+  async function simulator(faults: SimulatorOptions = {}): Promise<SimulatorHandle> {
     const sim = await startSimulator({ port: 0, ...faults });
     sims.push(sim);
     return sim;
@@ -506,6 +512,7 @@ describe('payouts run against the simulator (built CLI, child process)', functio
   it('keeps DWOLLA_SECRET and access tokens out of logs, results, summary and journal', async () => {
     const secret = 'supersecret-XYZ';
     const sim = await simulator({
+      credentials: { key: 'key-ABC', secret },
       seed: 3,
       dropAfterRate: 0.2,
       error5xxBeforeRate: 0.2,

@@ -148,4 +148,24 @@ describe('run-options', () => {
     usage(() => resolveRunSettings({ file: 'a.csv', source: 'acct-1' }, {}), '--source');
     usage(() => resolveRunSettings({ file: 'a.csv', cutoffMargin: -1 }, {}), '--cutoff-margin');
   });
+
+  it("PAYOUTS_SIMULATOR_BALANCE sets the embedded simulator's balance; an invalid one is a usage error", () => {
+    expect(resolveRunSettings({ file: 'a.csv' }, {}).simulatorBalance).to.equal(undefined);
+    expect(resolveRunSettings({ file: 'a.csv' }, { PAYOUTS_SIMULATOR_BALANCE: '' }).simulatorBalance).to.equal(
+      undefined,
+    );
+    for (const ok of ['250000.00', '7', '0.5']) {
+      const s = resolveRunSettings({ file: 'a.csv' }, { PAYOUTS_SIMULATOR_BALANCE: ok });
+      expect(s.simulatorBalance).to.equal(ok);
+    }
+    for (const bad of ['abc', '-1.00', '1,000.00', '1.234', '$5']) {
+      usage(
+        () => resolveRunSettings({ file: 'a.csv' }, { PAYOUTS_SIMULATOR_BALANCE: bad }),
+        `PAYOUTS_SIMULATOR_BALANCE must be a dollar amount like 250000.00 for the embedded simulator's balance (got '${bad}')`,
+      );
+    }
+    // A real or standalone API has its own balances: the variable is not read.
+    const sandbox = resolveRunSettings({ file: 'a.csv', env: 'sandbox' }, { PAYOUTS_SIMULATOR_BALANCE: 'abc' });
+    expect(sandbox.simulatorBalance).to.equal(undefined);
+  });
 });

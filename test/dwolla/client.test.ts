@@ -835,9 +835,10 @@ describe('DwollaClient against the simulator', () => {
     const removed = await c.getFundingSource(c.fundingSourceUrl(SPECIAL_IDS.removedBank));
     expect(removed.removed).to.equal(true);
 
+    // From the account's bank: Dwolla refuses metadata on a transfer from a balance.
     const body = {
       _links: {
-        source: { href: c.fundingSourceUrl(SIMULATOR.defaultSourceId) },
+        source: { href: c.fundingSourceUrl(SPECIAL_IDS.accountBank) },
         destination: { href: c.fundingSourceUrl(SPECIAL_IDS.r01Bank) },
       },
       amount: { currency: 'USD', value: '42.10' },
@@ -869,9 +870,15 @@ describe('DwollaClient against the simulator', () => {
     expect(notFailed).to.be.instanceOf(DwollaApiError);
     expect(notFailed.httpStatus).to.equal(404);
 
-    sim.advanceClock(3 * 24 * 3600_000);
-    expect((await c.getTransfer(created.id)).status).to.equal('failed');
-    const failure = await c.getTransferFailure(created.id);
+    // A bank source is a chain (Dwolla's sandbox): two simulations process leg 1, then fail leg 2
+    // (to the R01 bank), which the created transfer links as `funded-transfer`.
+    sim.simulate();
+    sim.simulate();
+    const leg1 = await c.getTransfer(created.id);
+    expect(leg1.status).to.equal('processed');
+    const leg2 = await c.getTransfer(leg1._links['funded-transfer']!.href);
+    expect(leg2.status).to.equal('failed');
+    const failure = await c.getTransferFailure(leg2.id);
     expect(failure.code).to.equal('R01');
 
     const other = await c.createTransfer(

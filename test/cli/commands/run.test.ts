@@ -45,7 +45,7 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     ).to.equal(true);
     const header = Object.keys(rows[0]!);
     expect(header.slice(0, RESULT_COLUMNS.length)).to.deep.equal([...RESULT_COLUMNS]);
-    expect(header.slice(RESULT_COLUMNS.length)).to.deep.equal(['name', 'email', 'notes']);
+    expect(header.slice(RESULT_COLUMNS.length)).to.deep.equal(['name', 'email', 'invoice', 'department', 'notes']);
 
     const plan = JSON.parse(await readFile(join(out, 'payees', 'plan.json'), 'utf8'));
     const totalCents = rows.reduce((sum, x) => sum + Math.round(Number(x.amount!.replace('.', ''))), 0);
@@ -93,9 +93,12 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
       expect(row!.status, comment).to.equal('invalid');
       expect(row!.errorMessage, comment).to.contain(fragment);
     }
+    // A dry run does not contact Dwolla: the two rows only Dwolla's rules refuse are planned (see the real run below).
     expect(rows.filter((x) => x.status === 'planned').map((x) => x.comment)).to.deep.equal([
       'valid row for comparison',
       'first of two identical rows without paymentId',
+      'metadata on a transfer from the balance (Dwolla refuses it)',
+      'fee charged to a customer who is not a party to the transfer',
     ]);
     const neg = rows.find((x) => x.comment === 'negative amount')!;
     expect(neg.amount).to.equal("'-40.00");
@@ -314,13 +317,30 @@ describe('payouts run against the embedded simulator (built CLI, child process)'
     );
   });
 
-  it('the errors sample exits 1 with invalid rows reported and valid ones created', async () => {
+  it('the errors sample exits 1: invalid rows reported, the two Dwolla refuses failed with why, valid ones created', async () => {
     const out = join(dir, 'out');
     const r = await runCli(['run', join(ROOT, 'samples/payees-with-errors.csv'), '--out', out, '--log-level', 'warn']);
     expect(r.code, r.stderr).to.equal(1);
     const rows = await readCsvRows(join(out, 'payees-with-errors', 'results.csv'));
     expect(rows.filter((x) => x.status === 'created')).to.have.length(2);
     expect(rows.filter((x) => x.status === 'invalid')).to.have.length(19);
+    const failed = rows.filter((x) => x.status === 'failed');
+    expect(failed.map((x) => [x.paymentId, x.errorCode, x.httpStatus])).to.deep.equal([
+      ['ERR-023', 'MetadataNotSupported', ''],
+      ['ERR-024', 'ValidationError', '400'],
+    ]);
+    expect(failed[0]!.errorMessage).to.contain('Drop the metadata columns, or send from a bank source');
+    expect(failed[1]!.errorMessage).to.contain('Unable to charge fee to specified destination.');
+  });
+
+  it('the overdraw sample sends nothing and exits 2, naming the source, its balance, the total and the gap', async () => {
+    const out = join(dir, 'out');
+    const r = await runCli(['run', join(ROOT, 'samples/payees-overdraw.csv'), '--out', out, '--log-level', 'warn']);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.contain(
+      'source 5bec1a10-0000-4000-8000-000000000002: balance 5000.00, this run would send 5250.50, short by 250.50',
+    );
+    expect(existsSync(join(out, 'payees-overdraw', 'results.csv'))).to.equal(false);
   });
 });
 
