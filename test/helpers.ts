@@ -73,6 +73,8 @@ export interface RunningCli {
 export interface CliOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Options of node itself, before the script (e.g. --max-old-space-size=64). */
+  nodeArgs?: string[];
 }
 
 /** The built CLI the tests run; PAYOUTS_TEST_CLI points them at another build (e.g. a mutant). */
@@ -80,7 +82,7 @@ const TEST_CLI = process.env.PAYOUTS_TEST_CLI ?? CLI;
 
 /** Starts the built CLI in a child process, to be awaited or signalled. */
 export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
-  const child = spawn(process.execPath, [TEST_CLI, ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), TEST_CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

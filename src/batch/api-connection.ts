@@ -100,13 +100,18 @@ export async function accessApi(
     return { accountId: await askAccount(s, api, deps, session), session, close };
   } catch (err) {
     const refused = credentialsRefused(err, api.label);
+    const known = await readLastAccount(s.stateDir, api);
     if (refused) {
       await close();
-      throw refused;
+      if (known === undefined) {
+        throw refused;
+      }
+      // Rows already created are reported without credentials (SPEC); sending anything needs them.
+      deps.say(`warning: ${refused.message}; reporting from account ${known}, and nothing can be sent`);
+      return { accountId: known, session: () => Promise.reject(refused), close: async () => undefined };
     }
     // The API cannot be reached: the account it answered last still locates the state, so rows
     // already created are reported; anything left to send fails and is retried on the next run.
-    const known = await readLastAccount(s.stateDir, api);
     if (known === undefined || !(err instanceof DwollaCallFailedError)) {
       await close();
       throw err;

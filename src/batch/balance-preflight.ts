@@ -8,10 +8,10 @@
 import type { DwollaClient } from '../dwolla/client.js';
 import { callFailure, withRetries } from '../dwolla/retry.js';
 import { formatCents, parseAmount } from '../input/money.js';
-import type { SendableRow } from '../plan/planner.js';
+import type { SourceAmounts, Survey } from './decide-rows.js';
 import { BatchStateError } from './errors.js';
-import type { RowOutcome } from './outcome.js';
-import { metadataRefusal, type PreflightOptions, type SourceCheck } from './preflight.js';
+import { KeySet } from './key-set.js';
+import type { PreflightOptions, SourceCheck } from './preflight.js';
 import { needsLookup, type RowToSend, type Submitter } from './submit.js';
 
 /** One balance source that holds less than the run would send from it. */
@@ -21,23 +21,23 @@ export interface Shortfall {
   totalCents: number;
 }
 
-/** The balance source a row would really be sent from, if it would: usable, a balance, and not refused for its metadata. */
-function balanceSourceOf(row: SendableRow, sources: ReadonlyMap<string, SourceCheck>): string | undefined {
-  const source = sources.get(row.payment.sourceId);
-  return source?.ok && source.type === 'balance' && metadataRefusal(row, source) === undefined ? source.id : undefined;
-}
-
-/** The total in cents each balance source would send, over these rows. Pure. */
-export function totalsByBalance(
-  rows: Iterable<SendableRow>,
+/**
+ * What each usable balance source would send in this run, in cents: its rows (those looked up
+ * first included, as they may not be found), and the fees charged to the balance's owner. Pure.
+ */
+export function balanceTotals(
+  amounts: ReadonlyMap<string, SourceAmounts>,
   sources: ReadonlyMap<string, SourceCheck>,
+  settled: ReadonlyMap<string, number> = new Map(),
 ): Map<string, number> {
   const totals = new Map<string, number>();
-  for (const row of rows) {
-    const id = balanceSourceOf(row, sources);
-    if (id !== undefined) {
-      totals.set(id, (totals.get(id) ?? 0) + row.payment.amountCents);
+  for (const [id, a] of amounts) {
+    const source = sources.get(id);
+    if (!source?.ok || source.type !== 'balance') {
+      continue;
     }
+    const fees = source.customerId === undefined ? 0 : (a.fees.get(source.customerId) ?? 0);
+    totals.set(id, a.certain + a.uncertain + fees - (settled.get(id) ?? 0));
   }
   return totals;
 }
@@ -69,13 +69,14 @@ export function describeShortfalls(short: readonly Shortfall[]): string {
 }
 
 /**
- * Reads the balance of each source, a source at a time. A balance that cannot be read turns its
- * source into a failed check (its rows are not attempted in this run: exit 3, run again).
+ * Reads the balance of each source. A balance that cannot be read blocks its source for this run
+ * (its rows stay pending: exit 3, run again), without changing what is known of the source, so
+ * that lookups of its earlier sends still search the right owner's transfers.
  */
 async function readBalances(
   client: DwollaClient,
   ids: Iterable<string>,
-  sources: Map<string, SourceCheck>,
+  submitter: Submitter,
   opts: PreflightOptions,
 ): Promise<Map<string, number>> {
   const balances = new Map<string, number>();
@@ -89,12 +90,7 @@ async function readBalances(
       balances.set(id, amount.cents);
     } catch (err) {
       const { summary } = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
-      sources.set(id, {
-        ok: false,
-        id,
-        code: 'SourceLookupFailed',
-        message: `could not read the balance of source ${id}: ${summary}`,
-      });
+      submitter.block(id, `could not read the balance of source ${id}: ${summary}`);
     }
   }
   return balances;
@@ -104,36 +100,52 @@ async function readBalances(
  * The balance preflight of a run: refuses (BATCH_BALANCE_SHORTFALL, exit 2, nothing sent) when a
  * balance source holds less than this run would send from it. Rows that may have been paid
  * already (an earlier intent without an outcome, a paymentId the ledger has not seen) count until
- * they are looked up; when the check fails they are looked up first (no money moves) and it is
- * made again without those found. Resolves with the outcomes of the rows those lookups settled.
+ * they are looked up; when the check fails they are looked up first (no money moves; `beforeLookups`
+ * runs first) and it is made again without those settled. Resolves with the keys those lookups
+ * settled: the send pass skips them.
  */
 export async function checkBalances(
-  client: DwollaClient,
-  submitter: Submitter,
-  sources: Map<string, SourceCheck>,
-  rows: readonly RowToSend[],
-  opts: PreflightOptions,
-): Promise<Map<string, RowOutcome>> {
-  const totalOf = (of: readonly RowToSend[]) =>
-    totalsByBalance(
-      of.map((r) => r.row),
-      sources,
-    );
-  const wanted = totalOf(rows);
+  run: {
+    client: DwollaClient;
+    submitter: Submitter;
+    sources: ReadonlyMap<string, SourceCheck>;
+    opts: PreflightOptions;
+  },
+  survey: Survey,
+  rowsToSend: () => AsyncIterable<RowToSend>,
+  beforeLookups: () => Promise<void>,
+): Promise<KeySet> {
+  const settledKeys = new KeySet();
+  const wanted = balanceTotals(survey.amounts, run.sources);
   if (wanted.size === 0) {
-    return new Map();
+    return settledKeys;
   }
-  const balances = await readBalances(client, wanted.keys(), sources, opts);
-  let short = shortfalls(totalOf(rows), balances);
-  if (short.length === 0) {
-    return new Map();
+  const balances = await readBalances(run.client, wanted.keys(), run.submitter, run.opts);
+  let short = shortfalls(wanted, balances);
+  const shortIds = new Set(
+    short.filter((s) => (survey.amounts.get(s.sourceId)?.uncertain ?? 0) > 0).map((s) => s.sourceId),
+  );
+  if (shortIds.size > 0) {
+    await beforeLookups();
+    const settled = new Map<string, number>();
+    const uncertain = filterRows(rowsToSend(), (r) => needsLookup(r) && shortIds.has(r.row.payment.sourceId));
+    await run.submitter.lookUpStream(uncertain, (row) => {
+      settledKeys.add(row.key);
+      const id = row.payment.sourceId ?? '';
+      settled.set(id, (settled.get(id) ?? 0) + row.payment.amountCents);
+    });
+    short = shortfalls(balanceTotals(survey.amounts, run.sources, settled), balances);
   }
-  const shortIds = new Set(short.map((s) => s.sourceId));
-  const uncertain = rows.filter((r) => needsLookup(r) && shortIds.has(r.row.payment.sourceId));
-  const settled = uncertain.length > 0 ? await submitter.lookUpAll(uncertain) : new Map<string, RowOutcome>();
-  short = shortfalls(totalOf(rows.filter((r) => !settled.has(r.row.key))), balances);
   if (short.length > 0) {
     throw new BatchStateError('BATCH_BALANCE_SHORTFALL', describeShortfalls(short));
   }
-  return settled;
+  return settledKeys;
+}
+
+async function* filterRows(rows: AsyncIterable<RowToSend>, keep: (r: RowToSend) => boolean): AsyncGenerator<RowToSend> {
+  for await (const r of rows) {
+    if (keep(r)) {
+      yield r;
+    }
+  }
 }

@@ -7,20 +7,12 @@ import { isSendable, type ValidRow } from '../plan/planner.js';
 import type { PaidCells } from '../results/rows.js';
 import type { JournalState, KeyState } from './journal.js';
 import { changedAfterSent, type RepeatChecks } from './repeat-checks.js';
-import type { RowToSend } from './submit.js';
+import { needsLookup, type RowToSend } from './submit.js';
 
 /** A row held for a person: why, and what was paid when it differs from the file. */
 export interface Held {
   reason: string;
   paid?: PaidCells;
-}
-
-export interface RowDecisions {
-  toSend: RowToSend[];
-  /** Rows held for review, by key. */
-  held: Map<string, Held>;
-  /** Valid rows that would be sent but have no source (none in the row, no default). */
-  sourceless: number;
 }
 
 /** One row's fate before this run sends anything. */
@@ -30,19 +22,88 @@ export type Fate =
   | { kind: 'send'; send: RowToSend }
   | { kind: 'sourceless' };
 
-export function decideRows(valid: Iterable<ValidRow>, state: JournalState, checks: RepeatChecks): RowDecisions {
-  const decisions: RowDecisions = { toSend: [], held: new Map(), sourceless: 0 };
-  for (const row of valid) {
+/** What this run would do with the file's rows, counted in one pass before anything is sent. */
+export interface Survey {
+  /** Rows to send (some looked up first). */
+  toSend: number;
+  /** Rows held for review. */
+  held: number;
+  /** Valid rows that would be sent but have no source (none in the row, no default). */
+  sourceless: number;
+  /** The sources rows would be sent from, and those earlier intents were sent from (their lookups). */
+  sources: Set<string>;
+  /** By source: what the rows to send without metadata would take from it, for the balance preflight. */
+  amounts: Map<string, SourceAmounts>;
+}
+
+/** What a run would send from one source, in cents (rows with metadata left out: from a balance they fail unsent). */
+export interface SourceAmounts {
+  /** Rows sent without a lookup first. */
+  certain: number;
+  /** Rows looked up first: an earlier run may have paid them already. */
+  uncertain: number;
+  /** Fees of those rows, by the customer charged. */
+  fees: Map<string, number>;
+}
+
+/** Counts each row's fate over the streamed valid rows, keeping nothing per row. */
+export async function surveyRows(
+  rows: AsyncIterable<ValidRow>,
+  state: JournalState,
+  checks: RepeatChecks,
+): Promise<Survey> {
+  const survey: Survey = { toSend: 0, held: 0, sourceless: 0, sources: new Set(), amounts: new Map() };
+  for await (const row of rows) {
     const fate = fateOf(row, state, checks);
     if (fate.kind === 'held') {
-      decisions.held.set(row.key, fate.held);
-    } else if (fate.kind === 'send') {
-      decisions.toSend.push(fate.send);
+      survey.held++;
     } else if (fate.kind === 'sourceless') {
-      decisions.sourceless++;
+      survey.sourceless++;
+    } else if (fate.kind === 'send') {
+      survey.toSend++;
+      countToSend(survey, fate.send);
     }
   }
-  return decisions;
+  return survey;
+}
+
+function countToSend(survey: Survey, send: RowToSend): void {
+  const { payment } = send.row;
+  survey.sources.add(payment.sourceId);
+  if (send.earlierIntent) {
+    survey.sources.add(send.earlierIntent.source);
+  }
+  if (payment.metadata.length > 0) {
+    return;
+  }
+  let amounts = survey.amounts.get(payment.sourceId);
+  if (!amounts) {
+    amounts = { certain: 0, uncertain: 0, fees: new Map() };
+    survey.amounts.set(payment.sourceId, amounts);
+  }
+  if (needsLookup(send)) {
+    amounts.uncertain += payment.amountCents;
+  } else {
+    amounts.certain += payment.amountCents;
+  }
+  if (payment.fee) {
+    amounts.fees.set(payment.fee.chargeToId, (amounts.fees.get(payment.fee.chargeToId) ?? 0) + payment.fee.cents);
+  }
+}
+
+/** The rows to send, as the streamed valid rows come, but those in `skip` (settled earlier in this run). */
+export async function* rowsToSend(
+  rows: AsyncIterable<ValidRow>,
+  state: JournalState,
+  checks: RepeatChecks,
+  skip?: { has(key: string): boolean },
+): AsyncGenerator<RowToSend> {
+  for await (const row of rows) {
+    const fate = fateOf(row, state, checks);
+    if (fate.kind === 'send' && !skip?.has(row.key)) {
+      yield fate.send;
+    }
+  }
 }
 
 /** A row an earlier run sent: created (never again), or changed since it was sent (held). */

@@ -1,6 +1,13 @@
 /**
  * The batch journal: `OUT/BATCH_ID/journal.jsonl`, one JSON record per line, append-only.
  *
+ * Format: records are written compact (about 240 bytes for a created row's intent and outcome,
+ * nothing written twice), and journals of earlier versions, or mixing both, are read the same:
+ * src/batch/journal-format.ts. Callers see the logical records (journal-records.ts) only.
+ *
+ * Reading: `readJournal` streams the file once and keeps, per key, a few bytes in typed arrays
+ * (src/batch/key-states.ts); `byKey.get` reads a key's records back from the file.
+ *
  * Durability: `Journal.append` resolves only once its record is written and fsync'd, so a
  * caller that appends an intent before POSTing a transfer knows the intent survives a crash.
  * Concurrent appends are group-committed: whatever is queued goes out in one write and one
@@ -15,99 +22,42 @@
  * `append` rejects a record with a field named like a credential (authorization, token,
  * secret, password, api key), at any depth, with `JOURNAL_SECRET_FIELD`.
  */
-import { createReadStream, fdatasyncSync, writeSync } from 'node:fs';
+import { close, fdatasyncSync, fstat, open as openFd, read, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { TransferStatus } from '../dwolla/types.js';
-import type { ClearingColumns } from '../plan/clearing.js';
+import { promisify } from 'node:util';
 import type { KeyVersion } from '../plan/keys.js';
-import type { SettledOutcome } from './outcome.js';
+import {
+  contextProblem,
+  firstSegment,
+  LineEncoder,
+  noteSegment,
+  type ParsedLine,
+  parseLine,
+  type Segment,
+  segmentOf,
+} from './journal-format.js';
+import {
+  JournalCorruptError,
+  JournalError,
+  type JournalRecord,
+  type KeyStates,
+  type RunRecord,
+} from './journal-records.js';
+import { type BucketOf, KeyIndex, LineReader } from './key-states.js';
 
-/** Start of every real run. The last run record's `inputDigest` is the batch's current digest. */
-export interface RunRecord {
-  type: 'run';
-  at: string;
-  runId: string;
-  pid: number;
-  host: string;
-  inputDigest: string;
-  inputFile: string;
-  resume: boolean;
-  /** The batch's key version (src/plan/keys.ts); absent in journals written before v2: v1. */
-  keyVersion?: KeyVersion;
-}
-
-/**
- * Appended (and durable) before a transfer's POST is sent. With the clearing decided when it was
- * sent, so that a transfer later found by lookup shows it.
- */
-export interface IntentRecord extends Partial<ClearingColumns> {
-  type: 'intent';
-  at: string;
-  key: string;
-  row: number;
-  correlationId: string;
-  destination: string;
-  amountCents: number;
-  source: string;
-}
-
-/** What became of a row's transfer (src/batch/outcome.ts), after Dwolla answered or retries ran out. */
-export interface OutcomeRecord extends SettledOutcome {
-  type: 'outcome';
-  at: string;
-  key: string;
-  row: number;
-}
-
-/** One transfer reconcile read: a leg of a payout's chain, or a fee transfer. */
-export interface ReconciledTransfer {
-  id: string;
-  status: TransferStatus;
-  /** Fee transfers: the fee's amount, two decimals. */
-  amount?: string;
-  /** A failed transfer's ACH return (`GET /transfers/{id}/failure`). */
-  returnCode?: string;
-  returnReason?: string;
-}
-
-/**
- * What `payouts reconcile` learnt about a created transfer. `transferStatus` is the row's: the
- * status of the leg that reaches the payee, `failed` when any leg failed, or `not-found` when the
- * API answered 404 for a transfer of the chain (kept until a later reconcile finds it).
- * `legs` and `fees` are absent in records written before chains were followed.
- */
-export interface ReconcileRecord {
-  type: 'reconcile';
-  at: string;
-  key: string;
-  transferStatus: TransferStatus | 'not-found';
-  returnCode?: string;
-  returnReason?: string;
-  /** The payout's chain in order (the created transfer first, then each `funded-transfer`). */
-  legs?: ReconciledTransfer[];
-  /** The payout's fee transfers (`GET /transfers/{id}/fees`). */
-  fees?: ReconciledTransfer[];
-}
-
-export type JournalRecord = RunRecord | IntentRecord | OutcomeRecord | ReconcileRecord;
-
-export interface KeyState {
-  /** The last intent recorded for the key. */
-  intent?: IntentRecord;
-  /** When the key's first intent was recorded: a transfer found by lookup must not be older. */
-  firstIntentAt?: string;
-  /** The last outcome, except that `created` is final: no later outcome replaces it. */
-  outcome?: OutcomeRecord;
-  /**
-   * An intent was recorded after the last outcome (or with none) and the key is not created:
-   * the POST may or may not have reached Dwolla, so look the transfer up before resending.
-   */
-  openIntent: boolean;
-  /** The last reconcile record. */
-  reconcile?: ReconcileRecord;
-}
+export { JournalDecoder } from './journal-format.js';
+export {
+  type IntentRecord,
+  JournalCorruptError,
+  JournalError,
+  type JournalRecord,
+  type KeyState,
+  type OutcomeRecord,
+  type ReconciledTransfer,
+  type ReconcileRecord,
+  type RunRecord,
+} from './journal-records.js';
 
 export interface JournalState {
   runs: RunRecord[];
@@ -115,34 +65,14 @@ export interface JournalState {
   lastDigest?: string;
   /** The key version of the batch's first run (v1 when it names none); undefined before any run. */
   keyVersion?: KeyVersion;
-  byKey: Map<string, KeyState>;
+  /**
+   * Every key the journal names, with its state: a read-only Map, compact (src/batch/key-states.ts).
+   * Each `get` reads the key's records back from the file, so a state is a fresh object: changing
+   * it changes nothing. `values()`/`entries()` make one state at a time.
+   */
+  byKey: KeyStates;
   /** The file ended with a torn record (a crash mid-write); it was ignored. */
   tornTail: boolean;
-}
-
-export type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_CLOSED' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_SECRET_FIELD';
-
-export class JournalError extends Error {
-  readonly code: JournalErrorCode;
-  readonly path: string;
-
-  constructor(code: JournalErrorCode, path: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'JournalError';
-    this.code = code;
-    this.path = path;
-  }
-}
-
-/** A line other than a torn last one is not a journal record. `line` is 1-based. */
-export class JournalCorruptError extends JournalError {
-  readonly line: number;
-
-  constructor(path: string, line: number, reason: string) {
-    super('JOURNAL_CORRUPT', path, `journal ${path} is corrupt at line ${line}: ${reason}`);
-    this.name = 'JournalCorruptError';
-    this.line = line;
-  }
 }
 
 interface Pending {
@@ -165,26 +95,43 @@ export class Journal {
   readonly stats: JournalStats = { records: 0, writes: 0, syncs: 0 };
   private readonly fh: FileHandle;
   private readonly fsync: boolean;
+  private readonly encoder: LineEncoder;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
   /** Sticky: after a failed write the file's tail is unknown, so nothing more is appended. */
   private failure: Error | undefined;
+  private written: number;
 
-  private constructor(path: string, fh: FileHandle, fsync: boolean) {
+  private constructor(path: string, fh: FileHandle, size: number, opts: { fsync: boolean; format: JournalFormat }) {
     this.path = path;
     this.fh = fh;
-    this.fsync = fsync;
+    this.written = size;
+    this.fsync = opts.fsync;
+    this.encoder = new LineEncoder(opts.format === 'compact');
   }
 
-  /** Opens (creating the directory and file if needed) for appending; truncates a torn tail. */
-  static async open(path: string, opts: { fsync?: boolean } = {}): Promise<Journal> {
+  /**
+   * The file's length in bytes: as opened (a torn tail cut), plus what this journal wrote. Before
+   * the first append, where this journal's records will start (`readJournal`'s `from`).
+   */
+  get size(): number {
+    return this.written;
+  }
+
+  /**
+   * Opens (creating the directory and file if needed) for appending; truncates a torn tail.
+   * `format`: `compact` (the default) or `legacy`, the format of journals before it (for tests).
+   */
+  static async open(path: string, opts: { fsync?: boolean; format?: JournalFormat } = {}): Promise<Journal> {
     const fsync = opts.fsync ?? true;
     await mkdir(dirname(path), { recursive: true });
     const fh = await open(path, 'a+');
+    let end: number;
     try {
       const { size } = await fh.stat();
-      const tornAt = await findTornTail(fh, size);
+      const tornAt = await findTornTail(fh.fd, size);
+      end = tornAt ?? size;
       if (tornAt !== undefined) {
         await fh.truncate(tornAt);
         if (fsync) {
@@ -198,10 +145,13 @@ export class Journal {
       await fh.close();
       throw err;
     }
-    return new Journal(path, fh, fsync);
+    return new Journal(path, fh, end, { fsync, format: opts.format ?? 'compact' });
   }
 
-  /** Resolves once `rec` is on disk (written and, unless `fsync: false`, fsync'd). */
+  /**
+   * Resolves once `rec` is on disk (written and, unless `fsync: false`, fsync'd). Records are
+   * written in the order of the calls, each encoded (journal-format.ts) when it is called.
+   */
   append(rec: JournalRecord): Promise<void> {
     if (this.closed) {
       return Promise.reject(new JournalError('JOURNAL_CLOSED', this.path, `journal ${this.path} is closed`));
@@ -219,7 +169,7 @@ export class Journal {
         ),
       );
     }
-    const line = `${JSON.stringify(rec)}\n`;
+    const line = this.encoder.encode(rec);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
       this.flushing ??= this.flush();
@@ -255,6 +205,7 @@ export class Journal {
       for (let off = 0; off < buf.length; ) {
         off += writeSync(this.fh.fd, buf, off, buf.length - off);
       }
+      this.written += buf.length;
       this.stats.writes++;
       if (this.fsync) {
         fdatasyncSync(this.fh.fd);
@@ -278,106 +229,165 @@ export class Journal {
   }
 }
 
-/** Reads a journal as a stream; memory grows with the number of keys, not of records. */
-export async function readJournal(path: string): Promise<JournalState> {
-  const state: JournalState = { runs: [], byKey: new Map(), tornTail: false };
-  let fh: FileHandle;
+export type JournalFormat = 'compact' | 'legacy';
+
+export interface ReadJournalOptions {
+  /**
+   * Read from this byte offset (a line's start, e.g. `Journal.size` before a run appended): the
+   * records from there on, e.g. one run's own. Lines there must not refer to lines before it
+   * (a writer's lines never refer to lines it did not write).
+   */
+  from?: number;
+  /** The key table's bucket function (tests: force collisions). */
+  bucketOf?: BucketOf;
+}
+
+const openFile = promisify(openFd);
+const closeFile = promisify(close);
+const statFile = promisify(fstat);
+const readFile = promisify(read);
+
+/**
+ * Reads a journal as a stream, in chunks: what it keeps grows with the number of keys, a few
+ * bytes each (`byKey`), not with the records. The file stays open for `byKey` to read states back.
+ */
+export async function readJournal(path: string, opts: ReadJournalOptions = {}): Promise<JournalState> {
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = await openFile(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      return state;
+      return { runs: [], byKey: new KeyIndex(), tornTail: false };
     }
     throw err;
   }
-  let end: number;
+  let kept = false;
   try {
-    const { size } = await fh.stat();
-    const tornAt = await findTornTail(fh, size);
-    state.tornTail = tornAt !== undefined;
-    end = tornAt ?? size;
+    const { size } = await statFile(fd);
+    const tornAt = await findTornTail(fd, size);
+    const end = tornAt ?? size;
+    const index = new KeyIndex({ bucketOf: opts.bucketOf, wideOffsets: end >= 2 ** 32 - 1 });
+    const from = Math.min(opts.from ?? 0, end);
+    const scan = new Scan(path, index, from);
+    await forEachLine(fd, from, end, (line, offset, lineNo) => scan.line(line, offset, lineNo));
+    if (index.size > 0) {
+      index.attach(new LineReader(path, fd, scan.segments, end));
+      kept = true;
+    }
+    return { ...scan.summary(), byKey: index, tornTail: tornAt !== undefined };
   } finally {
-    await fh.close();
+    if (!kept) {
+      await closeFile(fd);
+    }
   }
-  if (end === 0) {
-    return state;
+}
+
+/** What reading a journal's lines in order learns, but the keys' states (which go to the index). */
+class Scan {
+  readonly segments: Segment[];
+  readonly runs: RunRecord[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly index: KeyIndex,
+    private readonly from: number,
+  ) {
+    this.segments = [{ ...firstSegment(), offset: from }];
   }
 
-  const lines = createInterface({
-    input: createReadStream(path, { start: 0, end: end - 1 }),
-    crlfDelay: Infinity,
-  });
+  line(text: string, offset: number, lineNo: number): void {
+    const p = parseLine(text);
+    if (typeof p === 'string') {
+      throw this.corrupt(lineNo, offset, p);
+    }
+    if (p.kind === 'run') {
+      const run = p.fields as unknown as RunRecord;
+      this.runs.push(run);
+      this.segments.push(segmentOf(run, offset));
+      return;
+    }
+    const i = this.index.slot(p.key);
+    const seg = this.segments[this.segments.length - 1]!;
+    const problem = contextProblem(p, seg, this.index.hasIntent(i));
+    if (problem !== undefined) {
+      throw this.corrupt(lineNo, offset, problem);
+    }
+    noteSegment(p, seg);
+    this.note(p, i, offset);
+  }
+
+  summary(): Pick<JournalState, 'runs' | 'lastDigest' | 'keyVersion'> {
+    const last = this.runs[this.runs.length - 1];
+    const first = this.runs[0];
+    return {
+      runs: this.runs,
+      ...(last ? { lastDigest: last.inputDigest } : {}),
+      ...(first ? { keyVersion: first.keyVersion ?? 'v1' } : {}),
+    };
+  }
+
+  /** Read from the start, a line is named by its number; else by its byte offset. */
+  private corrupt(lineNo: number, offset: number, reason: string): JournalCorruptError {
+    return this.from === 0
+      ? new JournalCorruptError(this.path, lineNo, reason)
+      : new JournalCorruptError(this.path, 0, reason, offset);
+  }
+
+  private note(p: ParsedLine, i: number, offset: number): void {
+    switch (p.kind) {
+      case 'intent':
+        this.index.noteIntent(i, offset);
+        break;
+      case 'outcome':
+        this.index.noteOutcome(i, offset, p.status === 'created', p.borrows);
+        break;
+      default:
+        this.index.noteReconcile(i, offset);
+    }
+  }
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Calls `onLine` for each newline-terminated line of the file from `from` up to `end`, with its
+ * byte offset and its number (1-based, counted from `from`).
+ */
+async function forEachLine(
+  fd: number,
+  from: number,
+  end: number,
+  onLine: (line: string, offset: number, lineNo: number) => void,
+): Promise<void> {
+  let buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(end - from, 1)));
+  let bufAt = from; // file offset of buf[0]
+  let filled = 0;
   let lineNo = 0;
-  for await (const line of lines) {
-    lineNo++;
-    const parsed = parseRecord(line);
-    if (typeof parsed === 'string') {
-      throw new JournalCorruptError(path, lineNo, parsed);
+  while (bufAt + filled < end) {
+    if (filled === buf.length) {
+      buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // a line longer than the buffer
     }
-    applyRecord(state, parsed);
-  }
-  return state;
-}
-
-function applyRecord(state: JournalState, rec: JournalRecord): void {
-  if (rec.type === 'run') {
-    state.runs.push(rec);
-    state.lastDigest = rec.inputDigest;
-    state.keyVersion ??= rec.keyVersion ?? 'v1';
-    return;
-  }
-  let ks = state.byKey.get(rec.key);
-  if (!ks) {
-    ks = { openIntent: false };
-    state.byKey.set(rec.key, ks);
-  }
-  const created = ks.outcome?.status === 'created';
-  switch (rec.type) {
-    case 'intent':
-      ks.intent = rec;
-      ks.firstIntentAt ??= rec.at;
-      ks.openIntent = !created;
-      break;
-    case 'outcome':
-      if (!created) {
-        ks.outcome = rec;
-      }
-      ks.openIntent = false;
-      break;
-    case 'reconcile':
-      ks.reconcile = rec;
-      break;
-  }
-}
-
-const RECORD_TYPES = new Set(['run', 'intent', 'outcome', 'reconcile']);
-
-/** The record on `line`, or why it is not one. */
-function parseRecord(line: string): JournalRecord | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return 'not valid JSON';
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return 'not a JSON object';
-  }
-  const rec = value as Record<string, unknown>;
-  if (typeof rec.type !== 'string' || !RECORD_TYPES.has(rec.type)) {
-    return `unknown record type ${JSON.stringify(rec.type)}`;
-  }
-  if (typeof rec.at !== 'string') {
-    return `${rec.type} record without "at"`;
-  }
-  if (rec.type === 'run') {
-    if (typeof rec.inputDigest !== 'string') {
-      return 'run record without "inputDigest"';
+    const { bytesRead } = await readFile(
+      fd,
+      buf,
+      filled,
+      Math.min(buf.length - filled, end - bufAt - filled),
+      bufAt + filled,
+    );
+    if (bytesRead === 0) {
+      break; // the file shrank while read: what was read is all there is
     }
-  } else if (typeof rec.key !== 'string') {
-    return `${rec.type} record without "key"`;
+    filled += bytesRead;
+    const data = buf.subarray(0, filled);
+    let start = 0;
+    for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+      onLine(data.toString('utf8', start, nl), bufAt + start, ++lineNo);
+      start = nl + 1;
+    }
+    buf.copy(buf, 0, start, filled);
+    bufAt += start;
+    filled -= start;
   }
-  return rec as unknown as JournalRecord;
 }
 
 const TAIL_CHUNK = 64 * 1024;
@@ -387,29 +397,30 @@ const TAIL_CHUNK = 64 * 1024;
  * line is torn when it has no trailing newline (a crash mid-write) or, newline-terminated,
  * is not a record (a power loss can leave a written length over unwritten data).
  */
-async function findTornTail(fh: FileHandle, size: number): Promise<number | undefined> {
+async function findTornTail(fd: number, size: number): Promise<number | undefined> {
   if (size === 0) {
     return undefined;
   }
   const last = Buffer.alloc(1);
-  await fh.read(last, 0, 1, size - 1);
+  await readFile(fd, last, 0, 1, size - 1);
   const terminated = last[0] === 0x0a;
-  const lineStart = await lastLineStart(fh, terminated ? size - 1 : size);
+  const lineStart = await lastLineStart(fd, terminated ? size - 1 : size);
   if (!terminated) {
     return lineStart;
   }
-  const { buffer } = await fh.read(Buffer.alloc(size - 1 - lineStart), 0, size - 1 - lineStart, lineStart);
-  return typeof parseRecord(buffer.toString('utf8')) === 'string' ? lineStart : undefined;
+  const length = size - 1 - lineStart;
+  const { buffer } = await readFile(fd, Buffer.alloc(length), 0, length, lineStart);
+  return typeof parseLine(buffer.toString('utf8')) === 'string' ? lineStart : undefined;
 }
 
 /** Start of the line that ends at `end` (exclusive): just after the previous newline, or 0. */
-async function lastLineStart(fh: FileHandle, end: number): Promise<number> {
+async function lastLineStart(fd: number, end: number): Promise<number> {
   const buf = Buffer.alloc(TAIL_CHUNK);
   let pos = end;
   while (pos > 0) {
     const len = Math.min(TAIL_CHUNK, pos);
     pos -= len;
-    await fh.read(buf, 0, len, pos);
+    await readFile(fd, buf, 0, len, pos);
     const nl = buf.subarray(0, len).lastIndexOf(0x0a);
     if (nl !== -1) {
       return pos + nl + 1;

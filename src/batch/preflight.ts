@@ -22,6 +22,11 @@ export interface UsableSource {
 interface SourceProblem {
   ok: false;
   id: string;
+  /**
+   * Whose transfers list the source's transfers, when the source could be read (a removed or
+   * unverified one): `{customerId: undefined}` for the account's own. Undefined when unknown.
+   */
+  owner?: { customerId: string | undefined };
   /** Stable code for the results' errorCode. */
   code: 'SourceNotFound' | 'SourceRemoved' | 'SourceUnverified' | 'SourceLookupFailed';
   message: string;
@@ -39,14 +44,27 @@ export interface PreflightOptions {
 async function checkSource(client: DwollaClient, id: string, opts: PreflightOptions): Promise<SourceCheck> {
   try {
     const { value: fs } = await withRetries(() => client.getFundingSource(id), opts);
+    const customerHref = fs._links.customer?.href;
+    const customerId = customerHref ? parseCustomerRef(customerHref) : undefined;
     if (fs.removed) {
-      return { ok: false, id, code: 'SourceRemoved', message: `source funding source ${id} is removed` };
+      return {
+        ok: false,
+        id,
+        owner: { customerId },
+        code: 'SourceRemoved',
+        message: `source funding source ${id} is removed`,
+      };
     }
     if (fs.status !== 'verified') {
-      return { ok: false, id, code: 'SourceUnverified', message: `source funding source ${id} is ${fs.status}` };
+      return {
+        ok: false,
+        id,
+        owner: { customerId },
+        code: 'SourceUnverified',
+        message: `source funding source ${id} is ${fs.status}`,
+      };
     }
-    const customerHref = fs._links.customer?.href;
-    return { ok: true, id, type: fs.type, customerId: customerHref ? parseCustomerRef(customerHref) : undefined };
+    return { ok: true, id, type: fs.type, customerId };
   } catch (err) {
     const { dwollaError: last, summary } = callFailure(err);
     if (last instanceof DwollaApiError && last.httpStatus === 404) {
@@ -94,4 +112,12 @@ export function metadataRefusal(row: SendableRow, source: UsableSource): string 
     `Metadata not supported for this type of transfer: Dwolla refuses metadata on a transfer from a balance ` +
     `(source ${source.id}). Drop the metadata columns, or send from a bank source.`
   );
+}
+
+/** Whose transfers list a source's transfers: `{customerId: undefined}` for the account's own; undefined when unknown. */
+export function ownerOf(source: SourceCheck | undefined): { customerId: string | undefined } | undefined {
+  if (source === undefined) {
+    return undefined;
+  }
+  return source.ok ? { customerId: source.customerId } : source.owner;
 }

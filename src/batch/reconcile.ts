@@ -116,7 +116,8 @@ async function reconcilePlaced(
     const reader: ChainReader = { client, maxAttempts: s.maxAttempts, warn: (f, m) => deps.log.warn(f, m) };
     const tally = await reconcileCreated(state.byKey, reader, journalPath, s.concurrency, deps.log);
     if (existsSync(resultsPath)) {
-      await addReconcileColumns(resultsPath, state.byKey);
+      // The journal as it is now, with this reconcile's records.
+      await addReconcileColumns(resultsPath, (await readJournal(journalPath)).byKey);
     }
     // SPEC "Exit codes": incomplete (run again) before attention before ok.
     const exitCode = tally.unknown > 0 ? EXIT.incomplete : tally.attention > 0 ? EXIT.attention : EXIT.ok;
@@ -142,9 +143,13 @@ function countRecord(tally: Tally, rec: ReconcileRecord): void {
   }
 }
 
+/** Keys whose transfers are read together: what is held at once, whatever the batch's size. */
+const RECONCILE_CHUNK = 1024;
+
 /**
- * Reads every created transfer (bounded concurrency) and journals what was learnt; `byKey` gets
- * the new records. A transfer that could not be read keeps its earlier record.
+ * Reads every created transfer (bounded concurrency) and journals what was learnt. A transfer that
+ * could not be read keeps its earlier record. The keys' states stream from the journal, a chunk at
+ * a time.
  */
 async function reconcileCreated(
   byKey: ReadonlyMap<string, KeyState>,
@@ -153,7 +158,6 @@ async function reconcileCreated(
   concurrency: number,
   log: Logger,
 ): Promise<Tally> {
-  const created = [...byKey.entries()].filter(([, ks]) => ks.outcome?.status === 'created' && ks.outcome.transferId);
   const tally: Tally = { byTransferStatus: {}, feesByStatus: {}, attention: 0, unknown: 0 };
   const journal = await Journal.open(journalPath);
   const one = async (key: string, ks: KeyState): Promise<void> => {
@@ -173,7 +177,6 @@ async function reconcileCreated(
       return;
     }
     await journal.append(rec);
-    ks.reconcile = rec;
     countRecord(tally, rec);
     log.info(
       { row, key, transferId, transferStatus: rec.transferStatus, returnCode: rec.returnCode, legs: rec.legs },
@@ -182,7 +185,18 @@ async function reconcileCreated(
   };
   try {
     const limit = pLimit(concurrency);
-    await Promise.all(created.map(([key, ks]) => limit(() => one(key, ks))));
+    let chunk: Array<[string, KeyState]> = [];
+    const readChunk = () => Promise.all(chunk.map(([key, ks]) => limit(() => one(key, ks))));
+    for (const [key, ks] of byKey) {
+      if (ks.outcome?.status === 'created' && ks.outcome.transferId) {
+        chunk.push([key, ks]);
+      }
+      if (chunk.length === RECONCILE_CHUNK) {
+        await readChunk();
+        chunk = [];
+      }
+    }
+    await readChunk();
   } finally {
     await journal.close();
   }

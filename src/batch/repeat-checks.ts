@@ -51,12 +51,13 @@ export class RepeatChecks {
     private readonly ledger: RepeatLedger | undefined,
     private readonly settings: RepeatSettings,
     state: JournalState,
-    keysInFile: ReadonlySet<string>,
+    keysInFile: { has(key: string): boolean },
   ) {
     // A batch continued with an edited file (--resume, and every run after it): what it paid by
     // rows that are no longer in the file.
-    for (const [key, ks] of state.byKey) {
-      if (ks.intent && !keysInFile.has(key)) {
+    for (const key of state.byKey.keys()) {
+      const ks = keysInFile.has(key) ? undefined : state.byKey.get(key);
+      if (ks?.intent) {
         this.goneByDestination.set(ks.intent.destination, ks.intent);
       }
     }

@@ -1,11 +1,16 @@
 /**
- * `payouts run FILE` for real, in four steps under the batch's lock:
+ * `payouts run FILE` for real, in four steps under the batch's lock. Memory stays flat however
+ * long the file is: the file is streamed once per step and nothing is kept per row but a few
+ * bytes (the keys of the file, the journal's index).
  *
- * 1. plan the batch: read, validate and plan the whole file; nothing is sent if it cannot be read;
- * 2. load its state: what earlier runs did, from the journal;
- * 3. send: preflight the sources, then submit the rows still to pay, journalling as it goes;
+ * 1. plan the batch: read, validate and plan the whole file (its digest, its keys); nothing is
+ *    sent if it cannot be read;
+ * 2. load its state: what earlier runs did, from the journal; the file-level refusals; each row's
+ *    fate counted (to send, held, created earlier);
+ * 3. send: preflight the sources and the balances, then stream the rows still to pay through a
+ *    bounded window of transfers, journalling as it goes;
  * 4. write the results: results.csv and summary.json always describe the whole batch, in input
- *    order, from the file read again, the journal's state and this run's outcomes.
+ *    order, from the file read again, the journal's state before this run and this run's records.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -19,23 +24,23 @@ import { Planner, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
-import { type Summary, summaryApi, type Tally, thisRunCounts } from '../results/tally.js';
+import { type Summary, summaryApi, type Tally } from '../results/tally.js';
 import { type ApiAccess, accessApi } from './api-connection.js';
 import { checkBalances } from './balance-preflight.js';
 import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
 import { loadBatchState, refuseByLedger } from './batch-state.js';
-import { decideRows, type Held } from './decide-rows.js';
-import { Journal, type JournalState, type KeyState } from './journal.js';
+import { fateOf, type Held, rowsToSend, type Survey, surveyRows } from './decide-rows.js';
+import { Journal, type JournalState, type OutcomeRecord, readJournal } from './journal.js';
+import { KeySet } from './key-set.js';
 import { Ledger } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
-import type { RowOutcome } from './outcome.js';
 import { preflightSources } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
 import type { RunSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
-import { type LedgerSink, type RowToSend, Submitter } from './submit.js';
+import { type LedgerSink, SubmitCounts, Submitter } from './submit.js';
 
 export interface BatchRunDeps {
   log: Logger;
@@ -58,19 +63,21 @@ export interface BatchRunResult {
 
 /** The file as planned before anything is sent. */
 interface BatchPlan {
-  valid: ValidRow[];
   /** The file's digest: the same file must still be there when the results are written. */
   digest: string;
   /** The key version the rows were planned with: the batch's own. */
   keyVersion: KeyVersion;
+  /** The keys of the file's valid rows. */
+  keys: KeySet;
 }
 
 /** What this run's sending did. */
 interface Sent {
-  /** Each attempted row's outcome, by key. */
-  outcomes: ReadonlyMap<string, RowOutcome>;
+  submitter: Submitter | undefined;
   /** Stopped by a signal, a changed file or state that could not be written: some rows may not have been tried. */
   stopped: boolean;
+  /** Where the journal ended before this run wrote to it: what follows is this run's. */
+  journalFrom: number;
 }
 
 export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
@@ -110,18 +117,30 @@ function sayTakenOver(s: RunSettings, { say, log }: BatchRunDeps, prev: LockInfo
   log.warn({ batchId: s.batchId, previous: prev }, 'stale batch lock taken over');
 }
 
-/** Step 1. Reads and plans the whole file: its valid rows and its digest. Nothing is made if it cannot be read. */
+/** Step 1. Reads and plans the whole file: its digest and its rows' keys. Nothing is made if it cannot be read. */
 async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchPlan> {
   const csv = await openPayeeCsv(s.file);
   const planner = new Planner(csv.header, { ...s, keyVersion });
-  const valid: ValidRow[] = [];
+  const keys = new KeySet();
   for await (const record of csv.records) {
     const row = planner.plan(record);
     if (row.status === 'valid') {
-      valid.push(row);
+      keys.add(row.key);
     }
   }
-  return { valid, digest: csv.digest(), keyVersion };
+  return { digest: csv.digest(), keyVersion, keys };
+}
+
+/** The file's valid rows, streamed and planned again: the planner is deterministic, so they are step 1's. */
+async function* validRows(s: RunSettings, keyVersion: KeyVersion): AsyncGenerator<ValidRow> {
+  const csv = await openPayeeCsv(s.file);
+  const planner = new Planner(csv.header, { ...s, keyVersion });
+  for await (const record of csv.records) {
+    const row = planner.plan(record);
+    if (row.status === 'valid') {
+      yield row;
+    }
+  }
 }
 
 /** What the steps after the lock share. */
@@ -135,85 +154,107 @@ interface LockedRun {
   ledger: Ledger;
 }
 
+/** The steps after the lock, with the clock of the run's decisions and the repeat checks. */
+interface DecidingRun extends LockedRun {
+  now: Date;
+  checks: RepeatChecks;
+}
+
+/** Nothing of the file's keys is needed when the journal has none (the edited-row check compares them). */
+const NO_KEYS = { has: () => false };
+
 /**
- * Steps 2 to 4 under the lock: the batch-level refusals, each row's fate (created earlier, held
- * for review, to send), the sending, and the results.
+ * Steps 2 to 4 under the lock: the batch-level refusals, each row's fate counted (created
+ * earlier, held for review, to send), the sending, and the results.
  */
 async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Promise<BatchRunResult> {
   const { plan, state, ledger } = run;
   const now = s.now ?? deps.clock();
   refuseByLedger(s, ledger, state, { digest: plan.digest, now, journalPath: run.place.journal });
-  // The keys in the file matter only to the check of edited rows of a batch that ran before.
-  const keysInFile = new Set(state.byKey.size > 0 ? plan.valid.map((r) => r.key) : []);
-  const checks = new RepeatChecks(ledger, { ...s, now }, state, keysInFile);
-  const decisions = decideRows(plan.valid, state, checks);
-  if (decisions.sourceless > 0) {
+  const checks = new RepeatChecks(ledger, { ...s, now }, state, state.byKey.size > 0 ? plan.keys : NO_KEYS);
+  const survey = await surveyRows(validRows(s, plan.keyVersion), state, checks);
+  if (survey.sourceless > 0) {
     throw new UsageError(
       'USAGE',
-      `${decisions.sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
+      `${survey.sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
     );
   }
-  const sent = await send(s, deps, { ...run, now }, decisions.toSend);
-  return writeResults(s, deps, { ...run, sent, held: decisions.held, now });
+  const deciding: DecidingRun = { ...run, now, checks };
+  const sent = await send(s, deps, deciding, survey);
+  return writeResults(s, deps, { ...deciding, sent, held: survey.held });
 }
 
-/** Step 3. Journals this run's start, then sends the rows still to pay, if any. */
-async function send(
-  s: RunSettings,
-  deps: BatchRunDeps,
-  run: LockedRun & { now: Date },
-  toSend: RowToSend[],
-): Promise<Sent> {
-  const { runId, plan } = run;
+/** Step 3. Checks the sources and balances, journals this run's start, then streams the rows still to pay, if any. */
+async function send(s: RunSettings, deps: BatchRunDeps, run: DecidingRun, survey: Survey): Promise<Sent> {
   const journal = await Journal.open(run.place.journal);
+  const journalFrom = journal.size;
+  let started = false;
+  const start = async (apiBase?: string) => {
+    if (!started) {
+      started = true;
+      await journalRunStart(s, deps, { ...run, apiBase }, journal, survey);
+    }
+  };
   try {
-    await journal.append({
-      type: 'run',
-      at: run.startedAt.toISOString(),
-      runId,
-      pid: process.pid,
-      host: hostname(),
-      inputDigest: plan.digest,
-      inputFile: s.file,
-      resume: s.resume,
-      keyVersion: plan.keyVersion,
-    });
-    run.ledger.recordRun({
-      batchId: s.batchId,
-      inputDigest: plan.digest,
-      inputFile: s.file,
-      keyVersion: plan.keyVersion,
-      at: run.now.toISOString(),
-    });
-    deps.log.info({ batchId: s.batchId, runId, valid: plan.valid.length, toSend: toSend.length }, 'run started');
-    return toSend.length
-      ? await submitRows(s, deps, { journal, access: run.access, ledger: ledgerSink(run.ledger, s.batchId) }, toSend)
-      : { outcomes: new Map(), stopped: false };
+    if (survey.toSend === 0) {
+      await start();
+      return { submitter: undefined, stopped: false, journalFrom };
+    }
+    return await submitRows(s, deps, { run, journal, start }, survey, journalFrom);
   } finally {
     // A journal that failed mid-run was reported (and stopped the run); the results still get written.
     await journal.close().catch((err: unknown) => deps.log.error({ err }, 'journal close failed'));
   }
 }
 
-/** Opens the API, checks the rows' sources and balances, then submits the rows. */
+/** The run record, in the journal and the ledger: written just before this run's first record. */
+async function journalRunStart(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  run: DecidingRun & { apiBase: string | undefined },
+  journal: Journal,
+  survey: Survey,
+): Promise<void> {
+  const { runId, plan } = run;
+  await journal.append({
+    type: 'run',
+    at: run.startedAt.toISOString(),
+    runId,
+    pid: process.pid,
+    host: hostname(),
+    inputDigest: plan.digest,
+    inputFile: s.file,
+    resume: s.resume,
+    keyVersion: plan.keyVersion,
+    // Transfer URLs under it are journalled by id alone.
+    ...(run.apiBase ? { apiBase: run.apiBase } : {}),
+  });
+  run.ledger.recordRun({
+    batchId: s.batchId,
+    inputDigest: plan.digest,
+    inputFile: s.file,
+    keyVersion: plan.keyVersion,
+    at: run.now.toISOString(),
+  });
+  deps.log.info({ batchId: s.batchId, runId, toSend: survey.toSend, held: survey.held }, 'run started');
+}
+
+/**
+ * Opens the API, checks the rows' sources and balances (nothing journalled yet: a refusal leaves
+ * no trace that would refuse the corrected file), then streams the rows to the submitter.
+ */
 async function submitRows(
   s: RunSettings,
   deps: BatchRunDeps,
-  { journal, access, ledger }: { journal: Journal; access: ApiAccess; ledger: LedgerSink },
-  toSend: RowToSend[],
+  { run, journal, start }: { run: DecidingRun; journal: Journal; start: (apiBase?: string) => Promise<void> },
+  survey: Survey,
+  journalFrom: number,
 ): Promise<Sent> {
   const { log, clock, sleep } = deps;
-  const { client } = await access.session();
-  const retry = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
-  const sources = await preflightSources(
-    client,
-    // The sources rows are sent from, and those earlier intents were sent from (their lookups).
-    toSend.flatMap((r) =>
-      r.earlierIntent ? [r.row.payment.sourceId, r.earlierIntent.source] : [r.row.payment.sourceId],
-    ),
-    retry,
-    s.concurrency,
-  );
+  const { client } = await run.access.session();
+  const opts = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
+  const sources = await preflightSources(client, survey.sources, opts, s.concurrency);
+  const ledger = ledgerSink(run.ledger, s.batchId);
   const submitter = new Submitter({ client, journal, ledger, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
   deps.onStoppable?.(() => submitter.stop());
   // The input file changing under the run stops it: what was planned may no longer be what the file says.
@@ -222,18 +263,20 @@ async function submitRows(
     submitter.stop();
   });
   try {
-    const outcomes = await checkBalances(client, submitter, sources, toSend, retry);
-    let done = outcomes.size;
-    const rest = done > 0 ? toSend.filter((r) => !outcomes.has(r.row.key)) : toSend;
-    for (const [key, outcome] of await submitter.submitAll(rest, () => deps.onProgress?.(++done, toSend.length))) {
-      outcomes.set(key, outcome);
-    }
+    const toSend = () => rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks);
+    const settled = await checkBalances({ client, submitter, sources, opts }, survey, toSend, () =>
+      start(client.baseUrl),
+    );
+    await start(client.baseUrl);
+    let done = settled.size;
+    const rows = rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks, settled);
+    await submitter.submitStream(rows, () => deps.onProgress?.(++done, survey.toSend));
     if (submitter.stateFailure) {
       deps.say(
         `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,
       );
     }
-    return { outcomes, stopped: submitter.stopped };
+    return { submitter, stopped: submitter.stopped, journalFrom };
   } finally {
     watcher.close();
   }
@@ -241,27 +284,28 @@ async function submitRows(
 
 /**
  * Step 4. results.csv and summary.json: the file streamed again, each valid row joined with what
- * the journal said before this run and this run's outcome.
+ * the journal said before this run and what this run journalled.
  */
 async function writeResults(
   s: RunSettings,
   deps: BatchRunDeps,
-  run: LockedRun & { sent: Sent; held: ReadonlyMap<string, Held>; now: Date },
+  run: DecidingRun & { sent: Sent; held: number },
 ): Promise<BatchRunResult> {
-  const { state, sent, held } = run;
+  const { state, sent } = run;
+  const mine = await readJournal(run.place.journal, { from: sent.journalFrom });
   await claimOutputDir(run.place);
   const files = batchFiles(run.place.outputDir);
   const csv = await openPayeeCsv(s.file);
-  // Once reconcile has run on the batch, results keep its columns.
-  const reconciled = [...state.byKey.values()].some((k) => k.reconcile);
+  const counts = sent.submitter?.counts ?? new SubmitCounts();
   const summary = await writeReport({
     csv,
     planner: new Planner(csv.header, { ...s, keyVersion: run.plan.keyVersion }),
     linesPath: files.results,
     summaryPath: files.summary,
     statuses: RUN_STATUSES,
-    extraColumns: reconciled ? RECONCILE_COLUMNS : [],
-    describe: (row) => heldRow(held.get(row.key)) ?? reportedRow(sent.outcomes.get(row.key), state.byKey.get(row.key)),
+    // Once reconcile has run on the batch, results keep its columns.
+    extraColumns: state.byKey.anyReconciled ? RECONCILE_COLUMNS : [],
+    describe: (row) => describeRow(row, run, mine),
     summarize: (tally) => {
       // A run that has sent anything never exits 2: the file changed under it, so the results
       // describe the file as it is now, and the run is incomplete.
@@ -276,7 +320,7 @@ async function writeResults(
         inputDigest: run.plan.digest,
         startedAt: run.startedAt.toISOString(),
         finishedAt: deps.clock().toISOString(),
-        thisRun: { ...thisRunCounts(sent.outcomes.values()), held: held.size },
+        thisRun: { sent: counts.sent, created: counts.created, foundByLookup: counts.foundByLookup, held: run.held },
         api: summaryApi(s.env, s.apiUrl),
         exitCode: changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped),
       });
@@ -289,11 +333,53 @@ async function writeResults(
   return { summary, resultsPath: files.results, simulated: s.apiUrl === undefined };
 }
 
-/** A row held for a person: `review`, with why, and what was paid when it differs from the file. */
-function heldRow(held: Held | undefined): ReportedRow | undefined {
-  if (held === undefined) {
+/**
+ * How a valid row is reported: created in any run wins; else what this run journalled for it;
+ * else its fate (held for review, or not attempted: pending, with why when known).
+ */
+function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: JournalState): ReportedRow {
+  const own = mine.byKey.get(row.key);
+  if (own?.outcome) {
+    return reportedOutcome(own.outcome, reconcileOf(run.state, row.key));
+  }
+  if (own?.openIntent) {
+    // Sent in this run, but its outcome could not be made durable: a rerun looks it up first.
+    return {
+      status: 'unresolved',
+      shown: {
+        ...own.intent,
+        errorCode: 'StateUnwritable',
+        errorMessage:
+          'sent; its outcome could not be recorded: run the same command again (it looks the transfer up first)',
+      },
+      sameDay: false,
+    };
+  }
+  // Not sent by this run: what it was before (held, or created by an earlier run), else pending.
+  const fate = fateOf(row, run.state, run.checks);
+  if (fate.kind === 'held') {
+    return heldRow(fate.held);
+  }
+  const earlier = run.state.byKey.get(row.key);
+  const extra = earlier?.reconcile ? reconcileCells(earlier.reconcile) : undefined;
+  if (fate.kind === 'created' && earlier?.outcome) {
+    return reportedOutcome(earlier.outcome, extra);
+  }
+  const why = run.sent.submitter?.whyPending(row.payment.sourceId);
+  return { status: 'pending', ...(why ? { shown: why } : {}), extra, sameDay: false };
+}
+
+/** A row's reconcile columns, once reconcile has run on the batch. */
+function reconcileOf(state: JournalState, key: string): ReportedRow['extra'] {
+  if (!state.byKey.anyReconciled) {
     return undefined;
   }
+  const rec = state.byKey.get(key)?.reconcile;
+  return rec ? reconcileCells(rec) : undefined;
+}
+
+/** A row held for a person: `review`, with why, and what was paid when it differs from the file. */
+function heldRow(held: Held): ReportedRow {
   return {
     status: 'review',
     shown: { errorMessage: held.reason },
@@ -328,21 +414,12 @@ function ledgerSink(ledger: Ledger, batchId: string): LedgerSink {
   };
 }
 
-/**
- * How a valid row is reported: created in any run wins; else this run's outcome; else not
- * attempted. A pending row shows why, not its attempts.
- */
-function reportedRow(own: RowOutcome | undefined, journalled: KeyState | undefined): ReportedRow {
-  const earlier = journalled?.outcome;
-  const outcome = earlier?.status === 'created' ? earlier : own;
-  const extra = journalled?.reconcile ? reconcileCells(journalled.reconcile) : undefined;
-  if (outcome === undefined) {
-    return { status: 'pending', extra, sameDay: false };
-  }
+/** A journalled outcome as reported. A pending row shows why, not its attempts. */
+function reportedOutcome(outcome: OutcomeRecord, extra: ReportedRow['extra']): ReportedRow {
   const { status } = outcome;
   return {
     status,
-    shown: status === 'pending' ? { ...outcome, attempts: undefined } : outcome,
+    shown: outcome,
     extra,
     sameDay: status === 'created' && outcome.clearing === 'same-day',
   };

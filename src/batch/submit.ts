@@ -20,7 +20,7 @@ import { clearingColumns, decideClearing } from '../plan/clearing.js';
 import type { SendableRow, ValidRow } from '../plan/planner.js';
 import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { RowOutcome } from './outcome.js';
-import { metadataRefusal, type SourceCheck, type UsableSource } from './preflight.js';
+import { metadataRefusal, ownerOf, type SourceCheck, type UsableSource } from './preflight.js';
 
 export interface SubmitSettings {
   concurrency: number;
@@ -118,14 +118,40 @@ function lookupMatchOf(r: RowToSend): LookupMatch | undefined {
     : undefined;
 }
 
+/** Rows held by a submitter at once (in flight, or queued for a lane): at least this many... */
+const WINDOW_MIN = 256;
+/** ...or this many per transfer allowed in flight. */
+const WINDOW_PER_SLOT = 16;
+
+/** What a submitter did: the `thisRun` counts of the summary (src/results/tally.ts). */
+export class SubmitCounts {
+  sent = 0;
+  created = 0;
+  foundByLookup = 0;
+
+  add(o: RowOutcome): void {
+    if (o.via === 'post' || (o.attempts ?? 0) > 0) {
+      this.sent++;
+    }
+    if (o.status === 'created') {
+      this.created++;
+      this.foundByLookup += o.via === 'lookup' ? 1 : 0;
+    }
+  }
+}
+
 export class Submitter {
   private readonly stopper = new AbortController();
+  /** What this submitter did so far. */
+  readonly counts = new SubmitCounts();
+  /** Sources whose rows are not sent in this run (their balance could not be read), with why. */
+  private readonly blocked = new Map<string, string>();
   private readonly global: LimitFunction;
   /** Lookups by correlationId before a send: their own bound, beside the transfers'. */
   private readonly lookups: LimitFunction;
   private readonly perBalance = new Map<string, LimitFunction>();
   /** Outcome records being made durable: awaited before submitAll returns, not on each row's path. */
-  private readonly outcomeWrites: Array<Promise<void>> = [];
+  private readonly outcomeWrites = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: SubmitDeps,
@@ -134,6 +160,29 @@ export class Submitter {
   ) {
     this.global = pLimit(settings.concurrency);
     this.lookups = pLimit(settings.concurrency);
+  }
+
+  /**
+   * Why a row from `sourceId` that this run did not send and did not journal is `pending`, when a
+   * reason is known: the state could not be written, or its source could not be checked or read.
+   */
+  whyPending(sourceId: string | undefined): Pick<RowOutcome, 'errorCode' | 'errorMessage'> | undefined {
+    if (this.stateFailure !== undefined) {
+      return { errorCode: 'StateUnwritable', errorMessage: this.stateFailure };
+    }
+    const blocked = sourceId === undefined ? undefined : this.blocked.get(sourceId);
+    if (blocked !== undefined) {
+      return { errorCode: 'SourceLookupFailed', errorMessage: blocked };
+    }
+    const source = sourceId === undefined ? undefined : this.sources.get(sourceId);
+    return source?.ok === false && source.code === 'SourceLookupFailed'
+      ? { errorCode: source.code, errorMessage: source.message }
+      : undefined;
+  }
+
+  /** Sends nothing from `sourceId` in this run (its rows stay pending), saying why; lookups of its earlier sends still run. */
+  block(sourceId: string, why: string): void {
+    this.blocked.set(sourceId, why);
   }
 
   /** Why the state could not be written, if it could not: sending stopped then. */
@@ -156,27 +205,58 @@ export class Submitter {
     this.stopper.abort();
   }
 
-  /** Sends every row; resolves with each row's outcome by key once all are settled. */
+  /** Sends every row; resolves with each row's outcome by key once all are settled (tests, bench). */
   async submitAll(
     rows: readonly RowToSend[],
     onOutcome?: (row: ValidRow, outcome: RowOutcome) => void,
   ): Promise<Map<string, RowOutcome>> {
     const outcomes = new Map<string, RowOutcome>();
-    await Promise.all(
-      rows.map(async (r) => {
-        const outcome = (await this.lookUpFirst(r)) ?? (await this.schedule(r.row, () => this.process(r)));
-        outcomes.set(r.row.key, outcome);
-        onOutcome?.(r.row, outcome);
-      }),
-    );
-    await this.flushOutcomes();
+    await this.submitStream(rows, (row, outcome) => {
+      outcomes.set(row.key, outcome);
+      onOutcome?.(row, outcome);
+    });
     return outcomes;
+  }
+
+  /**
+   * Sends the rows as they come, holding at most a bounded window of them (in flight or waiting
+   * for their balance source's lane), so memory stays flat however many rows there are. Each
+   * settled outcome goes to `onOutcome` and is dropped; the journal keeps it. Once stopped, no
+   * more rows are taken from `rows`: the rows not taken are not attempted.
+   */
+  async submitStream(
+    rows: AsyncIterable<RowToSend> | Iterable<RowToSend>,
+    onOutcome?: (row: ValidRow, outcome: RowOutcome) => void,
+  ): Promise<void> {
+    const window = new Set<Promise<void>>();
+    const bound = Math.max(WINDOW_MIN, this.settings.concurrency * WINDOW_PER_SLOT);
+    for await (const r of rows) {
+      if (this.stopped) {
+        break;
+      }
+      const settled = this.submitOne(r).then((outcome) => {
+        this.counts.add(outcome);
+        onOutcome?.(r.row, outcome);
+      });
+      const tracked = settled.finally(() => window.delete(tracked));
+      window.add(tracked);
+      if (window.size >= bound) {
+        await Promise.race(window);
+      }
+    }
+    await Promise.all(window);
+    await this.flushOutcomes();
+  }
+
+  /** One row: its lookup first when it needs one, then its source's lane and the POST. */
+  private async submitOne(r: RowToSend): Promise<RowOutcome> {
+    return (await this.lookUpFirst(r)) ?? (await this.schedule(r.row, () => this.process(r)));
   }
 
   /** Waits for the outcome records being made durable. */
   private async flushOutcomes(): Promise<void> {
     // An outcome that could not be made durable leaves the row's intent open: a rerun looks it up.
-    const written = await Promise.allSettled(this.outcomeWrites.splice(0));
+    const written = await Promise.allSettled([...this.outcomeWrites]);
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) {
       this.failState(failed.reason);
@@ -184,21 +264,31 @@ export class Submitter {
   }
 
   /**
-   * Settles by lookup alone the rows that need one (sends nothing): the outcomes of the rows it
-   * settled (found at Dwolla, unknown, or stopped), by key. The rows left are sent by submitAll.
+   * Settles by lookup alone the rows that need one (sends nothing), a bounded window at a time:
+   * each row the lookups settled (found at Dwolla, unknown, or stopped) goes to `onSettled`. The
+   * rows left are sent later.
    */
-  async lookUpAll(rows: readonly RowToSend[]): Promise<Map<string, RowOutcome>> {
-    const settled = new Map<string, RowOutcome>();
-    await Promise.all(
-      rows.map(async (r) => {
-        const outcome = await this.lookUpFirst(r);
+  async lookUpStream(
+    rows: AsyncIterable<RowToSend> | Iterable<RowToSend>,
+    onSettled: (row: ValidRow, outcome: RowOutcome) => void,
+  ): Promise<void> {
+    const window = new Set<Promise<void>>();
+    const bound = Math.max(WINDOW_MIN, this.settings.concurrency * WINDOW_PER_SLOT);
+    for await (const r of rows) {
+      const settled = this.lookUpFirst(r).then((outcome) => {
         if (outcome !== undefined) {
-          settled.set(r.row.key, outcome);
+          this.counts.add(outcome);
+          onSettled(r.row, outcome);
         }
-      }),
-    );
+      });
+      const tracked = settled.finally(() => window.delete(tracked));
+      window.add(tracked);
+      if (window.size >= bound) {
+        await Promise.race(window);
+      }
+    }
+    await Promise.all(window);
     await this.flushOutcomes();
-    return settled;
   }
 
   /** State (journal or ledger) cannot be written: no new sends; what is known is still reported. */
@@ -259,6 +349,10 @@ export class Submitter {
       return { status: 'pending', attempts: 0 };
     }
     const source = this.sources.get(row.payment.sourceId);
+    const blocked = this.blocked.get(row.payment.sourceId);
+    if (blocked !== undefined) {
+      return { status: 'pending', attempts: 0, errorCode: 'SourceLookupFailed', errorMessage: blocked };
+    }
     if (!source?.ok) {
       const problem = source ?? {
         code: 'SourceLookupFailed',
@@ -295,7 +389,17 @@ export class Submitter {
     intent: IntentRecord | undefined,
   ): Promise<RowOutcome | undefined> {
     const { client } = this.deps;
-    const owner = source?.ok && source.customerId ? { customerId: source.customerId } : {};
+    const known = ownerOf(source);
+    if (known === undefined) {
+      // Searching another owner's transfers would find nothing and send it again: not knowing, it is not sent.
+      return this.record(row, {
+        status: 'unresolved',
+        attempts: 0,
+        errorCode: 'SourceLookupFailed',
+        errorMessage: `cannot tell whose transfers to search for this row's earlier send (${source?.ok === false ? source.message : 'its source was not checked'}); not sent again: run the same command again once the source can be read`,
+      });
+    }
+    const owner = known.customerId ? { customerId: known.customerId } : {};
     try {
       const { value: page } = await withRetries(
         () => client.listTransfers({ ...owner, correlationId: wanted.correlationId, limit: 200 }),
@@ -394,8 +498,13 @@ export class Submitter {
       const durable = Promise.all([journal.append(record), this.deps.ledger?.outcome(row, record)]).then(
         () => undefined,
       );
-      durable.catch(() => undefined); // surfaced by submitAll; must not be an unhandled rejection meanwhile
-      this.outcomeWrites.push(durable);
+      // A write that fails stops the run at once (and stays in the set for flushOutcomes to report);
+      // one that succeeds leaves the set, so the set holds only the writes in flight.
+      this.outcomeWrites.add(durable);
+      durable.then(
+        () => this.outcomeWrites.delete(durable),
+        (err: unknown) => this.failState(err),
+      );
     }
     const entry = {
       row: row.line,

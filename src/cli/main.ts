@@ -5,6 +5,7 @@
  * client and the simulator cost tens of MB resident that a dry run does not need).
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../input/usage-error.js';
@@ -14,6 +15,12 @@ import { reconcileCommand } from './commands/reconcile.js';
 import { runCommand } from './commands/run.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
+
+// A run's live heap is small and flat (tens of MB: it streams), but V8's default heap sizing on a
+// large machine lets garbage pile up to a few hundred MB before a full collection. Sizing the heap
+// for memory rather than throughput halves peak RSS at the same speed (npm run bench measures it).
+// It only tunes the collector; the heap's limit is unchanged, so it can never cause an out-of-memory.
+setFlagsFromString('--optimize-for-size');
 
 const pkg: { version: string } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
 

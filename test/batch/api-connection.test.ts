@@ -86,13 +86,26 @@ describe('api-connection', () => {
       expect(sim.stats().requests, 'a refusal is not retried').to.equal(1);
     });
 
-    it('even when the account this API answered last is known', async () => {
+    it('when the account this API answered last is known: it reports from it, and only sending is refused', async () => {
       const stateDir = process.env.PAYOUTS_HOME as string;
       const good = settings({ apiUrl: sim.url, credentials: { key: SIMULATOR.key, secret: SIMULATOR.secret } });
       const known = await accessApi(good, apiIdentity({ env: 'simulator', apiUrl: sim.url }), { say, log });
       expect(known.accountId).to.equal(SIMULATOR.accountId);
       await known.close();
-      await refusal(stateDir);
+      const said: string[] = [];
+      const bad = settings({ apiUrl: sim.url, credentials: { key: SIMULATOR.key, secret }, stateDir });
+      const access = await accessApi(bad, apiIdentity({ env: 'simulator', apiUrl: sim.url }), {
+        say: (l: string) => said.push(l),
+        log,
+      });
+      try {
+        expect(access.accountId).to.equal(SIMULATOR.accountId);
+        expect(said.join('\n')).to.contain('refused DWOLLA_KEY/DWOLLA_SECRET').and.not.contain(secret);
+        const e = await rejection(access.session());
+        expect(e).to.be.instanceOf(UsageError);
+      } finally {
+        await access.close();
+      }
     });
   });
 });

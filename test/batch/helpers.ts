@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { JournalDecoder } from '../../src/batch/journal.js';
 import { SIMULATOR } from '../../src/dwolla/types.js';
 import type { SimulatorHandle, SimulatorTransfer } from '../../src/simulator/index.js';
 
@@ -88,12 +89,14 @@ export async function readJournalLines(path: string): Promise<Array<Record<strin
   }
   const text = await readFile(path, 'utf8');
   const out: Array<Record<string, unknown>> = [];
+  // The records as the program sees them (the compact lines decoded: src/batch/journal-format.ts).
+  const decoder = new JournalDecoder();
   for (const line of text.split('\n')) {
     if (line === '') {
       continue;
     }
     try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
+      out.push(decoder.decode(line) as unknown as Record<string, unknown>);
     } catch {
       // a torn last line (the writer was killed mid-write)
     }

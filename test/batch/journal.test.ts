@@ -6,6 +6,7 @@ import {
   type IntentRecord,
   Journal,
   JournalCorruptError,
+  JournalDecoder,
   JournalError,
   type JournalRecord,
   type OutcomeRecord,
@@ -53,6 +54,12 @@ async function lines(path: string): Promise<string[]> {
   const text = await readFile(path, 'utf8');
   expect(text.endsWith('\n'), 'file ends with a newline').to.equal(true);
   return text.slice(0, -1).split('\n');
+}
+
+/** The file's records, decoded in order. */
+async function records(path: string): Promise<JournalRecord[]> {
+  const decoder = new JournalDecoder();
+  return (await lines(path)).map((l) => decoder.decode(l));
 }
 
 describe('journal', () => {
@@ -122,7 +129,7 @@ describe('journal', () => {
       outcome: failed,
       openIntent: false,
     });
-    expect((await lines(path)).map((l) => JSON.parse(l))).to.have.length(6);
+    expect(await records(path)).to.deep.equal([run('d1'), intent('k1'), created, intent('k2', 3), failed, rec]);
   });
 
   it('reads a missing file as an empty journal, without creating it', async () => {
@@ -152,7 +159,7 @@ describe('journal', () => {
   it('has a record on disk as soon as append resolves', async () => {
     const j = await Journal.open(path);
     await j.append(intent('k1'));
-    expect((await lines(path)).map((l) => JSON.parse(l))).to.deep.equal([intent('k1')]);
+    expect(await records(path)).to.deep.equal([intent('k1')]);
     await j.append(intent('k2'));
     expect(await lines(path)).to.have.length(2);
     await j.close();
@@ -167,7 +174,7 @@ describe('journal', () => {
       expect(j.stats.syncs).to.be.within(1, 199);
       await j.close();
 
-      const recs = (await lines(path)).map((l) => JSON.parse(l) as IntentRecord);
+      const recs = (await records(path)) as IntentRecord[];
       expect(recs).to.have.length(200);
       expect(recs.map((r) => r.key).sort()).to.deep.equal([...keys].sort());
       for (const r of recs) {
@@ -194,9 +201,7 @@ describe('journal', () => {
       const state = await readJournal(path);
       expect(state.byKey.size).to.equal(640);
       // each worker's records are in its own order
-      const order = (await lines(path))
-        .map((l) => (JSON.parse(l) as IntentRecord).key)
-        .filter((k) => k.startsWith('w7-'));
+      const order = (await records(path)).map((r) => (r as IntentRecord).key).filter((k) => k.startsWith('w7-'));
       expect(order).to.deep.equal(Array.from({ length: 10 }, (_, i) => `w7-${i}`));
     });
 
@@ -253,7 +258,7 @@ describe('journal', () => {
       expect(torn.byKey.size).to.equal(1);
 
       await write(intent('k2'));
-      expect((await lines(path)).map((l) => (JSON.parse(l) as IntentRecord).key)).to.deep.equal(['k1', 'k2']);
+      expect((await records(path)).map((r) => (r as IntentRecord).key)).to.deep.equal(['k1', 'k2']);
     });
 
     it('treats a file holding only a torn record as empty', async () => {

@@ -7,9 +7,20 @@ import { SIMULATOR } from '../../src/dwolla/types.js';
 import { RECONCILE_COLUMNS, RESULT_COLUMNS } from '../../src/results/columns.js';
 import { type SimulatorHandle, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { type CsvRow, journalOf, readCsvRows, removeDir, runCli, tempDir, UUIDS, writeCsv } from '../helpers.js';
+import { getToken, hal } from '../simulator/helpers.js';
 import { DEFAULT_SOURCE, readJournalLines, SIM_ENV } from './helpers.js';
 
 const BANK = SPECIAL_IDS.accountBank;
+
+/** `POST /sandbox-simulations` over HTTP, as one would settle a sandbox batch (OpenAPI simulateBankTransferProcessing). */
+async function sandboxSimulation(sim: SimulatorHandle): Promise<void> {
+  const res = await fetch(`${sim.url}/sandbox-simulations`, {
+    method: 'POST',
+    headers: hal(await getToken(sim.url)),
+    body: '{}',
+  });
+  expect(res.status).to.equal(200);
+}
 
 async function readResults(path: string): Promise<{ header: string[]; rows: CsvRow[] }> {
   const text = await readFile(path, 'utf8');
@@ -136,7 +147,7 @@ describe('payouts reconcile (built CLI against a standalone simulator)', () => {
     sim.stageReturn(created[1]!.transferId!, 'funded', 'R01');
 
     // First simulation: the funding legs are processed, the funded legs not yet: pending.
-    sim.simulate();
+    await sandboxSimulation(sim);
     let r = await reconcile('bank');
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('3 transfers read: 3 pending.');
@@ -154,7 +165,7 @@ describe('payouts reconcile (built CLI against a standalone simulator)', () => {
     }
 
     // Second simulation: the funded legs; B2's is returned R01.
-    sim.simulate();
+    await sandboxSimulation(sim);
     r = await reconcile('bank');
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stdout).to.contain('3 transfers read: 2 processed, 1 failed.');

@@ -120,6 +120,8 @@ async function recordKill(journal: string, sim: SimulatorHandle): Promise<string
 }
 
 interface TrialOptions {
+  /** Rows of the trial's file (default ROWS). */
+  rows?: number;
   kills?: KillPlan[];
   firstFaults?: Parameters<SimulatorHandle['setFaults']>[0];
   afterKill?: () => void;
@@ -190,7 +192,7 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     const random = seededRandom(seed);
     const simulator = await startSimulator({ port: 0, latencyMs: 20, jitterMs: 20, seed, ...opts.firstFaults });
     sim = simulator;
-    const payees = makePayees(ROWS, { random, bankShare: 0.5, bankPool: 6 });
+    const payees = makePayees(opts.rows ?? ROWS, { random, bankShare: 0.5, bankPool: 6 });
     const file = await writePayees(dir, 'crash.csv', payees);
     const out = join(dir, 'out');
     const batch = join(out, 'crash');
@@ -236,6 +238,13 @@ describe('kill -9 trials: payouts run killed at random moments, rerun until done
     // window (a POST sent, its outcome not yet journalled) rather than only idle moments.
     expect(killStats.withOpenIntents, JSON.stringify(killStats)).to.be.at.least(Math.ceil(killStats.kills / 4));
     expect(killStats.withTransfersUnanswered, JSON.stringify(killStats)).to.be.at.least(1);
+  });
+
+  const bigSeed = BASE_SEED + 2000;
+  it(`kill -9 in a run larger than its window of rows in hand (700 rows, seed ${bigSeed}): every row paid exactly once, results in input order`, async () => {
+    // The submitter holds at most max(256, 16 × --concurrency) rows at once: 700 rows stream through it.
+    const { killedRuns } = await trial(bigSeed, { rows: 700, kills: [{ afterTransfers: 300 }] });
+    expect(killedRuns).to.equal(1);
   });
 
   const lateSeed = BASE_SEED + 1000;

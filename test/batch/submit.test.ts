@@ -3,7 +3,6 @@
  * it does when the state can no longer be written mid-run (SPEC: stop sending, report what is
  * known, exit 3), and that no transfer ever leaves without a durable intent.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { pino } from 'pino';
@@ -15,7 +14,7 @@ import { SIMULATOR } from '../../src/dwolla/types.js';
 import { isSendable, type SendableRow } from '../../src/plan/planner.js';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
 import { planCsv, removeDir, tempDir } from '../helpers.js';
-import { makePayees, payeesCsv } from './helpers.js';
+import { makePayees, payeesCsv, readJournalLines } from './helpers.js';
 
 describe('Submitter when the state cannot be written mid-run', () => {
   let dir: string;
@@ -66,12 +65,7 @@ describe('Submitter when the state cannot be written mid-run', () => {
       expect(statuses.filter((s) => s === 'pending').length, 'the rest were not attempted').to.be.greaterThan(0);
       expect(sim.transfers().length, 'it stopped sending').to.be.lessThan(rows.length);
       const intents = new Set(
-        (await readFile(journalPath, 'utf8'))
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { type: string; key: string })
-          .filter((r) => r.type === 'intent')
-          .map((r) => r.key),
+        (await readJournalLines(journalPath)).filter((r) => r.type === 'intent').map((r) => r.key as string),
       );
       for (const t of sim.transfers()) {
         expect(intents.has(t.idempotencyKey ?? ''), `transfer ${t.id} has a durable intent`).to.equal(true);

@@ -8,6 +8,7 @@ import type { Summary } from '../../results/tally.js';
 import { displayPath } from '../display-path.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
 import { createLogger } from '../logger.js';
+import { ProgressMeter, progressText } from '../progress.js';
 import { type RunFlags, resolveRunSettings } from '../run-options.js';
 
 function describeCounts(summary: Summary): string {
@@ -67,18 +68,26 @@ const NEXT_STEP: Record<number, string> = {
   [EXIT.incomplete]: 'Incomplete: run the same command again to finish the batch (nothing is paid twice).',
 };
 
-/** A progress line on a terminal: rows done / total, rate, ETA. */
-function progressLine(startedMs: number) {
+/** A progress line on a terminal (src/cli/progress.ts), at most four times a second. */
+function progressLine(settings: RunSettings, startedMs: number) {
+  const meter = new ProgressMeter(startedMs);
   let last = 0;
   return (done: number, total: number) => {
-    const now = Date.now();
-    if (done < total && now - last < 250) {
+    const nowMs = Date.now();
+    if (done < total && nowMs - last < 250) {
       return;
     }
-    last = now;
-    const rate = done / Math.max(0.001, (now - startedMs) / 1000);
-    const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
-    process.stderr.write(`\r${done}/${total} rows, ${rate.toFixed(1)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`);
+    last = nowMs;
+    const text = progressText({
+      done,
+      total,
+      rate: meter.rate(done, nowMs),
+      // With --now, decisions are made at that fixed instant: so is the cutoff raced.
+      now: settings.now ?? new Date(nowMs),
+      cutoffMarginMinutes: settings.cutoffMarginMinutes,
+      sameDay: settings.clearing !== 'standard',
+    });
+    process.stderr.write(`\r${text}\x1b[K${done === total ? '\n' : ''}`);
   };
 }
 
@@ -142,7 +151,7 @@ async function sendBatch(settings: RunSettings, log: Logger): Promise<number> {
       clock: () => new Date(),
       say: (line) => process.stdout.write(`${line}\n`),
       onStoppable: signals.onStoppable,
-      ...(process.stderr.isTTY ? { onProgress: progressLine(Date.now()) } : {}),
+      ...(process.stderr.isTTY ? { onProgress: progressLine(settings, Date.now()) } : {}),
     });
     const { exitCode } = summary;
     process.stdout.write(

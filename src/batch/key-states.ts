@@ -1,0 +1,515 @@
+/**
+ * `JournalState.byKey`: the state of every key a journal names, in a few bytes per key.
+ *
+ * A key is held exactly, never by a fingerprint: an idempotency key (src/plan/keys.ts) is a
+ * lower-case UUID, held as its 128 bits in four u32 words; any other text (hand-written journals,
+ * tests) is held as itself in a side map. Per key it keeps the byte offsets in the journal of the
+ * records that make its state (the last intent, the deciding outcome, and, only when there are
+ * some, the first intent, the intent a borrowing outcome took its row from, and the last
+ * reconcile record), and a few flags. A `KeyState` is made when asked for, by reading those lines
+ * back (pread on the journal file, kept open) and checking they are the key's.
+ *
+ * Memory: an open-addressing table of u32 and a u8 tag (at most 3/4 full) onto columns in pages of 16,384
+ * keys: 16 bytes of key, 4 + 4 of offsets, 1 of flags, 4 per optional offset once used, so about
+ * 30-40 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
+ * the table.
+ */
+import { closeSync, readSync } from 'node:fs';
+import { decodeLine, type ParsedLine, parseLine, type RecordKind, type Segment } from './journal-format.js';
+import {
+  type IntentRecord,
+  JournalCorruptError,
+  type JournalRecord,
+  type KeyState,
+  type KeyStates,
+  type OutcomeRecord,
+  type ReconcileRecord,
+} from './journal-records.js';
+
+const PAGE_BITS = 14;
+const PAGE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE - 1;
+
+type Page = Uint8Array | Uint32Array | Float64Array;
+
+/** A column of numbers by key index, in pages allocated when first written. */
+class Column {
+  private readonly pages: Array<Page | undefined> = [];
+
+  constructor(
+    private readonly make: (length: number) => Page,
+    private readonly stride = 1,
+  ) {}
+
+  get(i: number, j = 0): number {
+    const page = this.pages[i >>> PAGE_BITS];
+    return page === undefined ? 0 : page[(i & PAGE_MASK) * this.stride + j]!;
+  }
+
+  /** Whether the `stride` numbers of index `i` are `w`'s. */
+  equals(i: number, w: Uint32Array): boolean {
+    const page = this.pages[i >>> PAGE_BITS];
+    if (page === undefined) {
+      return false;
+    }
+    const at = (i & PAGE_MASK) * this.stride;
+    for (let j = 0; j < this.stride; j++) {
+      if (page[at + j] !== w[j]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Copies the `stride` numbers of index `i` into `w`. */
+  copyTo(i: number, w: Uint32Array): void {
+    const page = this.pages[i >>> PAGE_BITS];
+    const at = (i & PAGE_MASK) * this.stride;
+    for (let j = 0; j < this.stride; j++) {
+      w[j] = page?.[at + j] ?? 0;
+    }
+  }
+
+  set(i: number, value: number, j = 0): void {
+    const at = i >>> PAGE_BITS;
+    let page = this.pages[at];
+    if (page === undefined) {
+      if (value === 0) {
+        return;
+      }
+      page = this.make(PAGE * this.stride);
+      this.pages[at] = page;
+    }
+    page[(i & PAGE_MASK) * this.stride + j] = value;
+  }
+
+  get bytes(): number {
+    return this.pages.reduce((sum, p) => sum + (p?.byteLength ?? 0), 0);
+  }
+}
+
+const OPEN = 1;
+const CREATED = 2;
+/** The deciding outcome borrows from an intent (journal-format.ts). */
+const BORROWS = 4;
+/** The key is not a UUID: it is in the side map. */
+const TEXT_KEY = 8;
+
+/** Bucket of a key's four words in the table (before masking). Injectable to test collisions. */
+export type BucketOf = (w0: number, w1: number, w2: number, w3: number) => number;
+
+const mixWords: BucketOf = (w0, w1, w2, w3) => {
+  let h = Math.imul(w0 ^ w3, 0x9e3779b1) ^ Math.imul(w1 ^ w2, 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 13);
+};
+
+/** The value of each lower-case hex digit by char code; -1 for any other. */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
+  if (c >= 48 && c <= 57) {
+    return c - 48;
+  }
+  return c >= 97 && c <= 102 ? c - 87 : -1;
+});
+
+/** `acc` followed by the `n` lower-case hex digits of `key` from `at`, as a number; -1 if one is not. */
+function hexRun(key: string, at: number, n: number, acc = 0): number {
+  if (acc < 0) {
+    return -1;
+  }
+  let value = acc;
+  for (let p = at; p < at + n; p++) {
+    const c = key.charCodeAt(p);
+    const digit = c < 128 ? HEX_VALUE[c]! : -1;
+    if (digit < 0) {
+      return -1;
+    }
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** The 128 bits of a lower-case UUID (8-4-4-4-12 hex digits) into `out`; false for any other text. */
+function uuidWords(key: string, out: Uint32Array): boolean {
+  if (key.length !== 36) {
+    return false;
+  }
+  if (key.charCodeAt(8) !== 45 || key.charCodeAt(13) !== 45 || key.charCodeAt(18) !== 45 || key.charCodeAt(23) !== 45) {
+    return false;
+  }
+  const w0 = hexRun(key, 0, 8);
+  const w1 = hexRun(key, 14, 4, hexRun(key, 9, 4));
+  const w2 = hexRun(key, 24, 4, hexRun(key, 19, 4));
+  const w3 = hexRun(key, 28, 8);
+  if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
+    return false;
+  }
+  out[0] = w0;
+  out[1] = w1;
+  out[2] = w2;
+  out[3] = w3;
+  return true;
+}
+
+/** Two hex digits of each byte value. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+function hex8(w: number): string {
+  return HEX_BYTE[w >>> 24]! + HEX_BYTE[(w >>> 16) & 255]! + HEX_BYTE[(w >>> 8) & 255]! + HEX_BYTE[w & 255]!;
+}
+
+function uuidText(w0: number, w1: number, w2: number, w3: number): string {
+  const b = hex8(w1);
+  const c = hex8(w2);
+  return `${hex8(w0)}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex8(w3)}`;
+}
+
+/** Reads records back from the journal by byte offset, through a small window over the file. */
+export class LineReader {
+  private buf = Buffer.allocUnsafe(16 * 1024);
+  private winStart = 0;
+  private winLength = 0;
+
+  constructor(
+    readonly path: string,
+    readonly fd: number,
+    /** By offset, the first at 0. */
+    private readonly segments: readonly Segment[],
+    /** Where the journal's records end (a torn tail is past it). */
+    private readonly end: number,
+  ) {}
+
+  /** The key's record of `kind` at `offset`; a line that is not (the file changed) is corruption. */
+  record(offset: number, key: string, kind: RecordKind, borrowed?: IntentRecord): JournalRecord {
+    const p = parseLine(this.lineAt(offset));
+    if (typeof p === 'string') {
+      throw new JournalCorruptError(this.path, 0, p, offset);
+    }
+    if (p.key !== key || p.kind !== kind) {
+      throw this.corrupt(offset, `expected a ${kind} record of key ${key} (the file changed after it was read)`);
+    }
+    return decodeLine(p as ParsedLine, this.segmentAt(offset), borrowed);
+  }
+
+  private corrupt(offset: number, reason: string): JournalCorruptError {
+    return new JournalCorruptError(this.path, 0, reason, offset);
+  }
+
+  private segmentAt(offset: number): Segment {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.offset <= offset) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return this.segments[lo]!;
+  }
+
+  private lineAt(offset: number): string {
+    let from = offset - this.winStart;
+    if (from < 0 || from >= this.winLength) {
+      this.fill(offset);
+      from = 0;
+    }
+    for (;;) {
+      const nl = this.buf.indexOf(10, from);
+      if (nl !== -1 && nl < this.winLength) {
+        return this.buf.toString('utf8', from, nl);
+      }
+      if (from === 0 && this.winLength < this.buf.length) {
+        throw this.corrupt(offset, 'a record without its end of line');
+      }
+      if (from === 0) {
+        this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+      }
+      this.fill(offset);
+      from = 0;
+    }
+  }
+
+  private fill(offset: number): void {
+    this.winStart = offset;
+    this.winLength = 0;
+    const length = Math.min(this.buf.length, this.end - offset);
+    this.winLength = length > 0 ? readSync(this.fd, this.buf, 0, length, offset) : 0;
+    if (this.winLength === 0) {
+      throw this.corrupt(offset, 'a record past the end of the file (the file changed after it was read)');
+    }
+  }
+}
+
+/** Closes a reader's file once its index is collected. */
+const closeWhenCollected = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+
+export interface KeyIndexOptions {
+  /** Offsets need 8 bytes (a journal of 4 GiB or more). */
+  wideOffsets?: boolean;
+  bucketOf?: BucketOf;
+}
+
+/**
+ * Every key of a journal and the offsets of the records that make its state; a read-only Map of
+ * key to `KeyState` (in the order keys first appear), each state read back from the file when
+ * asked for. `values()` and `entries()` make one state at a time.
+ */
+export class KeyIndex implements KeyStates {
+  private count = 0;
+  private reconciled = false;
+  /** Key index + 1 by bucket; 0 is empty. */
+  private table = new Uint32Array(1024);
+  /** By bucket, 8 bits of the key's hash (never 0): most other keys are passed over without reading their words. */
+  private tags = new Uint8Array(1024);
+  /** The tag of the key `probe` looked for last. */
+  private tag = 0;
+  private readonly words = new Column((n) => new Uint32Array(n), 4);
+  private readonly flags = new Column((n) => new Uint8Array(n));
+  /** Offsets + 1 (0: none). */
+  private readonly lastIntent: Column;
+  private readonly outcome: Column;
+  /** Only where it differs from `lastIntent`. */
+  private readonly firstIntent: Column;
+  /** Only where the deciding outcome borrows from an intent before `lastIntent`. */
+  private readonly outcomeIntent: Column;
+  private readonly reconcile: Column;
+  private readonly byText = new Map<string, number>();
+  private readonly textOf = new Map<number, string>();
+  private readonly w = new Uint32Array(4);
+  private readonly bucketOf: BucketOf;
+  private reader: LineReader | undefined;
+
+  constructor(opts: KeyIndexOptions = {}) {
+    const offsets = opts.wideOffsets ? (n: number) => new Float64Array(n) : (n: number) => new Uint32Array(n);
+    this.lastIntent = new Column(offsets);
+    this.outcome = new Column(offsets);
+    this.firstIntent = new Column(offsets);
+    this.outcomeIntent = new Column(offsets);
+    this.reconcile = new Column(offsets);
+    this.bucketOf = opts.bucketOf ?? mixWords;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get anyReconciled(): boolean {
+    return this.reconciled;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'KeyIndex';
+  }
+
+  /** Bytes held by the index (its table and columns; text keys not counted). */
+  get bytes(): number {
+    const columns = [this.words, this.flags, this.lastIntent, this.outcome, this.firstIntent, this.outcomeIntent];
+    const table = this.table.byteLength + this.tags.byteLength;
+    return table + [...columns, this.reconcile].reduce((sum, c) => sum + c.bytes, 0);
+  }
+
+  /** Reads states back through `reader` from now on; its file is closed once the index is collected. */
+  attach(reader: LineReader): void {
+    this.reader = reader;
+    closeWhenCollected.register(this, reader.fd);
+  }
+
+  /** The index of `key`, added if new. */
+  slot(key: string): number {
+    const w = this.w;
+    if (!uuidWords(key, w)) {
+      return this.textSlot(key);
+    }
+    const pos = this.probe(w);
+    const found = this.table[pos]!;
+    if (found !== 0) {
+      return found - 1;
+    }
+    const i = this.count++;
+    for (let j = 0; j < 4; j++) {
+      this.words.set(i, w[j]!, j);
+    }
+    this.table[pos] = i + 1;
+    this.tags[pos] = this.tag;
+    if (this.count * 4 > this.table.length * 3) {
+      this.grow();
+    }
+    return i;
+  }
+
+  hasIntent(i: number): boolean {
+    return this.lastIntent.get(i) !== 0;
+  }
+
+  noteIntent(i: number, offset: number): void {
+    const last = this.lastIntent.get(i);
+    const f = this.flags.get(i);
+    if (last !== 0) {
+      if (this.firstIntent.get(i) === 0) {
+        this.firstIntent.set(i, last);
+      }
+      if ((f & BORROWS) !== 0 && this.outcomeIntent.get(i) === 0) {
+        this.outcomeIntent.set(i, last);
+      }
+    }
+    this.lastIntent.set(i, offset + 1);
+    this.flags.set(i, (f & CREATED) === 0 ? f | OPEN : f & ~OPEN);
+  }
+
+  /** A `created` outcome is final: later outcomes only close an open intent. */
+  noteOutcome(i: number, offset: number, created: boolean, borrows: boolean): void {
+    const f = this.flags.get(i) & ~OPEN;
+    if ((f & CREATED) !== 0) {
+      this.flags.set(i, f);
+      return;
+    }
+    this.outcome.set(i, offset + 1);
+    this.outcomeIntent.set(i, 0);
+    this.flags.set(i, (f & TEXT_KEY) | (created ? CREATED : 0) | (borrows ? BORROWS : 0));
+  }
+
+  noteReconcile(i: number, offset: number): void {
+    this.reconcile.set(i, offset + 1);
+    this.reconciled = true;
+  }
+
+  get(key: string): KeyState | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : this.stateAt(i, key);
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  *keys(): MapIterator<string> {
+    for (let i = 0; i < this.count; i++) {
+      yield this.keyAt(i);
+    }
+    return undefined;
+  }
+
+  *values(): MapIterator<KeyState> {
+    for (let i = 0; i < this.count; i++) {
+      yield this.stateAt(i, this.keyAt(i));
+    }
+    return undefined;
+  }
+
+  *entries(): MapIterator<[string, KeyState]> {
+    for (let i = 0; i < this.count; i++) {
+      const key = this.keyAt(i);
+      yield [key, this.stateAt(i, key)];
+    }
+    return undefined;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, KeyState]> {
+    return this.entries();
+  }
+
+  forEach(
+    callback: (value: KeyState, key: string, map: ReadonlyMap<string, KeyState>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [key, state] of this.entries()) {
+      callback.call(thisArg, state, key, this);
+    }
+  }
+
+  private textSlot(key: string): number {
+    const found = this.byText.get(key);
+    if (found !== undefined) {
+      return found;
+    }
+    const i = this.count++;
+    this.byText.set(key, i);
+    this.textOf.set(i, key);
+    this.flags.set(i, TEXT_KEY);
+    return i;
+  }
+
+  private find(key: string): number {
+    const w = this.w;
+    if (!uuidWords(key, w)) {
+      return this.byText.get(key) ?? -1;
+    }
+    return this.table[this.probe(w)]! - 1;
+  }
+
+  /** The table position holding the key of words `w`, or the empty one where it would go. */
+  private probe(w: Uint32Array): number {
+    const mask = this.table.length - 1;
+    const hash = this.bucketOf(w[0]!, w[1]!, w[2]!, w[3]!);
+    const tag = (hash >>> 24) | 1;
+    this.tag = tag;
+    let pos = hash & mask;
+    for (;;) {
+      const entry = this.table[pos]!;
+      if (entry === 0 || (this.tags[pos] === tag && this.words.equals(entry - 1, w))) {
+        return pos;
+      }
+      pos = (pos + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    this.table = new Uint32Array(this.table.length * 2);
+    this.tags = new Uint8Array(this.table.length);
+    const w = this.w;
+    for (let i = 0; i < this.count; i++) {
+      if ((this.flags.get(i) & TEXT_KEY) === 0) {
+        this.words.copyTo(i, w);
+        const pos = this.probe(w);
+        this.table[pos] = i + 1;
+        this.tags[pos] = this.tag;
+      }
+    }
+  }
+
+  private keyAt(i: number): string {
+    if ((this.flags.get(i) & TEXT_KEY) !== 0) {
+      return this.textOf.get(i)!;
+    }
+    const w = this.w;
+    this.words.copyTo(i, w);
+    return uuidText(w[0]!, w[1]!, w[2]!, w[3]!);
+  }
+
+  /** The state of key `key` (index `i`), read back from the journal. */
+  private stateAt(i: number, key: string): KeyState {
+    const f = this.flags.get(i);
+    const state: KeyState = { openIntent: (f & OPEN) !== 0 };
+    const reader = this.reader;
+    if (reader === undefined) {
+      return state;
+    }
+    const last = this.lastIntent.get(i);
+    if (last !== 0) {
+      state.intent = reader.record(last - 1, key, 'intent') as IntentRecord;
+      const first = this.firstIntent.get(i);
+      state.firstIntentAt = first === 0 ? state.intent.at : reader.record(first - 1, key, 'intent').at;
+    }
+    const outcome = this.outcome.get(i);
+    if (outcome !== 0) {
+      const from = this.outcomeIntent.get(i);
+      const borrowed =
+        (f & BORROWS) === 0 || from === 0 ? state.intent : (reader.record(from - 1, key, 'intent') as IntentRecord);
+      state.outcome = reader.record(outcome - 1, key, 'outcome', borrowed) as OutcomeRecord;
+    }
+    const reconcile = this.reconcile.get(i);
+    if (reconcile !== 0) {
+      state.reconcile = reader.record(reconcile - 1, key, 'reconcile') as ReconcileRecord;
+    }
+    return state;
+  }
+}

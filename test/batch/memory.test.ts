@@ -1,0 +1,155 @@
+/**
+ * Memory stays flat however long the file is: real runs of the built CLI in a child process whose
+ * V8 heap is capped at 64 MB. A run that kept anything sizeable per row (a row object, a promise,
+ * an outcome, a journal state object) runs out of heap and dies (exit 134), so these tests fail
+ * rather than slow down: no timing is asserted. `npm run bench` prints the RSS figures.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Journal } from '../../src/batch/journal.js';
+import { openPayeeCsv } from '../../src/input/csv-reader.js';
+import { Planner, type ValidRow } from '../../src/plan/planner.js';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
+import { journalOf, readCsvRows, removeDir, runCli, tempDir } from '../helpers.js';
+import { SIM_ENV } from './helpers.js';
+
+const HEAP_CAP = ['--max-old-space-size=64'];
+
+/** `n` rows without paymentId from four banks (no lookups, no balance lane): the cheapest rows to send. */
+function payeeFile(n: number, amount = (i: number) => 1 + (i % 500)): string {
+  const lines = ['destination,amount,source,name'];
+  for (let i = 0; i < n; i++) {
+    const id = i.toString(16).padStart(12, '0');
+    const cents = amount(i);
+    lines.push(
+      `0000${id.slice(0, 4)}-0000-4000-8000-${id},${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')},5bec1a10-0000-4000-8000-0000000000a${i % 4},Payee ${i}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function digestOf(file: string): Promise<string> {
+  const csv = await openPayeeCsv(file);
+  for await (const _ of csv.records) {
+    // read to the end: the digest covers the whole file
+  }
+  return csv.digest();
+}
+
+/** A created row's intent and outcome, as a run journals them. */
+function journalled(journal: Journal, row: ValidRow, at: string, apiUrl: string): Array<Promise<void>> {
+  const { key, line, payment, correlationId } = row;
+  const transferId = `00000000-0000-4000-8000-${line.toString(16).padStart(12, '0')}`;
+  return [
+    journal.append({
+      type: 'intent',
+      at,
+      key,
+      row: line,
+      correlationId,
+      destination: payment.destinationId,
+      amountCents: payment.amountCents,
+      source: payment.sourceId ?? '',
+      clearing: 'standard',
+    }),
+    journal.append({
+      type: 'outcome',
+      at,
+      key,
+      row: line,
+      status: 'created',
+      attempts: 1,
+      transferUrl: `${apiUrl}/transfers/${transferId}`,
+      transferId,
+      httpStatus: 201,
+      clearing: 'standard',
+      via: 'post',
+    }),
+  ];
+}
+
+describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let sim: SimulatorHandle;
+
+  beforeEach(async () => {
+    dir = await tempDir('payouts-memory-');
+    sim = await startSimulator({ port: 0 });
+  });
+  afterEach(async () => {
+    await sim.close();
+    await removeDir(dir);
+  });
+
+  it('sends a 10,000-row file, every row once, in input order', async () => {
+    const file = join(dir, 'big.csv');
+    await writeFile(file, payeeFile(10_000));
+    const out = join(dir, 'out');
+    const r = await runCli(
+      ['run', file, '--api-url', sim.url, '--out', out, '--log-level', 'warn', '--concurrency', '32'],
+      { env: SIM_ENV, nodeArgs: HEAP_CAP },
+    );
+    expect(r.code, r.stderr.slice(-2000)).to.equal(0);
+    expect(sim.transfers()).to.have.length(10_000);
+    const rows = await readCsvRows(join(out, 'big', 'results.csv'));
+    expect(rows.map((x) => Number(x.row))).to.deep.equal(Array.from({ length: 10_000 }, (_, i) => i + 2));
+    expect(new Set(rows.map((x) => x.transferId)).size).to.equal(10_000);
+  });
+
+  it('reruns a finished 200,000-row batch (journal of 400,000 records) and reports every row as created', async () => {
+    const n = 200_000;
+    const file = join(dir, 'huge.csv');
+    await writeFile(file, payeeFile(n));
+    // The batch as a finished run would have left it: a run record, then every row's intent and outcome.
+    const digest = await digestOf(file);
+    const csv = await openPayeeCsv(file);
+    const planner = new Planner(csv.header, {
+      batchId: 'huge',
+      maxAmountCents: 1_000_000,
+      allowDuplicates: false,
+      keyVersion: 'v2',
+    });
+    const journal = await Journal.open(journalOf('huge', sim.url));
+    const at = new Date().toISOString();
+    await journal.append({
+      type: 'run',
+      at,
+      runId: 'memory-test',
+      pid: process.pid,
+      host: 'test',
+      inputDigest: digest,
+      inputFile: file,
+      resume: false,
+      keyVersion: 'v2',
+      apiBase: sim.url,
+    });
+    const pending: Array<Promise<void>> = [];
+    for await (const record of csv.records) {
+      const row = planner.plan(record);
+      if (row.status !== 'valid') {
+        throw new Error(`row ${record.line} invalid`);
+      }
+      pending.push(...journalled(journal, row, at, sim.url));
+      if (pending.length >= 4000) {
+        await Promise.all(pending.splice(0)); // appends made together are committed together
+      }
+    }
+    await Promise.all(pending);
+    await journal.close();
+
+    const out = join(dir, 'out');
+    const r = await runCli(['run', file, '--api-url', sim.url, '--out', out, '--log-level', 'warn'], {
+      env: SIM_ENV,
+      nodeArgs: HEAP_CAP,
+    });
+    expect(r.code, r.stderr.slice(-2000)).to.equal(0);
+    expect(r.stdout).to.contain('Nothing to send');
+    expect(sim.stats().createRequests, 'nothing sent').to.equal(0);
+    const rows = await readCsvRows(join(out, 'huge', 'results.csv'));
+    expect(rows).to.have.length(n);
+    expect(rows.every((x, i) => x.status === 'created' && x.row === String(i + 2))).to.equal(true);
+    expect(rows[n - 1]!.transferId).to.equal(`00000000-0000-4000-8000-${(n + 1).toString(16).padStart(12, '0')}`);
+  });
+});
