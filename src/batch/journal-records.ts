@@ -78,6 +78,11 @@ export interface ReconcileRecord {
   legs?: ReconciledTransfer[];
   /** The payout's fee transfers (`GET /transfers/{id}/fees`). */
   fees?: ReconciledTransfer[];
+  /**
+   * The API answered 404 for a transfer whose status an earlier reconcile had learnt: that status
+   * is kept (a return already seen is never forgotten), and this says what the 404 was.
+   */
+  notFound?: string;
 }
 
 export type JournalRecord = RunRecord | IntentRecord | OutcomeRecord | ReconcileRecord;

@@ -50,7 +50,7 @@ export function reconcileCells(rec: ReconcileRecord | undefined): Record<Reconci
   return {
     transferStatus: rec?.transferStatus ?? '',
     returnCode: rec?.returnCode ?? '',
-    returnReason: rec?.returnReason ?? '',
+    returnReason: [rec?.returnReason, rec?.notFound].filter((t) => t).join('; '),
   };
 }
 
@@ -169,7 +169,7 @@ async function reconcileCreated(
         type: 'reconcile',
         at: new Date().toISOString(),
         key,
-        ...(await readTransferFinding(reader, transferId)),
+        ...keepKnown(ks.reconcile, await readTransferFinding(reader, transferId)),
       };
     } catch (err) {
       tally.unknown++;
@@ -201,4 +201,20 @@ async function reconcileCreated(
     await journal.close();
   }
   return tally;
+}
+
+/**
+ * A 404 for a transfer an earlier reconcile saw settle (processed, failed with a return, or
+ * cancelled) does not erase what was learnt: the earlier finding stays, with the 404 noted beside
+ * it (still a finding for a person). Otherwise the new finding.
+ */
+function keepKnown(
+  earlier: ReconcileRecord | undefined,
+  finding: Omit<ReconcileRecord, 'type' | 'at' | 'key'>,
+): Omit<ReconcileRecord, 'type' | 'at' | 'key'> {
+  if (finding.transferStatus !== 'not-found' || !earlier || ['not-found', 'pending'].includes(earlier.transferStatus)) {
+    return finding;
+  }
+  const { type: _type, at: _at, key: _key, notFound: _old, ...known } = earlier;
+  return { ...known, notFound: finding.returnReason ?? 'the API no longer knows the transfer' };
 }

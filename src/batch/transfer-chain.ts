@@ -199,8 +199,9 @@ export async function readTransferFinding(r: ChainReader, transferId: string): P
 }
 
 /** Does a row with this record need a person: a failed, cancelled or unknown transfer, or a failed or cancelled fee? */
-export function needsAttention(rec: Pick<ReconcileRecord, 'transferStatus' | 'fees'>): boolean {
+export function needsAttention(rec: Pick<ReconcileRecord, 'transferStatus' | 'fees' | 'notFound'>): boolean {
   return (
+    rec.notFound !== undefined ||
     rec.transferStatus === 'failed' ||
     rec.transferStatus === 'cancelled' ||
     rec.transferStatus === 'not-found' ||

@@ -331,6 +331,26 @@ describe('payouts reconcile (built CLI against a standalone simulator)', () => {
     ]);
   });
 
+  it('a 404 after a return was seen keeps the return (never forgotten), notes the 404, and still exits 1', async () => {
+    const file = await writeCsv(dir, 'seen.csv', `paymentId,destination,amount\nS1,${SPECIAL_IDS.r01Bank},10.00\n`);
+    const sent = await run(file);
+    expect(sent.code, sent.stderr).to.equal(0);
+    const transferId = (await readCsvRows(join(out, 'seen', 'results.csv')))[0]!.transferId!;
+    await sandboxSimulation(sim);
+    expect((await reconcile('seen')).code).to.equal(1);
+    await sim.close();
+    sim = await startSimulator({ port: Number(new URL(common[1]!).port) });
+
+    const r = await reconcile('seen');
+    expect(r.code, r.stderr).to.equal(1);
+    const [row] = (await readResults(join(out, 'seen', 'results.csv'))).rows;
+    expect([row!.transferStatus, row!.returnCode, row!.returnReason]).to.deep.equal([
+      'failed',
+      'R01',
+      `Insufficient Funds; the API no longer knows transfer ${transferId}`,
+    ]);
+  });
+
   it('exits 2 for an unknown batch, without --env or --api-url, and for --env simulator', async () => {
     const unknown = await runCli(['reconcile', 'nope', '--api-url', sim.url, '--out', dir], { env: SIM_ENV });
     expect(unknown.code).to.equal(2);
