@@ -76,3 +76,60 @@ describe('Submitter when the state cannot be written mid-run', () => {
     }
   });
 });
+
+describe('Submitter.submitStream holds a bounded window of rows', () => {
+  let dir: string;
+  let sim: SimulatorHandle;
+
+  beforeEach(async () => {
+    dir = await tempDir('payouts-submit-');
+    sim = await startSimulator({ port: 0, latencyMs: 5, balance: '100000000.00' });
+  });
+  afterEach(async () => {
+    await sim.close();
+    await removeDir(dir);
+  });
+
+  it('never takes more than max(256, 16 x concurrency) rows ahead of those settled, and sends every row once', async () => {
+    const payees = makePayees(1200, { bankShare: 0.5, bankPool: 3 });
+    const planned = await planCsv(payeesCsv(payees), { defaultSourceId: SIMULATOR.defaultSourceId });
+    const rows = planned.filter((r): r is SendableRow => r.status === 'valid' && isSendable(r));
+    const client = new DwollaClient({
+      baseUrl: sim.url,
+      key: SIMULATOR.key,
+      secret: SIMULATOR.secret,
+      timeoutMs: 5000,
+    });
+    const journal = await Journal.open(join(dir, 'journal.jsonl'));
+    try {
+      const sources = await preflightSources(client, new Set(rows.map((r) => r.payment.sourceId)), {
+        maxAttempts: 2,
+      });
+      const submitter = new Submitter(
+        { client, journal, log: pino({ level: 'silent' }), clock: () => new Date() },
+        { concurrency: 4, maxAttempts: 3, clearing: 'standard', cutoffMarginMinutes: 10, now: undefined },
+        sources,
+      );
+      let taken = 0;
+      let settled = 0;
+      let mostAhead = 0;
+      function* stream() {
+        for (const row of rows) {
+          taken++;
+          mostAhead = Math.max(mostAhead, taken - settled);
+          yield { row };
+        }
+      }
+      await submitter.submitStream(stream(), () => {
+        settled++;
+      });
+      expect(settled).to.equal(rows.length);
+      expect(mostAhead, 'rows in hand at once').to.be.at.most(256);
+      expect(submitter.counts.created).to.equal(rows.length);
+      expect(sim.transfers()).to.have.length(rows.length);
+    } finally {
+      client.close();
+      await journal.close().catch(() => undefined);
+    }
+  });
+});
