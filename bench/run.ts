@@ -13,6 +13,8 @@
  *              (each row looked up at Dwolla by correlationId before its POST) and without
  *              paymentId (one ledger query, no lookup), and the ratio; and the journal's cost
  *              (rows/s with and without fsync).
+ *   scale    — rows × (dry run, real run, rerun) at 100,000 and 1,000,000 rows: rows/s, peak RSS,
+ *              journal bytes per row, beside the passthrough baseline.
  * `npm run bench -- dry-run` runs one section.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Journal } from '../src/batch/journal.js';
+import { Journal, JournalDecoder } from '../src/batch/journal.js';
 import { preflightSources } from '../src/batch/preflight.js';
 import { accountState, apiIdentity, batchStateDir, journalPath } from '../src/batch/state-dir.js';
 import { Submitter } from '../src/batch/submit.js';
@@ -32,6 +34,7 @@ import { SIMULATOR } from '../src/dwolla/types.js';
 import { openPayeeCsv } from '../src/input/csv-reader.js';
 import { isSendable, Planner, type SendableRow } from '../src/plan/planner.js';
 import { EXIT } from '../src/results/exit-codes.js';
+import { writeFinishedBatch } from './finished-batch.js';
 import { generatePayees } from './generate.js';
 import type { BigLedgerOptions } from './ledger.js';
 
@@ -208,9 +211,9 @@ async function startSimulatorChild(args: string[]): Promise<{ url: string; child
 }
 
 /** Runs `use` against a fresh standalone simulator with 50 ms latency, stopped afterwards. */
-async function withSimulator<T>(use: (url: string) => Promise<T>): Promise<T> {
+async function withSimulator<T>(use: (url: string) => Promise<T>, latencyMs = 50): Promise<T> {
   // A balance that covers every bench file: the balance preflight would otherwise refuse the run.
-  const { url, child } = await startSimulatorChild(['--latency', '50', '--balance', '100000000.00']);
+  const { url, child } = await startSimulatorChild(['--latency', String(latencyMs), '--balance', '100000000.00']);
   try {
     return await use(url);
   } finally {
@@ -273,10 +276,11 @@ async function submitInProcess(url: string, file: string, work: string, fsync: b
 
 /** Seconds from the first intent to the last outcome recorded in a batch's journal. */
 async function sendPhaseSeconds(journal: string): Promise<number> {
+  const decoder = new JournalDecoder();
   const times = (await readFile(journal, 'utf8'))
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { type: string; at: string })
+    .map((l) => decoder.decode(l))
     .filter((r) => r.type === 'intent' || r.type === 'outcome')
     .map((r) => Date.parse(r.at));
   return (Math.max(...times) - Math.min(...times)) / 1000;
@@ -432,7 +436,81 @@ async function submitSection(): Promise<void> {
   }
 }
 
-const SECTIONS: Record<string, () => Promise<void>> = { 'dry-run': dryRunSection, submit: submitSection };
+/** Files of the scale section: rows from four banks without paymentId (no lookups, no balance lane). */
+const SCALE_BANKS = Array.from({ length: 4 }, (_, i) => `5bec1a10-0000-4000-8000-0000000000b${i}`);
+/** Sizes paid for real through the simulator in the scale section (a million takes about an hour). */
+const REAL_RUN_MAX = 100_000;
+
+interface ScaleFigures {
+  base: Measured;
+  dry: Measured;
+  real?: Measured & { journalBytesPerRow: number };
+  rerun: Measured;
+}
+
+/** One size of the scale section: baseline, dry run, real run (small sizes), rerun of the finished batch. */
+async function scaleSize(rows: number, work: string, url: string): Promise<ScaleFigures> {
+  const batchId = `scale-${rows}`;
+  const file = join(work, `${batchId}.csv`);
+  await generatePayees(file, rows, { bankSource: (i) => SCALE_BANKS[i % 4], paymentId: () => undefined });
+  const home = await mkdtemp(join(work, 'home-'));
+  const out = join(work, `out-${rows}`);
+  const base = await measure([join(HERE, 'baseline.js'), file, join(work, 'baseline.csv')], work, home);
+  const dry = await measure([CLI, 'run', file, '--dry-run', '--out', out, '--log-level', 'warn'], work, home);
+  const send = [CLI, 'run', file, '--api-url', url, '--out', out, '--log-level', 'warn', '--concurrency', '32'];
+  const journal = journalPath(
+    batchStateDir(accountState(home, apiIdentity({ env: 'simulator', apiUrl: url }), SIMULATOR.accountId), batchId),
+  );
+  let real: ScaleFigures['real'];
+  if (rows <= REAL_RUN_MAX) {
+    const m = await measure(send, work, home);
+    real = { ...m, journalBytesPerRow: (await stat(journal)).size / rows };
+  } else {
+    await writeFinishedBatch(file, batchId, url, journal);
+  }
+  const rerun = await measure(send, work, home);
+  for (const m of [base, dry, real, rerun]) {
+    if (m && m.code !== 0) {
+      throw new Error(`a run of the scale section (${rows} rows) exited ${m.code}`);
+    }
+  }
+  return { base, dry, ...(real ? { real } : {}), rerun };
+}
+
+/**
+ * Rows × (dry run, real run, rerun): rows/s, peak RSS and journal bytes per row, beside the
+ * passthrough baseline, at 100,000 and 1,000,000 rows. The real run pays through a standalone
+ * simulator without latency (CPU-bound: both processes share this machine); the 1M rerun is of a
+ * finished batch written directly (bench/finished-batch.ts).
+ */
+async function scaleSection(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
+  try {
+    await withSimulator(async (url) => {
+      console.log(
+        'rows      | baseline rows/s | dry run rows/s (of baseline) | dry peak MB | real run rows/s | real peak MB | journal B/row | rerun s (x dry run) | rerun peak MB',
+      );
+      for (const rows of [100_000, 1_000_000]) {
+        const f = await scaleSize(rows, work, url);
+        const r = (m: Measured) => fmt(rows / m.seconds);
+        console.log(
+          `${fmt(rows).padEnd(9)} | ${r(f.base).padStart(15)} | ${`${r(f.dry)} (${pct(f.base.seconds, f.dry.seconds)})`.padStart(28)} | ${fmt(f.dry.peakRssMb).padStart(11)} | ${(f.real ? r(f.real) : 'not run').padStart(15)} | ${(f.real ? fmt(f.real.peakRssMb) : '-').padStart(12)} | ${(f.real ? fmt(f.real.journalBytesPerRow) : '-').padStart(13)} | ${`${fmt(f.rerun.seconds, 1)} (${fmt(f.rerun.seconds / f.dry.seconds, 2)}x)`.padStart(19)} | ${fmt(f.rerun.peakRssMb).padStart(13)}`,
+        );
+      }
+    }, 0);
+    console.log(
+      'targets: peak RSS of a real run and a rerun at most 150 MB at 1M rows and flat within 20% from 100k; a rerun at most 2x the dry run; the dry run at least 70% of the baseline and at most 120 MB',
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const SECTIONS: Record<string, () => Promise<void>> = {
+  'dry-run': dryRunSection,
+  submit: submitSection,
+  scale: scaleSection,
+};
 
 const wanted = process.argv.slice(2);
 for (const [name, section] of Object.entries(SECTIONS)) {

@@ -22,7 +22,7 @@
  * `append` rejects a record with a field named like a credential (authorization, token,
  * secret, password, api key), at any depth, with `JOURNAL_SECRET_FIELD`.
  */
-import { close, fdatasyncSync, fstat, open as openFd, read, writeSync } from 'node:fs';
+import { close, fstat, open as openFd, read } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,28 +187,34 @@ export class Journal {
   }
 
   /**
-   * Writes what is queued as one group. The write and the fsync are synchronous on purpose: a
-   * group is small and an fdatasync takes well under a millisecond, while two trips through the
-   * thread pool would each wait for a turn of a busy event loop, on the path of every send.
-   * It runs on setImmediate, so that appends made while I/O callbacks ran join the same group.
+   * Writes what is queued, a group at a time, until nothing is: one write and one fdatasync per
+   * group, off the event loop (the thread pool), so that the run's requests go on meanwhile and
+   * the appends made during a group's fdatasync form the next group. Groups are strictly serial.
+   * It starts on setImmediate, so that appends made while I/O callbacks ran join the first group.
    */
   private async flush(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const group = this.queue;
-    this.queue = [];
+    while (this.queue.length > 0) {
+      const group = this.queue;
+      this.queue = [];
+      await this.writeGroup(group);
+    }
     this.flushing = undefined;
+  }
+
+  private async writeGroup(group: Pending[]): Promise<void> {
     try {
       if (this.failure) {
         throw this.failure;
       }
       const buf = Buffer.from(group.map((p) => p.line).join(''), 'utf8');
       for (let off = 0; off < buf.length; ) {
-        off += writeSync(this.fh.fd, buf, off, buf.length - off);
+        off += (await this.fh.write(buf, off, buf.length - off)).bytesWritten;
       }
       this.written += buf.length;
       this.stats.writes++;
       if (this.fsync) {
-        fdatasyncSync(this.fh.fd);
+        await this.fh.datasync();
         this.stats.syncs++;
       }
       this.stats.records += group.length;

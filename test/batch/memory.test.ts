@@ -8,9 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Journal } from '../../src/batch/journal.js';
-import { openPayeeCsv } from '../../src/input/csv-reader.js';
-import { Planner, type ValidRow } from '../../src/plan/planner.js';
+import { finishedTransferId, writeFinishedBatch } from '../../bench/finished-batch.js';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
 import { journalOf, readCsvRows, removeDir, runCli, tempDir } from '../helpers.js';
 import { SIM_ENV } from './helpers.js';
@@ -28,46 +26,6 @@ function payeeFile(n: number, amount = (i: number) => 1 + (i % 500)): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-async function digestOf(file: string): Promise<string> {
-  const csv = await openPayeeCsv(file);
-  for await (const _ of csv.records) {
-    // read to the end: the digest covers the whole file
-  }
-  return csv.digest();
-}
-
-/** A created row's intent and outcome, as a run journals them. */
-function journalled(journal: Journal, row: ValidRow, at: string, apiUrl: string): Array<Promise<void>> {
-  const { key, line, payment, correlationId } = row;
-  const transferId = `00000000-0000-4000-8000-${line.toString(16).padStart(12, '0')}`;
-  return [
-    journal.append({
-      type: 'intent',
-      at,
-      key,
-      row: line,
-      correlationId,
-      destination: payment.destinationId,
-      amountCents: payment.amountCents,
-      source: payment.sourceId ?? '',
-      clearing: 'standard',
-    }),
-    journal.append({
-      type: 'outcome',
-      at,
-      key,
-      row: line,
-      status: 'created',
-      attempts: 1,
-      transferUrl: `${apiUrl}/transfers/${transferId}`,
-      transferId,
-      httpStatus: 201,
-      clearing: 'standard',
-      via: 'post',
-    }),
-  ];
 }
 
 describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process)', function () {
@@ -89,41 +47,7 @@ describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process
     const file = join(dir, 'huge.csv');
     await writeFile(file, payeeFile(n));
     // The batch as a finished run would have left it: a run record, then every row's intent and outcome.
-    const digest = await digestOf(file);
-    const csv = await openPayeeCsv(file);
-    const planner = new Planner(csv.header, {
-      batchId: 'huge',
-      maxAmountCents: 1_000_000,
-      allowDuplicates: false,
-      keyVersion: 'v2',
-    });
-    const journal = await Journal.open(journalOf('huge', sim.url));
-    const at = new Date().toISOString();
-    await journal.append({
-      type: 'run',
-      at,
-      runId: 'memory-test',
-      pid: process.pid,
-      host: 'test',
-      inputDigest: digest,
-      inputFile: file,
-      resume: false,
-      keyVersion: 'v2',
-      apiBase: sim.url,
-    });
-    const pending: Array<Promise<void>> = [];
-    for await (const record of csv.records) {
-      const row = planner.plan(record);
-      if (row.status !== 'valid') {
-        throw new Error(`row ${record.line} invalid`);
-      }
-      pending.push(...journalled(journal, row, at, sim.url));
-      if (pending.length >= 4000) {
-        await Promise.all(pending.splice(0)); // appends made together are committed together
-      }
-    }
-    await Promise.all(pending);
-    await journal.close();
+    await writeFinishedBatch(file, 'huge', sim.url, journalOf('huge', sim.url));
 
     const out = join(dir, 'out');
     const r = await runCli(['run', file, '--api-url', sim.url, '--out', out, '--log-level', 'warn'], {
@@ -136,6 +60,6 @@ describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process
     const rows = await readCsvRows(join(out, 'huge', 'results.csv'));
     expect(rows).to.have.length(n);
     expect(rows.every((x, i) => x.status === 'created' && x.row === String(i + 2))).to.equal(true);
-    expect(rows[n - 1]!.transferId).to.equal(`00000000-0000-4000-8000-${(n + 1).toString(16).padStart(12, '0')}`);
+    expect(rows[n - 1]!.transferId).to.equal(finishedTransferId(n + 1));
   });
 });
