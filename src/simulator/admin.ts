@@ -25,7 +25,15 @@ export const ADMIN_PREFIX = '/__simulator/';
 
 export function adminTransfers(sim: SimulatorState, base: string): SimulatorTransfer[] {
   const nowMs = sim.clock.nowMs();
-  return sim.transfers.all().map((t) => renderTransferForAdmin(base, t, sim.transfers.cancellable(t, nowMs)));
+  const rendered: SimulatorTransfer[] = [];
+  for (const row of sim.transfers.createdRows()) {
+    const cancellable = sim.transfers.cancellable(row, nowMs);
+    const t = sim.transfers.view(row);
+    if (t.kind === 'created') {
+      rendered.push(renderTransferForAdmin(base, t, cancellable));
+    }
+  }
+  return rendered;
 }
 
 function sendAdmin(ex: Exchange, status: number, body: unknown): Promise<void> {
@@ -110,8 +118,8 @@ async function stageReturn(ex: Exchange, sim: SimulatorState): Promise<void> {
     });
   }
   try {
-    const staged = sim.transfers.stageReturn(transferId, leg as ReturnSide, code, sim.clock.nowMs());
-    return sendAdmin(ex, 200, { transferId, leg, legId: staged.id, code });
+    const legId = sim.transfers.stageReturn(transferId, leg as ReturnSide, code, sim.clock.nowMs());
+    return sendAdmin(ex, 200, { transferId, leg, legId, code });
   } catch (e) {
     if (e instanceof StageReturnError) {
       return sendAdmin(ex, REFUSAL_STATUS[e.reason], { error: e.message });

@@ -102,11 +102,27 @@ function centralInstantMs(date: string, time: string): number {
 }
 
 /**
+ * The last deadline computed and the earliest instant it was computed for. The deadline is the
+ * first business-day 4 pm CT after the instant, so every instant from there until it has it too:
+ * a run's transfers, created in time order, mostly skip the time-zone arithmetic (about 30 µs).
+ */
+let last = { fromMs: Number.POSITIVE_INFINITY, deadlineMs: Number.NEGATIVE_INFINITY };
+
+/**
  * Until when a transfer initiated at `createdMs` may be cancelled: 4 pm CT on the day it was
  * initiated when that is a business day and it was initiated before 4 pm CT; otherwise 4 pm CT on
  * the following business day.
  */
 export function cancelDeadlineMs(createdMs: number): number {
+  if (last.fromMs <= createdMs && createdMs < last.deadlineMs) {
+    return last.deadlineMs;
+  }
+  const deadlineMs = computeCancelDeadlineMs(createdMs);
+  last = { fromMs: createdMs, deadlineMs };
+  return deadlineMs;
+}
+
+function computeCancelDeadlineMs(createdMs: number): number {
   let day = centralDate(createdMs);
   if (isBusinessDay(day) && createdMs < centralInstantMs(day, CANCEL_CUTOFF)) {
     return centralInstantMs(day, CANCEL_CUTOFF);

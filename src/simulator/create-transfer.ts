@@ -22,6 +22,11 @@ function balanceSourceOf(body: unknown, sim: SimulatorState): string | undefined
   return sourceId !== undefined && sim.fundingSource(sourceId)?.type === 'balance' ? sourceId : undefined;
 }
 
+/** The Location of a created transfer (OpenAPI createTransfer: 201 with a `Location` header). */
+function transferLocation(ex: Exchange, transferId: string): string {
+  return `${ex.base}/transfers/${transferId}`;
+}
+
 function idempotencyKeyOf(ex: Exchange): string | undefined {
   const key = ex.req.headers['idempotency-key'];
   return typeof key === 'string' && key.trim() !== '' ? key.trim() : undefined;
@@ -48,7 +53,7 @@ function answerKnownKey(ex: Exchange, sim: SimulatorState, idempotencyKey: strin
   const known = sim.keys.lookup(idempotencyKey, sim.clock.nowMs());
   if (known?.state === 'done') {
     sim.counters.idempotentReplays += 1;
-    return sendCreated(ex, known.location);
+    return sendCreated(ex, transferLocation(ex, known.transferId));
   }
   if (known?.state === 'processing') {
     sim.counters.idempotencyConflicts += 1;
@@ -129,13 +134,12 @@ async function createAndAnswer(
     }
 
     const nowMs = sim.clock.nowMs();
-    const transfer = sim.transfers.create(accepted.transfer, nowMs, idempotencyKey);
-    const location = `${ex.base}/transfers/${transfer.id}`;
+    const transferId = sim.transfers.create(accepted.transfer, nowMs, idempotencyKey);
     if (idempotencyKey !== undefined) {
-      sim.keys.complete(idempotencyKey, location, nowMs);
+      sim.keys.complete(idempotencyKey);
     }
     created = true;
-    return await answerCreated(ex, sim, location);
+    return await answerCreated(ex, sim, transferLocation(ex, transferId));
   } finally {
     if (idempotencyKey !== undefined && !created) {
       sim.keys.abandon(idempotencyKey);

@@ -9,7 +9,7 @@ import { type FundingSourceStatus, type FundingSourceType, SIMULATOR } from '../
 export type Owner = { kind: 'account' | 'customer'; id: string };
 
 /** ACH return codes that Dwolla's sandbox triggers from a funding source named after them. */
-export type ReturnCode = 'R01' | 'R03';
+type ReturnCode = 'R01' | 'R03';
 
 export interface SimFundingSource {
   id: string;

@@ -9,9 +9,13 @@
  *   `funding-transfer` -> leg 1 (and leg 1 `funded-transfer` -> it);
  * - fee transfers (OpenAPI listTransferFees): one per fee of the created transfer, from the
  *   `charge-to` customer to the account.
+ *
+ * They are kept in a LegTable (leg-table.ts); the types here are a leg as read back (viewOf), for
+ * rendering. The rules that decide how a leg settles read the table.
  */
-import { SIMULATOR, type TransferStatus } from '../dwolla/types.js';
-import { findFundingSource, type Owner, type ReturnCode, type SimFundingSource } from './funding-sources.js';
+import { SIMULATOR, type TransferClearing, type TransferStatus } from '../dwolla/types.js';
+import { findFundingSource, type Owner, type SimFundingSource } from './funding-sources.js';
+import type { LegTable, Side, StoredFailure } from './leg-table.js';
 import type { AchReturnCode } from './returns.js';
 import type { ValidTransfer } from './validate-transfer.js';
 
@@ -22,17 +26,20 @@ export interface LegFailure {
 }
 
 interface LegBase {
+  /** Where the store keeps it. */
+  row: number;
   id: string;
-  /** Creation order (newest = highest), for "newest first". */
-  seq: number;
   createdMs: number;
   amountCents: bigint;
   status: TransferStatus;
-  /** Since when the leg may be processed (undefined while it waits for its funding leg). */
-  eligibleMs?: number;
   failure?: LegFailure;
-  /** A return staged by a test, applied when the leg is next processed. */
-  stagedReturn?: AchReturnCode;
+}
+
+/** Another leg of the same transfer, by id and status. */
+interface LegRef {
+  row: number;
+  id: string;
+  status: TransferStatus;
 }
 
 /** The transfer `POST /transfers` created: the single leg, or leg 1 of a chain. */
@@ -42,41 +49,45 @@ export interface StoredTransfer extends ValidTransfer, LegBase {
   /** Until when Dwolla allows a cancel (business-days.ts). */
   cancelDeadlineMs: number;
   /** Leg 2, when the source is a bank. */
-  funded?: FundedLeg;
-  feeTransfers: FeeLeg[];
+  funded?: LegRef;
+  feeTransfers: LegRef[];
 }
 
-export interface FundedLeg extends LegBase {
+interface FundedLeg extends LegBase {
   kind: 'funded';
   source: SimFundingSource;
   destination: SimFundingSource;
-  origin: StoredTransfer;
+  /** Leg 1, and the clearing its request asked for. */
+  origin: { id: string; clearing?: TransferClearing };
 }
 
-export interface FeeLeg extends LegBase {
+interface FeeLeg extends LegBase {
   kind: 'fee';
   /** The customer charged. */
   chargeTo: string;
-  origin: StoredTransfer;
+  origin: { id: string };
 }
 
 export type Leg = StoredTransfer | FundedLeg | FeeLeg;
 
-/** A leg that moves money through a bank or balance funding source (not a fee). */
-export type MoneyLeg = StoredTransfer | FundedLeg;
-
 const ACCOUNT: Owner = { kind: 'account', id: SIMULATOR.accountId };
+const SIDES: readonly Side[] = ['source', 'destination'];
+
+/** A funding source by id, as it was when the transfer was created (none is removed then). */
+function fundingSource(id: string): SimFundingSource {
+  const fs = findFundingSource(id, () => false);
+  if (!fs) {
+    throw new Error(`${id} is not a funding source`);
+  }
+  return fs;
+}
 
 /**
  * The balance leg 2 is funded from. Dwolla uses the balance of the source's owner; the simulator
  * simplifies it to the account's balance (`SIMULATOR.defaultSourceId`) whoever owns the source bank.
  */
-export function accountBalance(): SimFundingSource {
-  const balance = findFundingSource(SIMULATOR.defaultSourceId, () => false);
-  if (!balance) {
-    throw new Error('the account balance is not a funding source');
-  }
-  return balance;
+function accountBalance(): SimFundingSource {
+  return fundingSource(SIMULATOR.defaultSourceId);
 }
 
 /**
@@ -87,6 +98,11 @@ export function isChain(valid: ValidTransfer): boolean {
   return valid.source.type === 'bank' && valid.destination.id !== SIMULATOR.defaultSourceId;
 }
 
+/** The funding source at one end of a created transfer. */
+export function endOf(legs: LegTable, tx: number, side: Side): SimFundingSource {
+  return fundingSource(legs.end(tx, side));
+}
+
 /** Who sends and who receives: the funding sources' owners, or for a fee the charged customer and the account. */
 export function partiesOf(leg: Leg): { source: Owner; destination: Owner } {
   if (leg.kind === 'fee') {
@@ -95,28 +111,103 @@ export function partiesOf(leg: Leg): { source: Owner; destination: Owner } {
   return { source: leg.source.owner, destination: leg.destination.owner };
 }
 
-/** The bank funding sources an ACH return on this leg can come from. */
-export function bankSidesOf(leg: MoneyLeg): SimFundingSource[] {
-  if (leg.kind === 'funded') {
-    return [leg.destination];
+/** partiesOf, read from the table (no view built). */
+export function partiesOfRow(legs: LegTable, row: number): { source: Owner; destination: Owner } {
+  const tx = legs.transferOf(row);
+  switch (legs.kind(row)) {
+    case 'fee':
+      return { source: { kind: 'customer', id: legs.chargeTo(row) }, destination: ACCOUNT };
+    case 'funded':
+      return { source: accountBalance().owner, destination: endOf(legs, tx, 'destination').owner };
+    default:
+      return { source: endOf(legs, tx, 'source').owner, destination: endOf(legs, tx, 'destination').owner };
   }
-  if (leg.funded) {
-    return [leg.source];
-  }
-  return [leg.source, leg.destination].filter((fs) => fs.type === 'bank');
 }
 
-/** The return this leg meets when processed: a staged one, or its bank side's sandbox return code. */
-export function returnOf(leg: MoneyLeg): LegFailure | undefined {
-  const sides = bankSidesOf(leg);
-  const special = sides.find((fs) => fs.returnCode !== undefined);
-  const bank = special ?? sides[0];
-  if (leg.stagedReturn && bank) {
-    return { code: leg.stagedReturn, fundingSource: bank };
+/** The ends of the transfer where an ACH return on this money leg (created or leg 2) can come from: its bank sides. */
+export function bankSidesOf(legs: LegTable, row: number): Side[] {
+  const tx = legs.transferOf(row);
+  if (legs.kind(row) === 'funded') {
+    return ['destination'];
   }
-  const sandboxCode: ReturnCode | undefined = special?.returnCode;
+  if (legs.fundedRow(tx) !== undefined) {
+    return ['source'];
+  }
+  return SIDES.filter((side) => endOf(legs, tx, side).type === 'bank');
+}
+
+/** The return this money leg meets when processed: a staged one, or its bank side's sandbox return code. */
+export function returnOf(legs: LegTable, row: number): StoredFailure | undefined {
+  const tx = legs.transferOf(row);
+  const sides = bankSidesOf(legs, row);
+  const special = sides.find((side) => endOf(legs, tx, side).returnCode !== undefined);
+  const bank = special ?? sides[0];
+  const staged = legs.stagedReturn(row);
+  if (staged && bank) {
+    return { code: staged, side: bank };
+  }
+  const sandboxCode = special === undefined ? undefined : endOf(legs, tx, special).returnCode;
   if (special && sandboxCode) {
-    return { code: sandboxCode, fundingSource: special };
+    return { code: sandboxCode, side: special };
   }
   return undefined;
+}
+
+function refOf(legs: LegTable, row: number): LegRef {
+  return { row, id: legs.id(row), status: legs.status(row) };
+}
+
+function baseOf(legs: LegTable, row: number): LegBase {
+  const tx = legs.transferOf(row);
+  const base: LegBase = {
+    ...refOf(legs, row),
+    createdMs: legs.createdMs(tx),
+    amountCents: legs.amountCents(row),
+  };
+  const failure = legs.failure(row);
+  if (failure) {
+    base.failure = { code: failure.code, fundingSource: endOf(legs, tx, failure.side) };
+  }
+  return base;
+}
+
+function createdView(legs: LegTable, tx: number, base: LegBase): StoredTransfer {
+  const feeRows = legs.feeRows(tx);
+  const funded = legs.fundedRow(tx);
+  const { metadata, addenda, chargeTo } = legs.requested(tx);
+  return {
+    ...base,
+    kind: 'created',
+    source: endOf(legs, tx, 'source'),
+    destination: endOf(legs, tx, 'destination'),
+    metadata,
+    correlationId: legs.correlationId(tx),
+    clearing: legs.clearing(tx),
+    addenda,
+    fees: feeRows.map((row, i) => ({ chargeTo: chargeTo[i] ?? '', amountCents: legs.amountCents(row) })),
+    idempotencyKey: legs.idempotencyKey(tx),
+    cancelDeadlineMs: legs.cancelDeadlineMs(tx),
+    funded: funded === undefined ? undefined : refOf(legs, funded),
+    feeTransfers: feeRows.map((row) => refOf(legs, row)),
+  };
+}
+
+/** A leg as read back now: a snapshot, for rendering. */
+export function viewOf(legs: LegTable, row: number): Leg {
+  const tx = legs.transferOf(row);
+  const base = baseOf(legs, row);
+  switch (legs.kind(row)) {
+    case 'funded':
+      return {
+        ...base,
+        kind: 'funded',
+        source: accountBalance(),
+        destination: endOf(legs, tx, 'destination'),
+        origin: { id: legs.id(legs.row(tx)), clearing: legs.clearing(tx) },
+      };
+    case 'fee':
+      return { ...base, kind: 'fee', chargeTo: legs.chargeTo(row), origin: { id: legs.id(legs.row(tx)) } };
+    default:
+      return createdView(legs, tx, base);
+  }
 }

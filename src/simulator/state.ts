@@ -5,7 +5,9 @@ import { SimulatedClock } from './clock.js';
 import { type FaultKind, type FaultOptions, Faults } from './faults.js';
 import { findFundingSource, type SimFundingSource } from './funding-sources.js';
 import { Sleeper } from './http.js';
-import { AccessTokens, IdempotencyKeys, TransferStore } from './store.js';
+import { IdempotencyKeys } from './idempotency.js';
+import { TransferStore } from './store.js';
+import { AccessTokens } from './tokens.js';
 
 export interface SimulatorStats {
   /** Requests to Dwolla endpoints (admin endpoints excluded). */
@@ -38,7 +40,7 @@ export class SimulatorState {
   readonly clock: SimulatedClock;
   readonly faults: Faults;
   readonly transfers: TransferStore;
-  readonly keys = new IdempotencyKeys();
+  readonly keys: IdempotencyKeys;
   readonly tokens = new AccessTokens();
   /** The balance funding sources' amounts. */
   readonly balances: Balances;
@@ -82,6 +84,7 @@ export class SimulatorState {
     this.transfers = new TransferStore(opts.processingMs, {
       credit: (balanceId, cents, atMs) => this.balances.credit(balanceId, cents, atMs),
     });
+    this.keys = new IdempotencyKeys(this.transfers);
     this.balances = new Balances(opts.startingBalances, this.clock.nowMs());
     this.credentials = { ...opts.credentials };
   }
@@ -135,7 +138,7 @@ export class SimulatorState {
     return {
       ...this.counters,
       injected: { ...this.counters.injected },
-      transfersCreated: this.transfers.all().length,
+      transfersCreated: this.transfers.createdCount,
       maxInFlight: this.maxInFlight,
       maxInFlightPerBalanceSource: this.maxPerBalanceSource,
       duplicatesByCorrelationId: this.transfers.duplicatesByCorrelationId,

@@ -1,25 +1,21 @@
-/** In-memory state: transfers (with their legs and fees), idempotency keys and access tokens. */
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { TransferStatus } from '../dwolla/types.js';
+/**
+ * The transfers the simulator holds: created, read, listed, cancelled and settled. They are kept
+ * compactly (leg-table.ts), found by id, Idempotency-Key or correlationId through RowIndexes, and
+ * read back as snapshots (legs.ts viewOf) for rendering.
+ */
 import { cancelDeadlineMs } from './business-days.js';
-import {
-  accountBalance,
-  bankSidesOf,
-  type FeeLeg,
-  type FundedLeg,
-  isChain,
-  type Leg,
-  type MoneyLeg,
-  type StoredTransfer,
-} from './legs.js';
+import { Column } from './columns.js';
+import type { Owner } from './funding-sources.js';
+import { LegTable } from './leg-table.js';
+import { bankSidesOf, isChain, type Leg, partiesOfRow, viewOf } from './legs.js';
 import type { AchReturnCode } from './returns.js';
+import { RowIndex } from './row-index.js';
 import { Settlement, type SettlementEffects } from './settlement.js';
 import type { ValidTransfer } from './validate-transfer.js';
 
-export type { Leg, StoredTransfer } from './legs.js';
-
 export interface TransferQuery {
-  involves: (t: Leg) => boolean;
+  /** Whose transfers: those with this party at either end. */
+  involves: (party: Owner) => boolean;
   correlationId?: string;
   status?: string;
   /** Created at or after this instant. */
@@ -47,87 +43,81 @@ export class StageReturnError extends Error {
 }
 
 export class TransferStore {
-  private readonly byId = new Map<string, Leg>();
-  /** Every leg and fee, in creation order. */
-  private readonly legs: Leg[] = [];
-  /** The transfers POST /transfers created, in creation order. */
-  private readonly created: StoredTransfer[] = [];
-  private readonly correlationIds = new Set<string>();
+  private readonly legs = new LegTable();
+  /** Every leg by id. */
+  private readonly byId = new RowIndex(this.legs.ids);
+  /** The latest created transfer (tx) with an Idempotency-Key. */
+  private readonly byKey = new RowIndex(this.legs.keys);
+  /** The latest created transfer (tx) with a correlationId. */
+  private readonly byCorrelationId = new RowIndex(this.legs.correlationIds);
+  /** Per tx: the tx + 1 of the previous transfer with the same correlationId; 0 for none. */
+  private readonly earlierWithCorrelationId = Column.i32();
   private readonly settlement: Settlement;
-  private seq = 0;
   duplicatesByCorrelationId = 0;
 
   /** `processingMs`: undefined = legs settle only by simulate(). */
   constructor(processingMs: number | undefined, effects: SettlementEffects) {
-    this.settlement = new Settlement(processingMs, effects);
+    this.settlement = new Settlement(this.legs, processingMs, effects);
   }
 
-  /** The created transfer, with its leg 2 (a bank source) and its fee transfers, all pending. */
-  create(valid: ValidTransfer, createdMs: number, idempotencyKey: string | undefined): StoredTransfer {
-    const transfer: StoredTransfer = {
-      ...valid,
-      ...this.legBase(valid.amountCents, createdMs),
-      kind: 'created',
-      idempotencyKey,
+  /** Creates the transfer, with its leg 2 (a bank source) and its fee transfers, all pending; its id. */
+  create(valid: ValidTransfer, createdMs: number, idempotencyKey: string | undefined): string {
+    const tx = this.legs.add(valid, {
+      createdMs,
       cancelDeadlineMs: cancelDeadlineMs(createdMs),
-      feeTransfers: [],
-    };
-    this.add(transfer);
-    this.created.push(transfer);
-    if (isChain(valid)) {
-      const funded: FundedLeg = {
-        ...this.legBase(valid.amountCents, createdMs),
-        kind: 'funded',
-        source: accountBalance(),
-        destination: valid.destination,
-        origin: transfer,
-      };
-      transfer.funded = funded;
-      this.add(funded);
+      idempotencyKey,
+      chain: isChain(valid),
+    });
+    const row = this.legs.row(tx);
+    for (let leg = row; leg < this.legs.legCount; leg += 1) {
+      this.byId.set(this.legs.id(leg), leg);
     }
-    for (const fee of valid.fees) {
-      const feeLeg: FeeLeg = {
-        ...this.legBase(fee.amountCents, createdMs),
-        kind: 'fee',
-        chargeTo: fee.chargeTo,
-        origin: transfer,
-      };
-      transfer.feeTransfers.push(feeLeg);
-      this.add(feeLeg);
+    if (idempotencyKey !== undefined) {
+      this.byKey.set(idempotencyKey, tx);
     }
-    this.countCorrelationId(transfer.correlationId);
-    this.settlement.becomeEligible(transfer, createdMs);
-    return transfer;
+    this.indexCorrelationId(tx, valid.correlationId);
+    this.settlement.becomeEligible(row, createdMs);
+    return this.legs.id(row);
   }
 
-  private legBase(amountCents: bigint, createdMs: number) {
-    this.seq += 1;
-    return { id: randomUUID(), seq: this.seq, createdMs, amountCents, status: 'pending' as const };
-  }
-
-  private add(leg: Leg): void {
-    this.byId.set(leg.id, leg);
-    this.legs.push(leg);
-  }
-
-  private countCorrelationId(correlationId: string | undefined): void {
+  private indexCorrelationId(tx: number, correlationId: string | undefined): void {
     if (correlationId === undefined) {
       return;
     }
-    if (this.correlationIds.has(correlationId)) {
+    const earlier = this.byCorrelationId.find(correlationId);
+    if (earlier !== undefined) {
       this.duplicatesByCorrelationId += 1;
+      this.earlierWithCorrelationId.set(tx, earlier + 1);
     }
-    this.correlationIds.add(correlationId);
+    this.byCorrelationId.set(correlationId, tx);
   }
 
-  /** Any transfer: a created one, a leg 2 or a fee transfer. Call sync() first for a current status. */
-  get(id: string): Leg | undefined {
-    return this.byId.get(id.toLowerCase());
+  /** The row of any transfer (a created one, a leg 2 or a fee transfer) by id. */
+  find(id: string): number | undefined {
+    return this.byId.find(id.toLowerCase());
   }
 
-  /** The transfers POST /transfers created, in creation order. */
-  all(): readonly StoredTransfer[] {
-    return this.created;
+  /** The leg at `row` as it is now: call sync() first for a current status. */
+  view(row: number): Leg {
+    return viewOf(this.legs, row);
+  }
+
+  /** How many transfers POST /transfers created. */
+  get createdCount(): number {
+    return this.legs.transferCount;
+  }
+
+  /** The rows of the transfers POST /transfers created, in creation order. */
+  *createdRows(): Generator<number> {
+    for (let tx = 0; tx < this.legs.transferCount; tx += 1) {
+      yield this.legs.row(tx);
+    }
+  }
+
+  /** The latest transfer created with this Idempotency-Key: its id and when. */
+  createdWithKey(key: string): { id: string; createdMs: number } | undefined {
+    const tx = this.byKey.find(key);
+    return tx === undefined ? undefined : { id: this.legs.id(this.legs.row(tx)), createdMs: this.legs.createdMs(tx) };
   }
 
   /** Brings every status up to `nowMs` (processingMs settlement). */
@@ -135,22 +125,21 @@ export class TransferStore {
     this.settlement.catchUp(nowMs);
   }
 
-  statusOf(t: Leg, nowMs: number): TransferStatus {
-    this.sync(nowMs);
-    return t.status;
-  }
-
   /** Dwolla's cancel window: only a created transfer, while pending and before its deadline. */
-  cancellable(t: Leg, nowMs: number): t is StoredTransfer {
-    return t.kind === 'created' && this.statusOf(t, nowMs) === 'pending' && nowMs < t.cancelDeadlineMs;
+  cancellable(row: number, nowMs: number): boolean {
+    this.sync(nowMs);
+    const tx = this.legs.transferOf(row);
+    return (
+      this.legs.kind(row) === 'created' && this.legs.status(row) === 'pending' && nowMs < this.legs.cancelDeadlineMs(tx)
+    );
   }
 
   /** Cancels the transfer with its leg 2 and fees; false when Dwolla would not allow it. */
-  cancel(t: Leg, nowMs: number): boolean {
-    if (!this.cancellable(t, nowMs)) {
+  cancel(row: number, nowMs: number): boolean {
+    if (!this.cancellable(row, nowMs)) {
       return false;
     }
-    this.settlement.cancel(t, nowMs);
+    this.settlement.cancel(this.legs.transferOf(row), nowMs);
     return true;
   }
 
@@ -159,28 +148,29 @@ export class TransferStore {
     return this.settlement.simulate(nowMs);
   }
 
-  /** Stages an ACH return on one leg of a created transfer; throws StageReturnError when it cannot. */
-  stageReturn(transferId: string, side: ReturnSide, code: AchReturnCode, nowMs: number): MoneyLeg {
+  /** Stages an ACH return on one leg of a created transfer; its leg's id. Throws StageReturnError when it cannot. */
+  stageReturn(transferId: string, side: ReturnSide, code: AchReturnCode, nowMs: number): string {
     this.sync(nowMs);
-    const t = this.get(transferId);
-    if (t?.kind !== 'created') {
+    const row = this.find(transferId);
+    if (row === undefined || this.legs.kind(row) !== 'created') {
       throw new StageReturnError('unknown-transfer', `no transfer created by POST /transfers has id ${transferId}`);
     }
-    const leg = side === 'funding' ? t : t.funded;
-    if (!leg) {
+    const id = this.legs.id(row);
+    const leg = side === 'funding' ? row : this.legs.fundedRow(this.legs.transferOf(row));
+    if (leg === undefined) {
       throw new StageReturnError(
         'no-funded-leg',
-        `transfer ${t.id} is a single leg (its source is a balance): stage on "funding"`,
+        `transfer ${id} is a single leg (its source is a balance): stage on "funding"`,
       );
     }
-    if (bankSidesOf(leg).length === 0) {
-      throw new StageReturnError('no-bank', `the ${side} leg of ${t.id} involves no bank: no ACH return can strike it`);
+    if (bankSidesOf(this.legs, leg).length === 0) {
+      throw new StageReturnError('no-bank', `the ${side} leg of ${id} involves no bank: no ACH return can strike it`);
     }
-    if (leg.status !== 'pending') {
-      throw new StageReturnError('not-pending', `the ${side} leg of ${t.id} is already ${leg.status}`);
+    if (this.legs.status(leg) !== 'pending') {
+      throw new StageReturnError('not-pending', `the ${side} leg of ${id} is already ${this.legs.status(leg)}`);
     }
-    leg.stagedReturn = code;
-    return leg;
+    this.legs.setStagedReturn(leg, code);
+    return this.legs.id(leg);
   }
 
   /** Dwolla removes a bank once an R03 return on it has failed a transfer. */
@@ -189,74 +179,49 @@ export class TransferStore {
     return this.settlement.removed.has(fundingSourceId);
   }
 
-  /** Matching transfers (created ones, legs 2 and fees), newest first (as Dwolla lists them). */
-  search(q: TransferQuery, nowMs: number): Leg[] {
+  /** The rows of the matching transfers (created ones, legs 2 and fees), newest first (as Dwolla lists them). */
+  search(q: TransferQuery, nowMs: number): number[] {
     this.sync(nowMs);
-    return this.legs.filter((t) => q.involves(t) && matches(t, q)).reverse();
-  }
-}
-
-function matches(t: Leg, q: TransferQuery): boolean {
-  const correlationId = t.kind === 'created' ? t.correlationId : undefined;
-  return (
-    (q.correlationId === undefined || correlationId === q.correlationId) &&
-    (q.status === undefined || t.status === q.status) &&
-    (q.createdFromMs === undefined || t.createdMs >= q.createdFromMs) &&
-    (q.createdBeforeMs === undefined || t.createdMs < q.createdBeforeMs) &&
-    (q.minCents === undefined || t.amountCents >= q.minCents) &&
-    (q.maxCents === undefined || t.amountCents <= q.maxCents)
-  );
-}
-
-/** Dwolla forgets an idempotency key 24 hours after its request. */
-const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
-
-type KeyEntry = { state: 'processing' } | { state: 'done'; location: string; atMs: number };
-
-export class IdempotencyKeys {
-  private readonly entries = new Map<string, KeyEntry>();
-
-  lookup(key: string, nowMs: number): KeyEntry | undefined {
-    const entry = this.entries.get(key);
-    if (entry?.state === 'done' && nowMs - entry.atMs >= IDEMPOTENCY_KEY_TTL_MS) {
-      this.entries.delete(key);
-      return undefined;
+    const found: number[] = [];
+    const candidates = q.correlationId === undefined ? this.newestFirst() : this.withCorrelationId(q.correlationId);
+    for (const row of candidates) {
+      if (this.matches(row, q)) {
+        found.push(row);
+      }
     }
-    return entry;
+    return found;
   }
 
-  begin(key: string): void {
-    this.entries.set(key, { state: 'processing' });
-  }
-
-  complete(key: string, location: string, nowMs: number): void {
-    this.entries.set(key, { state: 'done', location, atMs: nowMs });
-  }
-
-  /** The request failed before creating anything: the key is free again. */
-  abandon(key: string): void {
-    if (this.entries.get(key)?.state === 'processing') {
-      this.entries.delete(key);
+  private *newestFirst(): Generator<number> {
+    for (let row = this.legs.legCount - 1; row >= 0; row -= 1) {
+      yield row;
     }
   }
-}
 
-export type TokenCheck = 'valid' | 'expired' | 'unknown';
-
-export class AccessTokens {
-  private readonly expiries = new Map<string, number>();
-
-  issue(nowMs: number, lifetimeSec: number): string {
-    const token = randomBytes(36).toString('base64url');
-    this.expiries.set(token, nowMs + lifetimeSec * 1000);
-    return token;
+  /** The created transfers with this correlationId (only they carry one), newest first. */
+  private *withCorrelationId(correlationId: string): Generator<number> {
+    for (let tx = this.byCorrelationId.find(correlationId); tx !== undefined; ) {
+      yield this.legs.row(tx);
+      const earlier = this.earlierWithCorrelationId.get(tx);
+      tx = earlier === 0 ? undefined : earlier - 1;
+    }
   }
 
-  check(token: string, nowMs: number): TokenCheck {
-    const expiresAt = this.expiries.get(token);
-    if (expiresAt === undefined) {
-      return 'unknown';
+  /** The query's filters but the correlationId's (the candidates have it). */
+  private matches(row: number, q: TransferQuery): boolean {
+    const createdMs = this.legs.createdMs(this.legs.transferOf(row));
+    const amountFilter = q.minCents !== undefined || q.maxCents !== undefined;
+    const cents = amountFilter ? this.legs.amountCents(row) : 0n;
+    if (
+      (q.status !== undefined && this.legs.status(row) !== q.status) ||
+      (q.createdFromMs !== undefined && createdMs < q.createdFromMs) ||
+      (q.createdBeforeMs !== undefined && createdMs >= q.createdBeforeMs) ||
+      (q.minCents !== undefined && cents < q.minCents) ||
+      (q.maxCents !== undefined && cents > q.maxCents)
+    ) {
+      return false;
     }
-    return nowMs < expiresAt ? 'valid' : 'expired';
+    const parties = partiesOfRow(this.legs, row);
+    return q.involves(parties.source) || q.involves(parties.destination);
   }
 }

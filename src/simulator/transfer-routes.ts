@@ -8,29 +8,30 @@ import { SIMULATOR } from '../dwolla/types.js';
 import { errors, validationError } from './errors.js';
 import { isUuid, type Owner } from './funding-sources.js';
 import { type Exchange, parseJson, readBody, sendError, sendJson } from './http.js';
-import { type Leg, partiesOf } from './legs.js';
 import { parseListQuery } from './list-filters.js';
 import { link, renderFailure, renderTransfer, renderTransferFees, renderTransferList } from './resources.js';
 import type { SimulatorState } from './state.js';
 
-/** Any transfer (created, leg 2 or fee) by id, with its status brought up to now. */
-function findTransfer(sim: SimulatorState, id: string | undefined): Leg | undefined {
-  const t = id !== undefined && isUuid(id) ? sim.transfers.get(id) : undefined;
+/** The row of any transfer (created, leg 2 or fee) by id, every status brought up to now. */
+function findTransfer(sim: SimulatorState, id: string | undefined): number | undefined {
+  const row = id !== undefined && isUuid(id) ? sim.transfers.find(id) : undefined;
   sim.transfers.sync(sim.clock.nowMs());
-  return t;
+  return row;
 }
 
-function render(ex: Exchange, sim: SimulatorState, t: Leg) {
-  return renderTransfer(ex.base, t, sim.transfers.cancellable(t, sim.clock.nowMs()));
+/** The transfer at `row` as it is now (OpenAPI getTransfer). */
+function render(ex: Exchange, sim: SimulatorState, row: number) {
+  const cancellable = sim.transfers.cancellable(row, sim.clock.nowMs());
+  return renderTransfer(ex.base, sim.transfers.view(row), cancellable);
 }
 
 /** OpenAPI getTransfer: a created transfer, a leg 2 or a fee transfer. */
 export function getTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  const t = findTransfer(sim, id);
-  if (!t) {
+  const row = findTransfer(sim, id);
+  if (row === undefined) {
     return sendError(ex, errors.notFound());
   }
-  return sendJson(ex, 200, render(ex, sim, t));
+  return sendJson(ex, 200, render(ex, sim, row));
 }
 
 /**
@@ -40,8 +41,8 @@ export function getTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): 
  */
 export async function cancelTransfer(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
   const parsed = parseJson(await readBody(ex.req));
-  const t = findTransfer(sim, id);
-  if (!t) {
+  const row = findTransfer(sim, id);
+  if (row === undefined) {
     return sendError(ex, errors.notFound());
   }
   if (!parsed) {
@@ -51,15 +52,16 @@ export async function cancelTransfer(ex: Exchange, sim: SimulatorState, [id]: st
   if (status !== 'cancelled') {
     return sendError(ex, validationError([{ code: 'Invalid', message: 'Status invalid.', path: '/status' }]));
   }
-  if (!sim.transfers.cancel(t, sim.clock.nowMs())) {
+  if (!sim.transfers.cancel(row, sim.clock.nowMs())) {
     return sendError(ex, validationError([{ code: 'NotAllowed', message: 'Status not allowed.', path: '/status' }]));
   }
-  return sendJson(ex, 200, render(ex, sim, t));
+  return sendJson(ex, 200, render(ex, sim, row));
 }
 
 /** OpenAPI getTransferFailureReason: any failed transfer (either leg, or a fee failed with its leg). */
 export function getFailure(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  const t = findTransfer(sim, id);
+  const row = findTransfer(sim, id);
+  const t = row === undefined ? undefined : sim.transfers.view(row);
   if (t?.status !== 'failed' || !t.failure) {
     return sendError(ex, errors.notFound());
   }
@@ -68,11 +70,12 @@ export function getFailure(ex: Exchange, sim: SimulatorState, [id]: string[]): P
 
 /** OpenAPI listTransferFees: `{_links, transactions, total}`; empty for a transfer without fees. */
 export function listTransferFees(ex: Exchange, sim: SimulatorState, [id]: string[]): Promise<void> {
-  const t = findTransfer(sim, id);
-  if (!t) {
+  const row = findTransfer(sim, id);
+  if (row === undefined) {
     return sendError(ex, errors.notFound());
   }
-  const fees = t.kind === 'created' ? t.feeTransfers.map((f) => render(ex, sim, f)) : [];
+  const t = sim.transfers.view(row);
+  const fees = t.kind === 'created' ? t.feeTransfers.map((f) => render(ex, sim, f.row)) : [];
   return sendJson(ex, 200, renderTransferFees(ex.base, t, fees));
 }
 
@@ -102,17 +105,8 @@ function listTransfers(ex: Exchange, sim: SimulatorState, listUrl: string, invol
   }
   const { limit, offset, echo, ...filters } = query.filters;
   const nowMs = sim.clock.nowMs();
-  const found = sim.transfers.search(
-    {
-      ...filters,
-      involves: (t) => {
-        const { source, destination } = partiesOf(t);
-        return involves(source) || involves(destination);
-      },
-    },
-    nowMs,
-  );
-  const page = found.slice(offset, offset + limit).map((t) => render(ex, sim, t));
+  const found = sim.transfers.search({ ...filters, involves }, nowMs);
+  const page = found.slice(offset, offset + limit).map((row) => render(ex, sim, row));
   return sendJson(ex, 200, renderTransferList(listUrl, page, found.length, { limit, offset }, echo));
 }
 

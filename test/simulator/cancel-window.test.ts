@@ -184,6 +184,25 @@ describe('simulator: business days (business-days.ts)', () => {
     expect(isBusinessDay('2021-06-18')).to.equal(true);
   });
 
+  it('the deadline of instants in any order: forward, at the deadline, backward, across a weekend, DST and a holiday', () => {
+    const cases: Array<[string, string]> = [
+      ['2025-03-04T15:00:00.000Z', '2025-03-04T22:00:00.000Z'],
+      ['2025-03-04T21:59:59.999Z', '2025-03-04T22:00:00.000Z'],
+      ['2025-03-04T22:00:00.000Z', '2025-03-05T22:00:00.000Z'],
+      ['2025-03-04T14:00:00.000Z', '2025-03-04T22:00:00.000Z'],
+      ['2025-03-07T22:30:00.000Z', '2025-03-10T21:00:00.000Z'],
+      ['2025-03-08T12:00:00.000Z', '2025-03-10T21:00:00.000Z'],
+      ['2025-03-07T21:00:00.000Z', '2025-03-07T22:00:00.000Z'],
+      ['2025-03-10T20:59:59.999Z', '2025-03-10T21:00:00.000Z'],
+      ['2025-03-10T21:00:00.000Z', '2025-03-11T21:00:00.000Z'],
+      ['2025-07-03T22:00:00.000Z', '2025-07-07T21:00:00.000Z'],
+      ['2025-07-04T15:00:00.000Z', '2025-07-07T21:00:00.000Z'],
+      ['2025-07-03T20:59:59.999Z', '2025-07-03T21:00:00.000Z'],
+    ];
+    const deadlines = cases.map(([at]) => new Date(cancelDeadlineMs(Date.parse(at))).toISOString());
+    expect(deadlines).to.deep.equal(cases.map(([, deadline]) => deadline));
+  });
+
   it('the cancel deadline is 4 pm CT, DST-aware', () => {
     expect(new Date(cancelDeadlineMs(Date.parse('2025-03-04T21:59:59Z'))).toISOString()).to.equal(
       '2025-03-04T22:00:00.000Z',
