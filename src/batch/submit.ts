@@ -449,7 +449,10 @@ export class Submitter {
       ...clearing,
     };
     try {
-      await Promise.all([journal.append(intent), this.deps.ledger?.intent(row, intent)]);
+      // The journal first, then the ledger: a crash between them leaves the journal ahead of the
+      // ledger, never behind it (a journal that lacks what the ledger recorded is refused as cut short).
+      await journal.append(intent);
+      await this.deps.ledger?.intent(row, intent);
     } catch (err) {
       // Without a durable intent the POST must not leave: the row is not attempted.
       this.failState(err);
@@ -495,9 +498,7 @@ export class Submitter {
         row: row.line,
         ...outcome,
       };
-      const durable = Promise.all([journal.append(record), this.deps.ledger?.outcome(row, record)]).then(
-        () => undefined,
-      );
+      const durable = journal.append(record).then(() => this.deps.ledger?.outcome(row, record));
       // A write that fails stops the run at once (and stays in the set for flushOutcomes to report);
       // one that succeeds leaves the set, so the set holds only the writes in flight.
       this.outcomeWrites.add(durable);
