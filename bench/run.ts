@@ -53,7 +53,14 @@ async function measure(args: string[], workDir: string, home: string): Promise<M
   const started = process.hrtime.bigint();
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', join(HERE, 'rss-probe.js'), ...args], {
-      env: { ...process.env, BENCH_RSS_FILE: rssFile, PAYOUTS_HOME: home },
+      // The simulator's published credentials: only runs against a standalone simulator use them.
+      env: {
+        ...process.env,
+        BENCH_RSS_FILE: rssFile,
+        PAYOUTS_HOME: home,
+        DWOLLA_KEY: SIMULATOR.key,
+        DWOLLA_SECRET: SIMULATOR.secret,
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.on('error', reject);

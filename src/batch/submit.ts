@@ -118,6 +118,30 @@ function lookupMatchOf(r: RowToSend): LookupMatch | undefined {
     : undefined;
 }
 
+/**
+ * Runs `each` over the items as they come, with at most `bound` of them unsettled at once; once
+ * `stopped()` says so, takes no more items. Resolves when every item taken has settled.
+ */
+async function forEachBounded<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  bound: number,
+  each: (item: T) => Promise<void>,
+  stopped: () => boolean = () => false,
+): Promise<void> {
+  const unsettled = new Set<Promise<void>>();
+  for await (const item of items) {
+    if (stopped()) {
+      break;
+    }
+    const settled: Promise<void> = each(item).finally(() => unsettled.delete(settled));
+    unsettled.add(settled);
+    if (unsettled.size >= bound) {
+      await Promise.race(unsettled);
+    }
+  }
+  await Promise.all(unsettled);
+}
+
 /** Rows held by a submitter at once (in flight, or queued for a lane): at least this many... */
 const WINDOW_MIN = 256;
 /** ...or this many per transfer allowed in flight. */
@@ -228,24 +252,18 @@ export class Submitter {
     rows: AsyncIterable<RowToSend> | Iterable<RowToSend>,
     onOutcome?: (row: ValidRow, outcome: RowOutcome) => void,
   ): Promise<void> {
-    const window = new Set<Promise<void>>();
-    const bound = Math.max(WINDOW_MIN, this.settings.concurrency * WINDOW_PER_SLOT);
-    for await (const r of rows) {
-      if (this.stopped) {
-        break;
-      }
-      const settled = this.submitOne(r).then((outcome) => {
-        this.counts.add(outcome);
-        onOutcome?.(r.row, outcome);
-      });
-      const tracked = settled.finally(() => window.delete(tracked));
-      window.add(tracked);
-      if (window.size >= bound) {
-        await Promise.race(window);
-      }
-    }
-    await Promise.all(window);
+    const each = async (r: RowToSend) => {
+      const outcome = await this.submitOne(r);
+      this.counts.add(outcome);
+      onOutcome?.(r.row, outcome);
+    };
+    await forEachBounded(rows, this.windowSize(), each, () => this.stopped);
     await this.flushOutcomes();
+  }
+
+  /** How many rows the submitter holds at once (in flight, or queued for a lane). */
+  private windowSize(): number {
+    return Math.max(WINDOW_MIN, this.settings.concurrency * WINDOW_PER_SLOT);
   }
 
   /** One row: its lookup first when it needs one, then its source's lane and the POST. */
@@ -272,22 +290,14 @@ export class Submitter {
     rows: AsyncIterable<RowToSend> | Iterable<RowToSend>,
     onSettled: (row: ValidRow, outcome: RowOutcome) => void,
   ): Promise<void> {
-    const window = new Set<Promise<void>>();
-    const bound = Math.max(WINDOW_MIN, this.settings.concurrency * WINDOW_PER_SLOT);
-    for await (const r of rows) {
-      const settled = this.lookUpFirst(r).then((outcome) => {
-        if (outcome !== undefined) {
-          this.counts.add(outcome);
-          onSettled(r.row, outcome);
-        }
-      });
-      const tracked = settled.finally(() => window.delete(tracked));
-      window.add(tracked);
-      if (window.size >= bound) {
-        await Promise.race(window);
+    const each = async (r: RowToSend) => {
+      const outcome = await this.lookUpFirst(r);
+      if (outcome !== undefined) {
+        this.counts.add(outcome);
+        onSettled(r.row, outcome);
       }
-    }
-    await Promise.all(window);
+    };
+    await forEachBounded(rows, this.windowSize(), each);
     await this.flushOutcomes();
   }
 
