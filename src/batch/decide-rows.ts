@@ -118,8 +118,12 @@ function earlierFate(row: ValidRow, known: KeyState | undefined): Fate | undefin
 }
 
 /** What becomes of a row: the same decision for the run and for the dry run that predicts it. */
-export function fateOf(row: ValidRow, state: JournalState, checks: RepeatChecks): Fate {
-  const known = state.byKey.get(row.key);
+export function fateOf(
+  row: ValidRow,
+  state: JournalState,
+  checks: RepeatChecks,
+  known: KeyState | undefined = state.byKey.get(row.key),
+): Fate {
   const earlier = earlierFate(row, known);
   if (earlier) {
     return earlier;

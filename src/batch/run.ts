@@ -356,11 +356,11 @@ function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: Jou
     };
   }
   // Not sent by this run: what it was before (held, or created by an earlier run), else pending.
-  const fate = fateOf(row, run.state, run.checks);
+  const earlier = run.state.byKey.get(row.key);
+  const fate = fateOf(row, run.state, run.checks, earlier);
   if (fate.kind === 'held') {
     return heldRow(fate.held);
   }
-  const earlier = run.state.byKey.get(row.key);
   const extra = earlier?.reconcile ? reconcileCells(earlier.reconcile) : undefined;
   if (fate.kind === 'created' && earlier?.outcome) {
     return reportedOutcome(earlier.outcome, extra);
