@@ -49,14 +49,20 @@ export interface DryRunOutcome {
  * most six distinct answers.
  */
 function plannedAt(now: Date, marginMinutes: number) {
-  const memo = new Map<string, ReportedRow>();
+  // By policy, then by whether the amount is over the limit: no key to build for each row.
+  const memo = new Map<ClearingPolicy, [ReportedRow | undefined, ReportedRow | undefined]>();
   return (policy: ClearingPolicy, amountCents: number): ReportedRow => {
-    const memoKey = `${policy}:${amountCents > SAME_DAY_LIMIT_CENTS}`;
-    let planned = memo.get(memoKey);
+    const over = amountCents > SAME_DAY_LIMIT_CENTS ? 1 : 0;
+    let answers = memo.get(policy);
+    if (!answers) {
+      answers = [undefined, undefined];
+      memo.set(policy, answers);
+    }
+    let planned = answers[over];
     if (!planned) {
       const cols = clearingColumns(decideClearing({ now, policy, amountCents, cutoffMarginMinutes: marginMinutes }));
       planned = { status: 'planned', shown: cols, sameDay: cols.clearing === 'same-day' };
-      memo.set(memoKey, planned);
+      answers[over] = planned;
     }
     return planned;
   };
@@ -111,10 +117,12 @@ async function keysInFile(s: RunSettings, keyVersion: KeyVersion): Promise<Set<s
   const csv = await openPayeeCsv(s.file);
   const planner = new Planner(csv.header, { ...s, keyVersion });
   const keys = new Set<string>();
-  for await (const record of csv.records) {
-    const row = planner.plan(record);
-    if (row.status === 'valid') {
-      keys.add(row.key);
+  for await (const records of csv.batches) {
+    for (const record of records) {
+      const row = planner.plan(record);
+      if (row.status === 'valid') {
+        keys.add(row.key);
+      }
     }
   }
   return keys;

@@ -2,7 +2,7 @@
  * Validation of one payee row against Dwolla's transfer rules (SPEC "Validation"). Pure: the
  * row's cells and the run's settings in, either the payment to send or every rule it broke.
  * Rules that need the rest of the file (repeated paymentId, correlationId, identical rows) are
- * the planner's (src/plan.ts).
+ * the planner's (src/plan/planner.ts).
  */
 import type { CsvHeader, KnownColumn } from './csv-reader.js';
 import { parseCustomerRef, parseFundingSourceRef } from './dwolla-ids.js';
@@ -47,55 +47,106 @@ export interface ValidationSettings {
   maxAmountCents: number;
 }
 
-export type RowCheck = { ok: true; payment: Payment } | { ok: false; errors: string[] };
+/** The trimmed cells of every known column of a row ('' for a column the file lacks). */
+export type KnownCells = Record<KnownColumn, string>;
 
-/** The trimmed cell of a known column, '' when the column is absent. */
-export function cellOf(header: CsvHeader, cells: readonly string[], column: KnownColumn): string {
-  const i = header.known[column];
-  return i === undefined ? '' : (cells[i] ?? '').trim();
+/**
+ * A reader of the known cells of a file's rows: the columns are looked up once, in the header,
+ * and every row's cells are read into an object of one shape.
+ */
+export function knownCellsReader(header: CsvHeader): (cells: readonly string[]) => KnownCells {
+  const at = (column: KnownColumn) => header.known[column] ?? -1;
+  const [destination, amount, currency, source, paymentId, correlationId] = [
+    at('destination'),
+    at('amount'),
+    at('currency'),
+    at('source'),
+    at('paymentId'),
+    at('correlationId'),
+  ];
+  const [feeAmount, feeChargeTo, sourceAddenda, destinationAddenda, clearing] = [
+    at('feeAmount'),
+    at('feeChargeTo'),
+    at('sourceAddenda'),
+    at('destinationAddenda'),
+    at('clearing'),
+  ];
+  return (cells) => ({
+    destination: trimmedCell(cells, destination),
+    amount: trimmedCell(cells, amount),
+    currency: trimmedCell(cells, currency),
+    source: trimmedCell(cells, source),
+    paymentId: trimmedCell(cells, paymentId),
+    correlationId: trimmedCell(cells, correlationId),
+    feeAmount: trimmedCell(cells, feeAmount),
+    feeChargeTo: trimmedCell(cells, feeChargeTo),
+    sourceAddenda: trimmedCell(cells, sourceAddenda),
+    destinationAddenda: trimmedCell(cells, destinationAddenda),
+    clearing: trimmedCell(cells, clearing),
+  });
 }
 
-export function validateRow(header: CsvHeader, cells: readonly string[], settings: ValidationSettings): RowCheck {
-  const errors: string[] = [];
-  const cell = (c: KnownColumn) => cellOf(header, cells, c);
-  // Every rule is checked, in this order, so that errorMessage names every rule the row broke.
-  const destinationId = checkDestination(cell('destination'), errors);
-  const sourceId = checkSource(cell('source'), settings.defaultSourceId, errors);
-  const amountCents = checkAmount(cell('amount'), settings.maxAmountCents, errors);
-  checkCurrency(cell('currency'), errors);
-  const metadata = checkMetadata(header, cells, errors);
-  const correlationId = checkCorrelationId(cell('correlationId'), errors);
-  const paymentId = checkPaymentId(cell('paymentId'), errors);
-  const fee = checkFee(cell('feeAmount'), cell('feeChargeTo'), amountCents, errors);
-  const sourceAddenda = checkAddenda('sourceAddenda', cell('sourceAddenda'), errors);
-  const destinationAddenda = checkAddenda('destinationAddenda', cell('destinationAddenda'), errors);
-  const clearing = checkClearing(cell('clearing'), errors);
+function trimmedCell(cells: readonly string[], index: number): string {
+  const cell = index < 0 ? '' : (cells[index] ?? '');
+  return hasPrintableAsciiEnds(cell) ? cell : cell.trim();
+}
 
-  if (errors.length || !destinationId || amountCents === undefined) {
-    return { ok: false, errors };
+/** Whether a cell starts and ends with a printable ASCII character (not a space): trim() would leave it as it is. */
+function hasPrintableAsciiEnds(cell: string): boolean {
+  const first = cell.charCodeAt(0);
+  const last = cell.charCodeAt(cell.length - 1);
+  return first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f;
+}
+
+/**
+ * Checks every rule, in this order, so that errorMessage names every rule the row broke: each
+ * broken rule is pushed onto `errors`. The metadata pairs are read from the row's `cells`. The
+ * payment when the row broke none (`errors` unchanged).
+ */
+export function checkRow(
+  cell: KnownCells,
+  metadataColumns: CsvHeader['metadata'],
+  cells: readonly string[],
+  settings: ValidationSettings,
+  errors: string[],
+): Payment | undefined {
+  const before = errors.length;
+  const destinationId = checkDestination(cell.destination, errors);
+  const sourceId = checkSource(cell.source, settings.defaultSourceId, errors);
+  const amountCents = checkAmount(cell.amount, settings.maxAmountCents, errors);
+  checkCurrency(cell.currency, errors);
+  const metadata = checkMetadata(metadataColumns, cells, errors);
+  const correlationId = checkCorrelationId(cell.correlationId, errors);
+  const paymentId = checkPaymentId(cell.paymentId, errors);
+  const fee = checkFee(cell.feeAmount, cell.feeChargeTo, amountCents, errors);
+  const sourceAddenda = checkAddenda('sourceAddenda', cell.sourceAddenda, errors);
+  const destinationAddenda = checkAddenda('destinationAddenda', cell.destinationAddenda, errors);
+  const clearing = checkClearing(cell.clearing, errors);
+
+  if (errors.length > before || !destinationId || amountCents === undefined) {
+    return undefined;
   }
-  const optional = { fee, sourceAddenda, destinationAddenda, correlationId, paymentId, clearing };
-  return {
-    ok: true,
-    payment: { sourceId, destinationId, amountCents, currency: 'USD', metadata, ...presentParts(optional) },
-  };
-}
-
-type OptionalParts = Pick<
-  Payment,
-  'fee' | 'sourceAddenda' | 'destinationAddenda' | 'correlationId' | 'paymentId' | 'clearing'
->;
-
-/** The optional parts the row has; one it leaves empty is absent from the payment (never ''). */
-function presentParts(parts: OptionalParts): OptionalParts {
-  return {
-    ...(parts.fee ? { fee: parts.fee } : {}),
-    ...(parts.sourceAddenda ? { sourceAddenda: parts.sourceAddenda } : {}),
-    ...(parts.destinationAddenda ? { destinationAddenda: parts.destinationAddenda } : {}),
-    ...(parts.correlationId ? { correlationId: parts.correlationId } : {}),
-    ...(parts.paymentId ? { paymentId: parts.paymentId } : {}),
-    ...(parts.clearing ? { clearing: parts.clearing } : {}),
-  };
+  const payment: Payment = { sourceId, destinationId, amountCents, currency: 'USD', metadata };
+  // An optional part the row leaves empty is absent from the payment (never '').
+  if (fee) {
+    payment.fee = fee;
+  }
+  if (sourceAddenda) {
+    payment.sourceAddenda = sourceAddenda;
+  }
+  if (destinationAddenda) {
+    payment.destinationAddenda = destinationAddenda;
+  }
+  if (correlationId) {
+    payment.correlationId = correlationId;
+  }
+  if (paymentId) {
+    payment.paymentId = paymentId;
+  }
+  if (clearing) {
+    payment.clearing = clearing;
+  }
+  return payment;
 }
 
 function checkDestination(text: string, errors: string[]): string | undefined {
@@ -148,9 +199,13 @@ function checkCurrency(text: string, errors: string[]): void {
 }
 
 /** The non-empty `metadata.KEY` cells as pairs, in column order. */
-function checkMetadata(header: CsvHeader, cells: readonly string[], errors: string[]): Array<[string, string]> {
+function checkMetadata(
+  columns: CsvHeader['metadata'],
+  cells: readonly string[],
+  errors: string[],
+): Array<[string, string]> {
   const metadata: Array<[string, string]> = [];
-  for (const { key, index } of header.metadata) {
+  for (const { key, index } of columns) {
     const value = cells[index] ?? '';
     if (value !== '') {
       checkMetadataPair(key, value, errors);
@@ -191,11 +246,18 @@ function checkPaymentId(text: string, errors: string[]): string {
 
 /** The row's own clearing policy, overriding --clearing; undefined when the cell is empty. */
 function checkClearing(text: string, errors: string[]): ClearingPolicy | undefined {
-  const clearing = CLEARING_POLICIES.find((p) => p === text);
-  if (text !== '' && !clearing) {
-    errors.push(`clearing: '${text}' is not auto, same-day or standard`);
+  if (text === '') {
+    return undefined;
   }
-  return clearing;
+  if (!isClearingPolicy(text)) {
+    errors.push(`clearing: '${text}' is not auto, same-day or standard`);
+    return undefined;
+  }
+  return text;
+}
+
+function isClearingPolicy(text: string): text is ClearingPolicy {
+  return (CLEARING_POLICIES as readonly string[]).includes(text);
 }
 
 function checkFee(

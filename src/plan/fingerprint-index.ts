@@ -2,8 +2,12 @@
  * A compact set of 64-bit fingerprints (the first 8 bytes of a SHA-256), each remembering the
  * line it was first seen on and how often it was seen. Used to find repeated paymentIds,
  * correlationIds and identical rows in a streamed file without keeping the rows: 12 bytes a slot
- * in one typed array (counts above 1, which are rare, in a small Map), so a million distinct values
- * cost 24 MB at most instead of a Map of strings.
+ * in typed arrays (counts above 1, which are rare, in a small Map), so a million distinct values
+ * cost about 18 MB instead of a Map of strings.
+ *
+ * The slots are split into SEGMENTS open-addressing tables by the fingerprint's top bits, each
+ * grown on its own by half again: growing never holds two copies of the whole index (a single
+ * table doubling from 12 to 24 MB held 36 MB at once), and the tables stay 50–75% full.
  *
  * Two different values share a fingerprint with probability ~n²/2⁶⁵ (about 3·10⁻⁸ for a million
  * rows); the only effect would be a row wrongly reported as a repeat, never a double payment.
@@ -12,7 +16,12 @@ import { hash } from 'node:crypto';
 
 const EMPTY = 0;
 const MAX_LOAD = 0.75;
+const GROWTH = 1.5;
 const WORDS = 3; // per slot: [hi, lo, firstLine]
+const SEGMENT_BITS = 6;
+const SEGMENTS = 1 << SEGMENT_BITS;
+const MIN_SEGMENT_SLOTS = 8;
+const TWO_TO_32 = 2 ** 32;
 
 export interface Seen {
   /** Line of the first occurrence. */
@@ -21,20 +30,34 @@ export interface Seen {
   count: number;
 }
 
+/** The slot a fingerprint's probe starts at in a table of `slots` slots (lo spread over them). */
+function home(lo: number, slots: number): number {
+  return Math.floor((lo / TWO_TO_32) * slots);
+}
+
+/** The 32-bit number of the 8 hex digits of `hex` from `from` (read without slicing the string). */
+function hexWord(hex: string, from: number): number {
+  let word = 0;
+  for (let i = from; i < from + 8; i++) {
+    const c = hex.charCodeAt(i);
+    // 0-9 are 0x30-0x39, a-f 0x61-0x66, A-F 0x41-0x46.
+    word = word * 16 + (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+  }
+  return word;
+}
+
 export class FingerprintIndex {
-  private slots: Uint32Array;
-  private mask: number;
+  private readonly tables: Uint32Array<ArrayBuffer>[] = [];
+  private readonly used = new Uint32Array(SEGMENTS);
   private size = 0;
   /** Counts of values seen more than once, by the line they were first seen on (unique per value). */
   private readonly repeats = new Map<number, number>();
 
   constructor(initialCapacity = 1024) {
-    let cap = 16;
-    while (cap < initialCapacity) {
-      cap *= 2;
+    const slots = Math.max(MIN_SEGMENT_SLOTS, Math.ceil(initialCapacity / SEGMENTS));
+    for (let s = 0; s < SEGMENTS; s++) {
+      this.tables.push(new Uint32Array(slots * WORDS));
     }
-    this.slots = new Uint32Array(cap * WORDS);
-    this.mask = cap - 1;
   }
 
   get entries(): number {
@@ -44,23 +67,35 @@ export class FingerprintIndex {
   /** Records one occurrence of `value` at `line`; says where it was first seen and how often. */
   add(value: string, line: number): Seen {
     // The hex form is the fastest one-shot digest in Node (no Buffer per call).
-    const hex = hash('sha256', value, 'hex');
-    const hi = parseInt(hex.slice(0, 8), 16);
+    return this.addDigest(hash('sha256', value, 'hex'), line) ?? { firstLine: line, count: 1 };
+  }
+
+  /**
+   * Records one occurrence of the value whose SHA-256 (hex, at least 16 digits) is `hex`, for a
+   * caller that hashes the value anyway (one index is fed one kind of digest throughout). Undefined
+   * when the value is new (nothing is allocated then); else where it was first seen and how often.
+   */
+  addDigest(hex: string, line: number): Seen | undefined {
+    const hi = hexWord(hex, 0);
     // lo is never 0, so that lo = 0 marks an empty slot.
-    const lo = (parseInt(hex.slice(8, 16), 16) | 1) >>> 0;
-    for (let i = hi & this.mask; ; i = (i + 1) & this.mask) {
+    const lo = (hexWord(hex, 8) | 1) >>> 0;
+    const segment = hi >>> (32 - SEGMENT_BITS);
+    const table = this.tables[segment]!;
+    const slots = table.length / WORDS;
+    for (let i = home(lo, slots); ; i = i + 1 === slots ? 0 : i + 1) {
       const at = i * WORDS;
-      if (this.slots[at + 1] === EMPTY) {
-        this.slots[at] = hi;
-        this.slots[at + 1] = lo;
-        this.slots[at + 2] = line;
-        if (++this.size > (this.mask + 1) * MAX_LOAD) {
-          this.grow();
+      if (table[at + 1] === EMPTY) {
+        table[at] = hi;
+        table[at + 1] = lo;
+        table[at + 2] = line;
+        this.size++;
+        if (++this.used[segment]! > slots * MAX_LOAD) {
+          this.grow(segment);
         }
-        return { firstLine: line, count: 1 };
+        return undefined;
       }
-      if (this.slots[at] === hi && this.slots[at + 1] === lo) {
-        const firstLine = this.slots[at + 2]!;
+      if (table[at] === hi && table[at + 1] === lo) {
+        const firstLine = table[at + 2]!;
         const count = (this.repeats.get(firstLine) ?? 1) + 1;
         this.repeats.set(firstLine, count);
         return { firstLine, count };
@@ -68,20 +103,27 @@ export class FingerprintIndex {
     }
   }
 
-  private grow(): void {
-    const old = this.slots;
-    const cap = (this.mask + 1) * 2;
-    this.slots = new Uint32Array(cap * WORDS);
-    this.mask = cap - 1;
+  private grow(segment: number): void {
+    const old = this.tables[segment]!;
+    const slots = Math.ceil((old.length / WORDS) * GROWTH);
+    const table = new Uint32Array(slots * WORDS);
     for (let at = 0; at < old.length; at += WORDS) {
       if (old[at + 1] === EMPTY) {
         continue;
       }
-      let i = old[at]! & this.mask;
-      while (this.slots[i * WORDS + 1] !== EMPTY) {
-        i = (i + 1) & this.mask;
+      let i = home(old[at + 1]!, slots);
+      while (table[i * WORDS + 1] !== EMPTY) {
+        i = i + 1 === slots ? 0 : i + 1;
       }
-      this.slots.set(old.subarray(at, at + WORDS), i * WORDS);
+      table[i * WORDS] = old[at]!;
+      table[i * WORDS + 1] = old[at + 1]!;
+      table[i * WORDS + 2] = old[at + 2]!;
     }
+    this.tables[segment] = table;
+    // Release the old table now: left to the GC it would outlive many growths (the typed array
+    // is an old object, freed only by a full collection), and the tables replaced in a few
+    // seconds add up to more than the index itself. A transferred buffer's memory moves to a
+    // new, short-lived ArrayBuffer: it is freed by the next minor collection.
+    structuredClone(old.buffer, { transfer: [old.buffer] });
   }
 }

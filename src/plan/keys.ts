@@ -44,7 +44,8 @@ export interface CanonicalFields {
  * source only in v1.
  */
 export function canonicalContent(f: CanonicalFields, version: KeyVersion = CURRENT_KEY_VERSION): string {
-  const metadata = [...f.metadata].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const metadata =
+    f.metadata.length < 2 ? f.metadata : [...f.metadata].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([
     ...(version === 'v1' ? [f.sourceId ?? null] : []),
     f.destinationId,
@@ -58,21 +59,38 @@ export function canonicalContent(f: CanonicalFields, version: KeyVersion = CURRE
   ]);
 }
 
-function keyParts(batchId: string, identity: RowIdentity, version: KeyVersion): unknown[] {
-  if (version === 'v1') {
-    return identity.kind === 'paymentId'
-      ? ['payouts/v1', batchId, 'paymentId', identity.paymentId]
-      : ['payouts/v1', batchId, 'content', identity.canonical, identity.occurrence];
-  }
-  return identity.kind === 'paymentId'
-    ? ['payouts/v2', 'paymentId', identity.paymentId]
-    : ['payouts/v2', batchId, 'content', identity.canonical, identity.occurrence];
+/** The JSON text the key of a paymentId hashes (the JSON array of the header's list, written out). */
+function paymentIdKeyText(batchId: string, paymentId: string, version: KeyVersion): string {
+  return version === 'v1'
+    ? `["payouts/v1",${JSON.stringify(batchId)},"paymentId",${JSON.stringify(paymentId)}]`
+    : `["payouts/v2","paymentId",${JSON.stringify(paymentId)}]`;
 }
 
+/** The JSON text the key of a content identity hashes. */
+function contentKeyText(batchId: string, canonical: string, occurrence: number, version: KeyVersion): string {
+  return `["payouts/${version}",${JSON.stringify(batchId)},"content",${JSON.stringify(canonical)},${occurrence}]`;
+}
+
+const VARIANTS = ['8', '9', 'a', 'b'] as const;
+
 /** Formats the first 16 bytes (32 hex digits) of a digest as a version-8, RFC 4122-variant UUID. */
-function uuidFromHex(hex: string): string {
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+export function keyFromDigest(hex: string): string {
+  // The variant nibble: 10xx, from the digest's low two bits of that nibble.
+  const variant = VARIANTS[parseInt(hex[16]!, 16) & 0x3];
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The hex SHA-256s a row's key is made of (keyFromDigest), by its identity. Within one batch and
+ * key version each is a fingerprint of the identity too: the planner's indexes of paymentIds and
+ * contents use them, so that a row is hashed once.
+ */
+export function paymentIdKeyDigest(batchId: string, paymentId: string, version: KeyVersion): string {
+  return hash('sha256', paymentIdKeyText(batchId, paymentId, version), 'hex');
+}
+
+export function contentKeyDigest(batchId: string, canonical: string, occurrence: number, version: KeyVersion): string {
+  return hash('sha256', contentKeyText(batchId, canonical, occurrence, version), 'hex');
 }
 
 /** The row's idempotency key: a paymentId's is the same in every batch (v2); a content row's is the batch's. */
@@ -81,5 +99,9 @@ export function idempotencyKey(
   identity: RowIdentity,
   version: KeyVersion = CURRENT_KEY_VERSION,
 ): string {
-  return uuidFromHex(hash('sha256', JSON.stringify(keyParts(batchId, identity, version)), 'hex'));
+  return keyFromDigest(
+    identity.kind === 'paymentId'
+      ? paymentIdKeyDigest(batchId, identity.paymentId, version)
+      : contentKeyDigest(batchId, identity.canonical, identity.occurrence, version),
+  );
 }

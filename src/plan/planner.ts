@@ -5,9 +5,22 @@
  * holds three fingerprint indexes, never the rows.
  */
 import type { CsvHeader, CsvRecord } from '../input/csv-reader.js';
-import { cellOf, type Payment, type ValidationSettings, validateRow } from '../input/validation.js';
+import {
+  checkRow,
+  type KnownCells,
+  knownCellsReader,
+  type Payment,
+  type ValidationSettings,
+} from '../input/validation.js';
 import { FingerprintIndex } from './fingerprint-index.js';
-import { CURRENT_KEY_VERSION, canonicalContent, idempotencyKey, type KeyVersion, type RowIdentity } from './keys.js';
+import {
+  CURRENT_KEY_VERSION,
+  canonicalContent,
+  contentKeyDigest,
+  type KeyVersion,
+  keyFromDigest,
+  paymentIdKeyDigest,
+} from './keys.js';
 
 export interface PlanSettings extends ValidationSettings {
   batchId: string;
@@ -20,8 +33,8 @@ interface RowBase {
   line: number;
   /** The record's cells, for the carried columns. */
   cells: string[];
-  /** Cells as written, for the results of rows that are invalid. */
-  given: { destination: string; amount: string; paymentId: string; correlationId: string };
+  /** The known cells as written (trimmed), for the results of rows that are invalid. */
+  given: KnownCells;
 }
 
 export interface ValidRow extends RowBase {
@@ -46,24 +59,30 @@ export function isSendable(row: ValidRow): row is SendableRow {
   return row.payment.sourceId !== undefined;
 }
 
-/** Finds repeats across the file; one instance per planning pass. */
+/**
+ * Finds repeats across the file; one instance per planning pass. The indexes of paymentIds and
+ * of contents are fed the digests the rows' keys are made of (src/plan/keys.ts): within one batch and
+ * key version those are fingerprints of the paymentId and of the content, so each row is hashed once.
+ */
 class RepeatFinder {
   private readonly paymentIds = new FingerprintIndex();
   private readonly correlationIds = new FingerprintIndex();
   private readonly contents = new FingerprintIndex();
 
-  constructor(
-    private readonly allowDuplicates: boolean,
-    private readonly keyVersion: KeyVersion,
-  ) {}
+  constructor(private readonly settings: PlanSettings & { keyVersion: KeyVersion }) {}
 
-  /** Notes the row's paymentId and correlationId; returns the repeats found as errors. */
-  idRepeats(line: number, paymentId: string, correlationId: string): string[] {
-    const errors: string[] = [];
+  /**
+   * Notes the row's paymentId and correlationId, pushing the repeats found onto `errors`; the
+   * paymentId's key digest, or undefined when the row has no paymentId.
+   */
+  noteIds(line: number, given: KnownCells, errors: string[]): string | undefined {
+    const { paymentId, correlationId } = given;
+    let digest: string | undefined;
     if (paymentId !== '') {
-      const seen = this.paymentIds.add(paymentId, line);
-      if (seen.count > 1) {
-        errors.push(`paymentId: '${paymentId}' repeats row ${seen.firstLine}`);
+      digest = paymentIdKeyDigest(this.settings.batchId, paymentId, this.settings.keyVersion);
+      const repeat = this.paymentIds.addDigest(digest, line);
+      if (repeat) {
+        errors.push(`paymentId: '${paymentId}' repeats row ${repeat.firstLine}`);
       }
     }
     if (correlationId !== '') {
@@ -72,69 +91,56 @@ class RepeatFinder {
         errors.push(`correlationId: '${correlationId}' repeats row ${seen.firstLine}`);
       }
     }
-    return errors;
+    return digest;
   }
 
-  /** The identity of a valid row, or the error when it is an unwanted copy of an earlier row. */
-  identity(line: number, payment: Payment): { identity: RowIdentity } | { error: string } {
-    if (payment.paymentId !== undefined) {
-      return { identity: { kind: 'paymentId', paymentId: payment.paymentId } };
+  /** The key digest of a valid row without paymentId, or the error when it is an unwanted copy of an earlier row. */
+  contentDigest(line: number, payment: Payment): string | { error: string } {
+    const { batchId, keyVersion, allowDuplicates } = this.settings;
+    const canonical = canonicalContent(payment, keyVersion);
+    const first = contentKeyDigest(batchId, canonical, 1, keyVersion);
+    const repeat = this.contents.addDigest(first, line);
+    if (!repeat) {
+      return first;
     }
-    const canonical = canonicalContent(payment, this.keyVersion);
-    const seen = this.contents.add(canonical, line);
-    if (seen.count > 1 && !this.allowDuplicates) {
+    if (!allowDuplicates) {
       return {
-        error: `row: identical to row ${seen.firstLine} (a copy-paste double payment? give each a paymentId, or use --allow-duplicates)`,
+        error: `row: identical to row ${repeat.firstLine} (a copy-paste double payment? give each a paymentId, or use --allow-duplicates)`,
       };
     }
-    return { identity: { kind: 'content', canonical, occurrence: seen.count } };
+    return contentKeyDigest(batchId, canonical, repeat.count, keyVersion);
   }
 }
 
 /** Plans the records of one file, in input order: one instance per pass over the file. */
 export class Planner {
   private readonly repeats: RepeatFinder;
+  private readonly knownCells: (cells: readonly string[]) => KnownCells;
 
   constructor(
     private readonly header: CsvHeader,
     private readonly settings: PlanSettings,
   ) {
-    this.repeats = new RepeatFinder(settings.allowDuplicates, settings.keyVersion ?? CURRENT_KEY_VERSION);
+    this.repeats = new RepeatFinder({ ...settings, keyVersion: settings.keyVersion ?? CURRENT_KEY_VERSION });
+    this.knownCells = knownCellsReader(header);
   }
 
   plan(record: CsvRecord): PlannedRow {
-    const { header, settings, repeats } = this;
     const { line, cells } = record;
-    const given = {
-      destination: cellOf(header, cells, 'destination'),
-      amount: cellOf(header, cells, 'amount'),
-      paymentId: cellOf(header, cells, 'paymentId'),
-      correlationId: cellOf(header, cells, 'correlationId'),
-    };
+    const given = this.knownCells(cells);
     const errors = record.fieldCountError ? [`row: ${record.fieldCountError}`] : [];
-    const check = validateRow(header, cells, settings);
-    if (!check.ok) {
-      errors.push(...check.errors);
-    }
-    errors.push(...repeats.idRepeats(line, given.paymentId, given.correlationId));
-    if (!check.ok || errors.length) {
+    const payment = checkRow(given, this.header.metadata, cells, this.settings, errors);
+    const paymentIdDigest = this.repeats.noteIds(line, given, errors);
+    if (!payment || errors.length > 0) {
       return { status: 'invalid', line, cells, given, errors };
     }
-
-    const found = repeats.identity(line, check.payment);
-    if ('error' in found) {
-      return { status: 'invalid', line, cells, given, errors: [found.error] };
+    // A valid row's paymentId is its trimmed cell: the digest noted is its key's.
+    const digest = paymentIdDigest ?? this.repeats.contentDigest(line, payment);
+    if (typeof digest !== 'string') {
+      return { status: 'invalid', line, cells, given, errors: [digest.error] };
     }
-    const key = idempotencyKey(settings.batchId, found.identity, settings.keyVersion ?? CURRENT_KEY_VERSION);
-    return {
-      status: 'valid',
-      line,
-      cells,
-      given,
-      payment: check.payment,
-      key,
-      correlationId: check.payment.correlationId ?? key,
-    };
+    const key = keyFromDigest(digest);
+    return { status: 'valid', line, cells, given, payment, key, correlationId: payment.correlationId ?? key };
   }
 }
 

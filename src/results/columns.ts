@@ -1,3 +1,5 @@
+import { integerText } from '../input/money.js';
+
 /**
  * The columns of results.csv and plan.csv (SPEC "Results"), the row statuses, and how a cell is
  * written so that a spreadsheet never runs it as a formula.
@@ -36,7 +38,65 @@ export type ResultRow = { row: number; status: RowStatus } & Partial<
 
 /** Spreadsheet formula injection guard: a cell starting with = + - @ tab or CR gets a leading '. */
 export function guardCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  switch (value.charCodeAt(0)) {
+    case 0x3d: // =
+    case 0x2b: // +
+    case 0x2d: // -
+    case 0x40: // @
+    case 0x09: // tab
+    case 0x0d: // CR
+      return `'${value}`;
+    default:
+      return value;
+  }
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+/** A cell guardCell or quoteCell would change. */
+const NOT_PLAIN = /^[=+\-@\t\r]|[",\r\n]/;
+
+/** A CSV cell as RFC 4180 writes it: quoted when it holds a comma, a double quote, CR or LF, its double quotes doubled. */
+export function quoteCell(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A number cell (a row's line, its attempts, an HTTP status): integerText when it can be. */
+function numberText(n: number): string {
+  return Number.isSafeInteger(n) && n >= 0 ? integerText(n) : String(n);
+}
+
+/** One cell of a results line: guarded (guardCell), then quoted (quoteCell). */
+export function csvCell(value: string | number | undefined): string {
+  if (value === undefined || value === '') {
+    return '';
+  }
+  const text = typeof value === 'string' ? value : numberText(value);
+  return NOT_PLAIN.test(text) ? quoteCell(guardCell(text)) : text;
+}
+
+/**
+ * The RESULT_COLUMNS cells of a row as CSV (csvCell), in that order. Each column is read by name:
+ * this runs for every row of the file (test/results/columns.test.ts checks the order).
+ */
+export function resultCells(r: ResultRow): string[] {
+  return [
+    csvCell(r.row),
+    csvCell(r.status),
+    csvCell(r.paymentId),
+    csvCell(r.destination),
+    csvCell(r.amount),
+    csvCell(r.clearing),
+    csvCell(r.sameDayCutoff),
+    csvCell(r.fundsAvailableBy),
+    csvCell(r.transferId),
+    csvCell(r.transferUrl),
+    csvCell(r.idempotencyKey),
+    csvCell(r.correlationId),
+    csvCell(r.attempts),
+    csvCell(r.httpStatus),
+    csvCell(r.errorCode),
+    csvCell(r.errorMessage),
+  ];
 }
 
 /**

@@ -58,20 +58,23 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
   const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns);
   const tally = new Tally(spec.statuses);
   try {
-    for await (const record of csv.records) {
-      const row = planner.plan(record);
-      if (row.status === 'invalid') {
-        await reportInvalid(writer, tally, csv.header, row);
-        spec.onInvalid?.(row);
-        continue;
+    for await (const records of csv.batches) {
+      for (const record of records) {
+        const row = planner.plan(record);
+        if (row.status === 'invalid') {
+          reportInvalid(writer, tally, csv.header, row);
+          spec.onInvalid?.(row);
+          continue;
+        }
+        const reported = describe(row);
+        writer.add(
+          validResult(row, reported.status, reported.shown, reported.paid),
+          carriedCells(csv.header, row),
+          reported.extra,
+        );
+        tally.add(reported.status, reported.paid?.amountCents ?? row.payment.amountCents, reported.sameDay);
       }
-      const reported = describe(row);
-      await writer.write(
-        validResult(row, reported.status, reported.shown, reported.paid),
-        carriedCells(csv.header, row),
-        reported.extra,
-      );
-      tally.add(reported.status, reported.paid?.amountCents ?? row.payment.amountCents, reported.sameDay);
+      await writer.flushIfFull();
     }
     const summary = spec.summarize(tally);
     await writer.commit();

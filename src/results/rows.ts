@@ -12,7 +12,11 @@ import type { ResultsWriter } from './writer.js';
 
 /** The cells of the carried (not sent) columns of a row. */
 export function carriedCells(header: CsvHeader, row: PlannedRow): string[] {
-  return header.carried.map((c) => row.cells[c.index] ?? '');
+  const cells: string[] = [];
+  for (const c of header.carried) {
+    cells.push(row.cells[c.index] ?? '');
+  }
+  return cells;
 }
 
 function invalidResult(row: InvalidRow): ResultRow {
@@ -27,14 +31,9 @@ function invalidResult(row: InvalidRow): ResultRow {
   };
 }
 
-/** Writes an invalid row's line and counts it (with its amount, when that can be read). */
-export async function reportInvalid(
-  writer: ResultsWriter,
-  tally: Tally,
-  header: CsvHeader,
-  row: InvalidRow,
-): Promise<void> {
-  await writer.write(invalidResult(row), carriedCells(header, row));
+/** Adds an invalid row's line to the writer and counts it (with its amount, when that can be read). */
+export function reportInvalid(writer: ResultsWriter, tally: Tally, header: CsvHeader, row: InvalidRow): void {
+  writer.add(invalidResult(row), carriedCells(header, row));
   const amount = parseAmount(row.given.amount);
   tally.add('invalid', amount.ok ? amount.cents : undefined, false);
 }

@@ -132,4 +132,53 @@ describe('csv-reader', () => {
     expect(a.digest).to.match(/^[0-9a-f]{64}$/);
     expect(a.digest).not.to.equal(b.digest);
   });
+
+  it('batches hand over the same records as records, in order, over many reads of the file', async () => {
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) => `${UUIDS.a},${i}.00,"n ${i}${i % 7 === 0 ? '\nsecond line' : ''}"`,
+    );
+    const text = `destination,amount,name\n${lines.join('\n')}\n`;
+    const dir = await tempDir();
+    try {
+      const path = await writeCsv(dir, 'in.csv', text);
+      const one = await readAll(text);
+      const csv = await openPayeeCsv(path);
+      const batched: CsvRecord[] = [];
+      let batches = 0;
+      for await (const batch of csv.batches) {
+        batches++;
+        batched.push(...batch);
+      }
+      expect(batches).to.be.greaterThan(1);
+      expect(batched).to.deep.equal(one.records);
+      expect(batched.at(-1)!.line).to.equal(1 + 3000 + Math.ceil(3000 / 7));
+      expect(csv.digest()).to.equal(one.digest);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it('a quote never closed far into the file is a usage error', async () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => `${UUIDS.a},${i}.00,ok`);
+    await expectUsage(
+      `destination,amount,name\n${lines.join('\n')}\n${UUIDS.b},2.00,"never closed\n${UUIDS.c},3.00,x\n`,
+      'INPUT_MALFORMED',
+      'quoted field is never closed',
+    );
+  });
+
+  it('LF, CRLF and CR line ends, mixed in one file and first met far into it, end records alike', async () => {
+    const lf = Array.from({ length: 4000 }, (_, i) => `${UUIDS.a},${i}.00,lf ${i}`).join('\n');
+    const text = `destination,amount,name\n${lf}\n${UUIDS.b},1.00,crlf\r\n${UUIDS.c},2.00,"a\rb"\r${UUIDS.c},3.00,cr\r\n`;
+    const { records } = await readAll(text);
+    expect(records).to.have.length(4003);
+    expect(records.slice(-3).map((r) => [r.line, r.cells[2]])).to.deep.equal([
+      [4002, 'crlf'],
+      [4003, 'a\rb'],
+      [4005, 'cr'],
+    ]);
+    const lfOnly = await readAll(`destination,amount,name\n${lf}\n`);
+    expect(lfOnly.records.map((r) => r.cells)).to.deep.equal(records.slice(0, 4000).map((r) => r.cells));
+  });
 });

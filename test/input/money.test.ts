@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { formatCents, parseAmount } from '../../src/input/money.js';
+import fc from 'fast-check';
+import { formatCents, integerText, parseAmount } from '../../src/input/money.js';
 
 describe('money', () => {
   describe('parseAmount', () => {
@@ -63,6 +64,49 @@ describe('money', () => {
 
     it('refuses fractional cents', () => {
       expect(() => formatCents(1.5)).to.throw(RangeError);
+    });
+
+    it('writes what the decimal arithmetic says for any safe number of cents', () => {
+      fc.assert(
+        fc.property(fc.maxSafeInteger(), (cents) => {
+          const abs = BigInt(Math.abs(cents));
+          const expected = `${cents < 0 ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+          expect(formatCents(cents)).to.equal(expected);
+        }),
+      );
+    });
+  });
+
+  describe('parseAmount and its fast path', () => {
+    it('agrees with the decimal reading of digits[.d[d]] for any such text', () => {
+      const amount = fc
+        .tuple(fc.stringMatching(/^\d{1,16}$/), fc.constantFrom('', '.', '.5', '.05', '.50', '.123', 'x'))
+        .map(([whole, tail]) => whole + tail);
+      fc.assert(
+        fc.property(amount, (text) => {
+          const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(text);
+          const r = parseAmount(text);
+          if (!m || m[1]!.replace(/^0+(?=\d)/, '').length > 13) {
+            expect(r.ok, text).to.equal(false);
+            return;
+          }
+          const cents = BigInt(m[1]!) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
+          expect(r, text).to.deep.equal({ ok: true, cents: Number(cents) });
+        }),
+      );
+    });
+  });
+
+  describe('integerText', () => {
+    it('is String(n) for any non-negative safe integer', () => {
+      for (const n of [0, 9, 10, 999, 1000, 1001, 100000, 999999, 1000000, Number.MAX_SAFE_INTEGER]) {
+        expect(integerText(n)).to.equal(String(n));
+      }
+      fc.assert(
+        fc.property(fc.maxSafeNat(), (n) => {
+          expect(integerText(n)).to.equal(String(n));
+        }),
+      );
     });
   });
 });

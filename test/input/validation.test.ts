@@ -79,6 +79,24 @@ describe('validation', () => {
     });
   });
 
+  describe('trimming', () => {
+    it('the known cells are read trimmed of any white space, as String.prototype.trim trims', async () => {
+      for (const pad of [' ', '\t', '\u00a0', '\u2003', '\ufeff', '  \t ']) {
+        const row = await expectValid({
+          destination: `${pad}${UUIDS.a}${pad}`,
+          amount: `${pad}10.00`,
+          paymentId: `P1${pad}`,
+        });
+        expect(row.payment.destinationId).to.equal(UUIDS.a);
+        expect(row.payment.amountCents).to.equal(1000);
+        expect(row.payment.paymentId).to.equal('P1');
+      }
+      const inner = await expectValid({ paymentId: 'P 1', destinationAddenda: ' a b ' });
+      expect(inner.payment.paymentId).to.equal('P 1');
+      expect(inner.payment.destinationAddenda).to.equal('a b');
+    });
+  });
+
   describe('destination and source', () => {
     it('accepts a bare UUID and a funding-source URL, normalized to the lower-case id', async () => {
       expect((await expectValid({ destination: UUIDS.a.toUpperCase() })).payment.destinationId).to.equal(UUIDS.a);

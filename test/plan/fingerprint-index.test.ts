@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { FingerprintIndex } from '../../src/plan/fingerprint-index.js';
 
@@ -21,5 +22,20 @@ describe('FingerprintIndex', () => {
     for (let i = 0; i < n; i += 97) {
       expect(index.add(`value-${i}`, 0)).to.deep.equal({ firstLine: i + 2, count: 2 });
     }
+  });
+
+  it('addDigest says nothing for a new value and where a repeat was first seen, through many growths', () => {
+    const index = new FingerprintIndex(16);
+    const digest = (i: number) => createHash('sha256').update(`v${i}`).digest('hex');
+    const n = 30_000;
+    for (let i = 0; i < n; i++) {
+      expect(index.addDigest(digest(i), i + 2)).to.equal(undefined);
+    }
+    expect(index.entries).to.equal(n);
+    for (let i = 0; i < n; i += 101) {
+      expect(index.addDigest(digest(i), n + 10)).to.deep.equal({ firstLine: i + 2, count: 2 });
+    }
+    expect(index.addDigest(digest(0), n + 11)).to.deep.equal({ firstLine: 2, count: 3 });
+    expect(index.entries).to.equal(n);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { CURRENT_KEY_VERSION, canonicalContent, idempotencyKey } from '../../src/plan/keys.js';
 import type { ValidRow } from '../../src/plan/planner.js';
@@ -54,6 +55,39 @@ describe('idempotency keys', () => {
     });
     expect(canonical).to.equal(`["${UUIDS.a}",1050,"USD",[["a","1"],["b","2"]],null,null,null,null]`);
     expect(idempotencyKey('payroll-2026-11', { kind: 'content', canonical, occurrence: 1 })).to.match(UUID_V8);
+  });
+
+  it('content keys hash the JSON array of their parts (v1 and v2), whatever the canonical text holds', () => {
+    const sha = (parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+    const canonical = `["${UUIDS.a}",1050,"USD",[["a","q\\"uote \\u00e9 😀"]],null,null,null,null]`;
+    for (const version of ['v1', 'v2'] as const) {
+      for (const [batchId, occurrence] of [
+        ['payroll-2026-11', 1],
+        ['b "quoted" \\ batch', 12],
+      ] as const) {
+        const hex = sha([`payouts/${version}`, batchId, 'content', canonical, occurrence]);
+        const expected = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${'89ab'[parseInt(hex[16]!, 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+        expect(idempotencyKey(batchId, { kind: 'content', canonical, occurrence }, version)).to.equal(expected);
+      }
+    }
+    const paymentId = 'P "1" é';
+    const hex = sha(['payouts/v1', 'b1', 'paymentId', paymentId]);
+    expect(idempotencyKey('b1', { kind: 'paymentId', paymentId }, 'v1').replaceAll('-', '').slice(0, 12)).to.equal(
+      hex.slice(0, 12),
+    );
+  });
+
+  it("the planner's keys are the keys of the rows' identities, copies counted with --allow-duplicates", async () => {
+    const text = `paymentId,destination,amount\nP1,${UUIDS.a},1.00\n,${UUIDS.b},2.00\n,${UUIDS.b},2.00\n`;
+    for (const keyVersion of ['v1', 'v2'] as const) {
+      const rows = (await planCsv(text, { batchId: 'b1', keyVersion, allowDuplicates: true })) as ValidRow[];
+      const canonical = canonicalContent(rows[1]!.payment, keyVersion);
+      expect(rows.map((r) => r.key)).to.deep.equal([
+        idempotencyKey('b1', { kind: 'paymentId', paymentId: 'P1' }, keyVersion),
+        idempotencyKey('b1', { kind: 'content', canonical, occurrence: 1 }, keyVersion),
+        idempotencyKey('b1', { kind: 'content', canonical, occurrence: 2 }, keyVersion),
+      ]);
+    }
   });
 
   it('is a version-8 UUID', async () => {
