@@ -24,7 +24,7 @@ import { Planner, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
-import { type Summary, summaryApi, type Tally } from '../results/tally.js';
+import { type Summary, summaryApi, type Tally, ThisRunCounter } from '../results/tally.js';
 import { type ApiAccess, accessApi } from './api-connection.js';
 import { checkBalances } from './balance-preflight.js';
 import { batchFiles } from './batch-folder.js';
@@ -40,7 +40,7 @@ import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
 import type { RunSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
-import { type LedgerSink, SubmitCounts, Submitter } from './submit.js';
+import { type LedgerSink, Submitter } from './submit.js';
 
 export interface BatchRunDeps {
   log: Logger;
@@ -296,7 +296,7 @@ async function writeResults(
   await claimOutputDir(run.place);
   const files = batchFiles(run.place.outputDir);
   const csv = await openPayeeCsv(s.file);
-  const counts = sent.submitter?.counts ?? new SubmitCounts();
+  const counts = sent.submitter?.counts ?? new ThisRunCounter();
   const summary = await writeReport({
     csv,
     planner: new Planner(csv.header, { ...s, keyVersion: run.plan.keyVersion }),

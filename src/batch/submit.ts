@@ -18,6 +18,7 @@ import { formatCents } from '../input/money.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing } from '../plan/clearing.js';
 import type { SendableRow, ValidRow } from '../plan/planner.js';
+import { ThisRunCounter } from '../results/tally.js';
 import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { RowOutcome } from './outcome.js';
 import { metadataRefusal, ownerOf, type SourceCheck, type UsableSource } from './preflight.js';
@@ -147,27 +148,10 @@ const WINDOW_MIN = 256;
 /** ...or this many per transfer allowed in flight. */
 const WINDOW_PER_SLOT = 16;
 
-/** What a submitter did: the `thisRun` counts of the summary (src/results/tally.ts). */
-export class SubmitCounts {
-  sent = 0;
-  created = 0;
-  foundByLookup = 0;
-
-  add(o: RowOutcome): void {
-    if (o.via === 'post' || (o.attempts ?? 0) > 0) {
-      this.sent++;
-    }
-    if (o.status === 'created') {
-      this.created++;
-      this.foundByLookup += o.via === 'lookup' ? 1 : 0;
-    }
-  }
-}
-
 export class Submitter {
   private readonly stopper = new AbortController();
   /** What this submitter did so far. */
-  readonly counts = new SubmitCounts();
+  readonly counts = new ThisRunCounter();
   /** Sources whose rows are not sent in this run (their balance could not be read), with why. */
   private readonly blocked = new Map<string, string>();
   private readonly global: LimitFunction;

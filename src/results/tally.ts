@@ -57,19 +57,21 @@ interface RowAttempt {
   via?: 'post' | 'lookup';
 }
 
-/** ThisRun's counts but `held`, from the outcomes of the rows this run attempted. */
-export function thisRunCounts(outcomes: Iterable<RowAttempt>): Omit<ThisRun, 'held'> {
-  const counts = { sent: 0, created: 0, foundByLookup: 0 };
-  for (const o of outcomes) {
+/** ThisRun's counts but `held`, added up as the outcomes of the rows this run attempted come. */
+export class ThisRunCounter implements Omit<ThisRun, 'held'> {
+  sent = 0;
+  created = 0;
+  foundByLookup = 0;
+
+  add(o: RowAttempt): void {
     if (o.via === 'post' || (o.attempts ?? 0) > 0) {
-      counts.sent++;
+      this.sent++;
     }
     if (o.status === 'created') {
-      counts.created++;
-      counts.foundByLookup += o.via === 'lookup' ? 1 : 0;
+      this.created++;
+      this.foundByLookup += o.via === 'lookup' ? 1 : 0;
     }
   }
-  return counts;
 }
 
 /**

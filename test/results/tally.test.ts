@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { summaryApi, Tally, thisRunCounts } from '../../src/results/tally.js';
+import { summaryApi, Tally, ThisRunCounter } from '../../src/results/tally.js';
 
 const THIS_RUN = { sent: 2, created: 2, foundByLookup: 0, held: 0 };
 
@@ -57,9 +57,16 @@ describe('results: Tally', () => {
   });
 
   it("counts this run's sends, creations and lookups from its row outcomes", () => {
-    expect(thisRunCounts([])).to.deep.equal({ sent: 0, created: 0, foundByLookup: 0 });
+    const counts = (outcomes: Parameters<ThisRunCounter['add']>[0][]) => {
+      const c = new ThisRunCounter();
+      for (const o of outcomes) {
+        c.add(o);
+      }
+      return { sent: c.sent, created: c.created, foundByLookup: c.foundByLookup };
+    };
+    expect(counts([])).to.deep.equal({ sent: 0, created: 0, foundByLookup: 0 });
     expect(
-      thisRunCounts([
+      counts([
         { status: 'created', attempts: 1, via: 'post' },
         { status: 'created', attempts: 3, via: 'post' },
         { status: 'created', attempts: 0, via: 'lookup' },
