@@ -14,7 +14,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
@@ -80,7 +80,56 @@ interface Sent {
   journalFrom: number;
 }
 
+/**
+ * The input file, watched from before it is first read: the rows sent are read again from it, so a
+ * change at any moment of the run (between the plan and the sending too) stops the sending.
+ */
+class InputWatch {
+  changed = false;
+  private readonly listeners: Array<() => void> = [];
+  private readonly watcher: FSWatcher | undefined;
+
+  constructor(file: string, log: Logger) {
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(file, () => {
+        if (!this.changed) {
+          log.warn({ file }, 'input file changed: stopping');
+        }
+        this.changed = true;
+        for (const listener of this.listeners) {
+          listener();
+        }
+      });
+    } catch {
+      watcher = undefined; // a file that cannot be watched cannot be read either: reading it says why
+    }
+    this.watcher = watcher;
+  }
+
+  /** Calls `listener` on a change, at once if one happened already. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+    if (this.changed) {
+      listener();
+    }
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
+}
+
 export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<BatchRunResult> {
+  const input = new InputWatch(s.file, deps.log);
+  try {
+    return await watchedRun(s, deps, input);
+  } finally {
+    input.close();
+  }
+}
+
+async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch): Promise<BatchRunResult> {
   const startedAt = deps.clock();
   const runId = randomUUID();
   let plan = await planBatch(s, CURRENT_KEY_VERSION);
@@ -99,7 +148,7 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
       }
       const ledger = Ledger.open(place.account.ledger);
       try {
-        return await runLocked(s, deps, { runId, startedAt, plan, state, place, access, ledger });
+        return await runLocked(s, deps, { runId, startedAt, plan, state, place, access, ledger, input });
       } finally {
         ledger.close();
       }
@@ -145,6 +194,8 @@ async function* validRows(s: RunSettings, keyVersion: KeyVersion): AsyncGenerato
 
 /** What the steps after the lock share. */
 interface LockedRun {
+  /** The input file's watch: its changes stop the sending. */
+  input: InputWatch;
   runId: string;
   startedAt: Date;
   plan: BatchPlan;
@@ -258,28 +309,21 @@ async function submitRows(
   const submitter = new Submitter({ client, journal, ledger, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
   deps.onStoppable?.(() => submitter.stop());
   // The input file changing under the run stops it: what was planned may no longer be what the file says.
-  const watcher = watch(s.file, () => {
-    deps.log.warn({ file: s.file }, 'input file changed: stopping');
-    submitter.stop();
-  });
-  try {
-    const toSend = () => rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks);
-    const settled = await checkBalances({ client, submitter, sources, opts }, survey, toSend, () =>
-      start(client.baseUrl),
+  run.input.onChange(() => submitter.stop());
+  const toSend = () => rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks);
+  const settled = await checkBalances({ client, submitter, sources, opts }, survey, toSend, () =>
+    start(client.baseUrl),
+  );
+  await start(client.baseUrl);
+  let done = settled.size;
+  const rows = rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks, settled);
+  await submitter.submitStream(rows, () => deps.onProgress?.(++done, survey.toSend));
+  if (submitter.stateFailure) {
+    deps.say(
+      `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,
     );
-    await start(client.baseUrl);
-    let done = settled.size;
-    const rows = rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks, settled);
-    await submitter.submitStream(rows, () => deps.onProgress?.(++done, survey.toSend));
-    if (submitter.stateFailure) {
-      deps.say(
-        `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,
-      );
-    }
-    return { submitter, stopped: submitter.stopped, journalFrom };
-  } finally {
-    watcher.close();
   }
+  return { submitter, stopped: submitter.stopped, journalFrom };
 }
 
 /**
