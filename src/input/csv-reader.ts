@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CsvError, type Parser, parse } from 'csv-parse';
 import { UsageError } from './usage-error.js';
@@ -281,13 +281,17 @@ function parseFile(path: string, hash: Hash, lfOnly: boolean): { file: ReadStrea
 }
 
 /**
- * Whether the file holds a CR byte anywhere (a quick scan; true when it cannot be read, which
- * the parse then reports). Most files end their lines with LF only: told that LF is the only line
+ * Whether the file holds a CR byte anywhere (a quick scan; true when it is not a regular file, or
+ * cannot be read, which the parse then reports). Most files end their lines with LF only: told that LF is the only line
  * end, csv-parse tests one line end per byte instead of three, a tenth of its time.
  */
 async function holdsCarriageReturn(path: string): Promise<boolean> {
   let handle: FileHandle;
   try {
+    // A pipe can be read only once (opening it would even disturb its writer): no scan.
+    if (!(await stat(path)).isFile()) {
+      return true;
+    }
     handle = await open(path, 'r');
   } catch {
     return true;

@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { type CsvRecord, openPayeeCsv } from '../../src/input/csv-reader.js';
 import { UsageError } from '../../src/input/usage-error.js';
@@ -180,5 +183,31 @@ describe('csv-reader', () => {
     ]);
     const lfOnly = await readAll(`destination,amount,name\n${lf}\n`);
     expect(lfOnly.records.map((r) => r.cells)).to.deep.equal(records.slice(0, 4000).map((r) => r.cells));
+  });
+
+  it('a named pipe is read once, as a file is: no scan for CR before the parse', async function () {
+    if (process.platform === 'win32') {
+      this.skip();
+    }
+    this.timeout(10_000); // a pipe opened twice hangs
+    const dir = await tempDir();
+    try {
+      const path = join(dir, 'in.csv');
+      execFileSync('sh', ['-c', 'mkfifo "$0"', path]);
+      const text = `destination,amount,name\n${UUIDS.a},1.00,"a\r\nb"\r\n${UUIDS.b},2.00,c\n`;
+      const writing = writeFile(path, text);
+      const csv = await openPayeeCsv(path);
+      const seen: Array<[number, string | undefined]> = [];
+      for await (const r of csv.records) {
+        seen.push([r.line, r.cells[2]]);
+      }
+      await writing;
+      expect(seen).to.deep.equal([
+        [2, 'a\r\nb'],
+        [4, 'c'],
+      ]);
+    } finally {
+      await removeDir(dir);
+    }
   });
 });
