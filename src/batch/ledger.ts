@@ -82,15 +82,8 @@ export interface LedgerOutcome extends Partial<PaymentFields> {
   at: string;
 }
 
-export interface LedgerPayment {
-  batchId: string;
-  key: string;
-  row: number;
-  paymentId?: string;
-  destination: string;
-  amountCents: number;
-  correlationId: string;
-  source: string;
+/** A ledger entry: the payment as its first intent recorded it, and what became of it. */
+export interface LedgerPayment extends Omit<LedgerIntent, 'at'> {
   firstIntentAt: string;
   status: LedgerStatus;
   transferUrl?: string;

@@ -16,6 +16,16 @@ import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.
 import { planCsv, removeDir, tempDir } from '../helpers.js';
 import { makePayees, payeesCsv, readJournalLines } from './helpers.js';
 
+/** The payees' rows as planned with the simulator's balance as default source, all sendable. */
+async function sendableRows(payees: Parameters<typeof payeesCsv>[0]): Promise<SendableRow[]> {
+  const planned = await planCsv(payeesCsv(payees), { defaultSourceId: SIMULATOR.defaultSourceId });
+  return planned.filter((r): r is SendableRow => r.status === 'valid' && isSendable(r));
+}
+
+function simulatorClient(sim: SimulatorHandle): DwollaClient {
+  return new DwollaClient({ baseUrl: sim.url, key: SIMULATOR.key, secret: SIMULATOR.secret, timeoutMs: 5000 });
+}
+
 describe('Submitter when the state cannot be written mid-run', () => {
   let dir: string;
   let sim: SimulatorHandle;
@@ -30,14 +40,8 @@ describe('Submitter when the state cannot be written mid-run', () => {
   });
 
   it('stops sending, reports the rows it knows, and sends nothing without a durable intent', async () => {
-    const planned = await planCsv(payeesCsv(makePayees(30)), { defaultSourceId: SIMULATOR.defaultSourceId });
-    const rows = planned.filter((r): r is SendableRow => r.status === 'valid' && isSendable(r));
-    const client = new DwollaClient({
-      baseUrl: sim.url,
-      key: SIMULATOR.key,
-      secret: SIMULATOR.secret,
-      timeoutMs: 5000,
-    });
+    const rows = await sendableRows(makePayees(30));
+    const client = simulatorClient(sim);
     const journalPath = join(dir, 'journal.jsonl');
     const journal = await Journal.open(journalPath);
     try {
@@ -91,15 +95,8 @@ describe('Submitter.submitStream holds a bounded window of rows', () => {
   });
 
   it('never takes more than max(256, 16 x concurrency) rows ahead of those settled, and sends every row once', async () => {
-    const payees = makePayees(1200, { bankShare: 0.5, bankPool: 3 });
-    const planned = await planCsv(payeesCsv(payees), { defaultSourceId: SIMULATOR.defaultSourceId });
-    const rows = planned.filter((r): r is SendableRow => r.status === 'valid' && isSendable(r));
-    const client = new DwollaClient({
-      baseUrl: sim.url,
-      key: SIMULATOR.key,
-      secret: SIMULATOR.secret,
-      timeoutMs: 5000,
-    });
+    const rows = await sendableRows(makePayees(1200, { bankShare: 0.5, bankPool: 3 }));
+    const client = simulatorClient(sim);
     const journal = await Journal.open(join(dir, 'journal.jsonl'));
     try {
       const sources = await preflightSources(client, new Set(rows.map((r) => r.payment.sourceId)), {
