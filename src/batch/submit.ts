@@ -416,6 +416,11 @@ export class Submitter {
       };
       return this.record(row, outcome);
     } catch (err) {
+      // Stopped (a signal) while looking: nothing was sent for it in this run, so it is pending,
+      // and the next run looks it up again.
+      if (callFailure(err).reason === 'aborted') {
+        return { status: 'pending', attempts: 0 };
+      }
       // Not knowing whether it exists, the row must not be sent again in this run.
       return this.record(row, { status: 'unresolved', attempts: 0, ...describeFailure(err) });
     }
