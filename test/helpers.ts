@@ -11,7 +11,8 @@ import { openPayeeCsv } from '../src/input/csv-reader.js';
 import { type PlannedRow, type PlanSettings, planRows } from '../src/plan/planner.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The built CLI; PAYOUTS_TEST_DIST points the tests at another build folder (e.g. `.dist-mine`). */
+const CLI = join(ROOT, process.env.PAYOUTS_TEST_DIST ?? 'dist', 'src', 'cli', 'main.js');
 
 /** A temp folder removed after the current mocha suite. */
 export async function tempDir(prefix = 'payouts-'): Promise<string> {
