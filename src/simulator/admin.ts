@@ -3,7 +3,9 @@
  * that drive a standalone simulator from another process:
  *
  * - `GET|POST /__simulator/clock`: read, advance (`{"advanceMs": N}`) or set (`{"now": ISO}`) simulated time;
- * - `GET /__simulator/transfers`: the transfers POST /transfers created, with their leg 2 and fee transfers;
+ * - `GET /__simulator/transfers`: the transfers POST /transfers created, with their leg 2 and fee transfers
+ *   (and the transfers of mass payment items);
+ * - `GET /__simulator/mass-payments`: the mass payments POST /mass-payments created, with their keys;
  * - `GET /__simulator/stats`, `GET|POST /__simulator/faults`;
  * - `POST /__simulator/simulate`: what `POST /sandbox-simulations` does, without auth;
  * - `POST /__simulator/returns {"transferId": "<created transfer id>", "leg": "funding"|"funded", "code": "R01"}`:
@@ -15,6 +17,7 @@
  */
 import type { FaultOptions } from './faults.js';
 import { type Exchange, parseJson, readBody, sendJson } from './http.js';
+import { renderMassPaymentForAdmin, type SimulatorMassPayment } from './mass-payment-resources.js';
 import { renderTransferForAdmin, type SimulatorTransfer } from './resources.js';
 import { isAchReturnCode } from './returns.js';
 import type { SimulatorState } from './state.js';
@@ -24,6 +27,7 @@ import { simulationResult } from './transfer-routes.js';
 export const ADMIN_PREFIX = '/__simulator/';
 
 export function adminTransfers(sim: SimulatorState, base: string): SimulatorTransfer[] {
+  sim.catchUp();
   const nowMs = sim.clock.nowMs();
   const rendered: SimulatorTransfer[] = [];
   for (const row of sim.transfers.createdRows()) {
@@ -34,6 +38,11 @@ export function adminTransfers(sim: SimulatorState, base: string): SimulatorTran
     }
   }
   return rendered;
+}
+
+export function adminMassPayments(sim: SimulatorState, base: string): SimulatorMassPayment[] {
+  sim.catchUp();
+  return sim.massPayments.all().map((r) => renderMassPaymentForAdmin(base, r));
 }
 
 function sendAdmin(ex: Exchange, status: number, body: unknown): Promise<void> {
@@ -57,6 +66,8 @@ export async function handleAdminRequest(ex: Exchange, sim: SimulatorState): Pro
       return setClock(ex, sim);
     case 'GET transfers':
       return sendAdmin(ex, 200, adminTransfers(sim, ex.base));
+    case 'GET mass-payments':
+      return sendAdmin(ex, 200, adminMassPayments(sim, ex.base));
     case 'GET stats':
       return sendAdmin(ex, 200, sim.stats());
     case 'GET faults':
@@ -64,7 +75,7 @@ export async function handleAdminRequest(ex: Exchange, sim: SimulatorState): Pro
     case 'POST faults':
       return setFaults(ex, sim);
     case 'POST simulate':
-      return sendAdmin(ex, 200, simulationResult(ex.base, sim.transfers.simulate(sim.clock.nowMs())));
+      return sendAdmin(ex, 200, simulationResult(ex.base, sim.simulate()));
     case 'POST returns':
       return stageReturn(ex, sim);
     default:

@@ -27,13 +27,13 @@ function transferLocation(ex: Exchange, transferId: string): string {
   return `${ex.base}/transfers/${transferId}`;
 }
 
-function idempotencyKeyOf(ex: Exchange): string | undefined {
+export function idempotencyKeyOf(ex: Exchange): string | undefined {
   const key = ex.req.headers['idempotency-key'];
   return typeof key === 'string' && key.trim() !== '' ? key.trim() : undefined;
 }
 
-/** The answer of a fault that strikes before anything is created (429 storm, 500/503), if one does. */
-function faultBeforeCreation(ex: Exchange, sim: SimulatorState): Promise<void> | undefined {
+/** The answer of a fault that strikes before anything is created (429 storm, 500/503), if one does; also for POST /mass-payments. */
+export function faultBeforeCreation(ex: Exchange, sim: SimulatorState): Promise<void> | undefined {
   if (sim.faults.strikes('rate429')) {
     sim.counters.injected.rate429 += 1;
     return sendError(ex, errors.rateLimited());
@@ -53,7 +53,7 @@ function answerKnownKey(ex: Exchange, sim: SimulatorState, idempotencyKey: strin
   const known = sim.keys.lookup(idempotencyKey, sim.clock.nowMs());
   if (known?.state === 'done') {
     sim.counters.idempotentReplays += 1;
-    return sendCreated(ex, transferLocation(ex, known.transferId));
+    return sendCreated(ex, transferLocation(ex, known.id));
   }
   if (known?.state === 'processing') {
     sim.counters.idempotencyConflicts += 1;
@@ -90,8 +90,8 @@ function acceptTransfer(
   return refusal ? { ok: false, refusal } : { ok: true, transfer: validation.transfer };
 }
 
-/** The answer to a created transfer, unless a fault drops it, replaces it with 500 or delays it. */
-async function answerCreated(ex: Exchange, sim: SimulatorState, location: string): Promise<void> {
+/** The answer to a created transfer (or mass payment), unless a fault drops it, replaces it with 500 or delays it. */
+export async function answerCreated(ex: Exchange, sim: SimulatorState, location: string): Promise<void> {
   if (sim.faults.strikes('dropAfter')) {
     sim.counters.injected.dropAfter += 1;
     ex.req.socket.destroy();

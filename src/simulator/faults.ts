@@ -1,19 +1,22 @@
-/** Fault injection: latency, error rates and dropped connections, all off by default. */
+/**
+ * Fault injection: latency, error rates and dropped connections, all off by default. The rates
+ * apply to the creating POSTs, `POST /transfers` and `POST /mass-payments`; latency to every answer.
+ */
 
 export interface FaultOptions {
   /** Added to every answer of a Dwolla endpoint (ms). */
   latencyMs?: number;
   /** Uniform 0..jitterMs added on top of latencyMs. */
   jitterMs?: number;
-  /** 0..1: POST /transfers answers 500/503 and creates nothing. */
+  /** 0..1: POST /transfers (or /mass-payments) answers 500/503 and creates nothing. */
   error5xxBeforeRate?: number;
-  /** 0..1: the transfer IS created (and its key remembered), then 500 is answered. */
+  /** 0..1: the transfer (or mass payment) IS created (and its key remembered), then 500 is answered. */
   error5xxAfterRate?: number;
-  /** 0..1: the transfer IS created, then the socket is destroyed with no answer. */
+  /** 0..1: the transfer (or mass payment) IS created, then the socket is destroyed with no answer. */
   dropAfterRate?: number;
-  /** 0..1: POST /transfers answers 429 TooManyRequests (a 429 storm) and creates nothing. */
+  /** 0..1: POST /transfers (or /mass-payments) answers 429 TooManyRequests (a 429 storm) and creates nothing. */
   rate429?: number;
-  /** 0..1: the answer to POST /transfers is delayed by slowMs more; the transfer is still created. */
+  /** 0..1: the answer to POST /transfers (or /mass-payments) is delayed by slowMs more; it is still created. */
   slowRate?: number;
   slowMs?: number;
   /** expires_in of issued tokens, seconds (default 3600). */

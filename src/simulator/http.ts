@@ -17,14 +17,15 @@ export interface Exchange {
 
 export class BodyTooLarge extends Error {}
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+/** The request's body as text; BodyTooLarge (answered 400) past `maxBytes` (1 MiB unless a route needs more). */
+export async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) {
+      throw new BodyTooLarge(`request body over ${maxBytes} bytes`);
     }
     chunks.push(buf);
   }

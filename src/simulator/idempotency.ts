@@ -1,30 +1,36 @@
 /**
- * Idempotency keys of `POST /transfers` (reference/dwolla-docs/initiate-transfer-idempotency-errors.txt:
- * "Multiple POSTs with the same idempotency key won't result in multiple resources being created";
- * Dwolla forgets a key 24 hours after its request). A done key costs nothing of its own: the transfer keeps its key (the store indexes
- * it), and the Location is derived from the transfer's id.
+ * Idempotency keys of `POST /transfers` and of `POST /mass-payments`, one instance each
+ * (reference/dwolla-docs/initiate-transfer-idempotency-errors.txt: "Multiple POSTs with the same
+ * idempotency key won't result in multiple resources being created"; the mass payment docs say the
+ * same of mass payments; Dwolla forgets a key 24 hours after its request). A done key costs nothing
+ * of its own: the resource keeps its key (its store indexes it), and the Location is derived from
+ * the resource's id.
  */
-import type { TransferStore } from './store.js';
+
+/** The store of what a key creates: the latest resource created with a key, its id and when. */
+interface CreatedWithKey {
+  createdWithKey(key: string): { id: string; createdMs: number } | undefined;
+}
 
 /** Dwolla forgets an idempotency key 24 hours after its request. */
 const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-type KeyEntry = { state: 'processing' } | { state: 'done'; transferId: string };
+type KeyEntry = { state: 'processing' } | { state: 'done'; id: string };
 
 export class IdempotencyKeys {
   /** Keys whose first request is being processed. */
   private readonly processing = new Set<string>();
 
-  constructor(private readonly transfers: TransferStore) {}
+  constructor(private readonly created: CreatedWithKey) {}
 
-  /** `processing`, or `done` with the transfer it created within the last 24 hours; else unknown. */
+  /** `processing`, or `done` with the resource it created within the last 24 hours; else unknown. */
   lookup(key: string, nowMs: number): KeyEntry | undefined {
     if (this.processing.has(key)) {
       return { state: 'processing' };
     }
-    const created = this.transfers.createdWithKey(key);
+    const created = this.created.createdWithKey(key);
     return created && nowMs - created.createdMs < IDEMPOTENCY_KEY_TTL_MS
-      ? { state: 'done', transferId: created.id }
+      ? { state: 'done', id: created.id }
       : undefined;
   }
 
@@ -32,7 +38,7 @@ export class IdempotencyKeys {
     this.processing.add(key);
   }
 
-  /** The key's transfer was created (with the key): the key is done. */
+  /** The key's resource was created (with the key): the key is done. */
   complete(key: string): void {
     this.processing.delete(key);
   }

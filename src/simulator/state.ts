@@ -2,10 +2,12 @@
 import type { ServerResponse } from 'node:http';
 import { Balances } from './balances.js';
 import { SimulatedClock } from './clock.js';
+import { CustomerDirectory } from './customers.js';
 import { type FaultKind, type FaultOptions, Faults } from './faults.js';
-import { findFundingSource, type SimFundingSource } from './funding-sources.js';
+import { type EmailBankKind, emailBankId, findFundingSource, type SimFundingSource } from './funding-sources.js';
 import { Sleeper } from './http.js';
 import { IdempotencyKeys } from './idempotency.js';
+import { MassPaymentStore } from './mass-payments.js';
 import { TransferStore } from './store.js';
 import { AccessTokens } from './tokens.js';
 
@@ -32,8 +34,26 @@ export interface SimulatorStats {
   validationFailures: number;
   /** 400 InsufficientFunds answers (also counted in validationFailures): a balance held less than asked. */
   insufficientFunds: number;
+  /** GET /customers requests (OpenAPI listAndSearchCustomers), e.g. searches by email. */
+  customerSearches: number;
+  /** GET /customers/{id}/funding-sources requests (OpenAPI listCustomerFundingSources). */
+  customerFundingSourceLists: number;
   /** How many times each injected fault struck. */
   injected: Record<FaultKind, number>;
+  /** POST /mass-payments (the faults above count its strikes too). */
+  massPayments: MassPaymentStats;
+}
+
+interface MassPaymentStats {
+  /** POST /mass-payments requests received, whatever their answer. */
+  requests: number;
+  created: number;
+  /** 201 answers that returned an earlier mass payment for a repeated Idempotency-Key. */
+  idempotentReplays: number;
+  /** 409 answers: the key's first request was still being processed. */
+  idempotencyConflicts: number;
+  /** 400 answers. */
+  validationFailures: number;
 }
 
 export class SimulatorState {
@@ -41,7 +61,12 @@ export class SimulatorState {
   readonly faults: Faults;
   readonly transfers: TransferStore;
   readonly keys: IdempotencyKeys;
+  readonly massPayments: MassPaymentStore;
+  /** The Idempotency-Keys of POST /mass-payments. */
+  readonly massPaymentKeys: IdempotencyKeys;
   readonly tokens = new AccessTokens();
+  /** The customers GET /customers has shown (customers.ts). */
+  readonly customers = new CustomerDirectory();
   /** The balance funding sources' amounts. */
   readonly balances: Balances;
   /** The client credentials `POST /token` accepts. */
@@ -59,7 +84,10 @@ export class SimulatorState {
     concurrencyRejections: 0,
     validationFailures: 0,
     insufficientFunds: 0,
+    customerSearches: 0,
+    customerFundingSourceLists: 0,
     injected: { rate429: 0, error5xxBefore: 0, error5xxAfter: 0, dropAfter: 0, slow: 0 },
+    massPayments: { requests: 0, created: 0, idempotentReplays: 0, idempotencyConflicts: 0, validationFailures: 0 },
   };
 
   private inFlight = 0;
@@ -73,6 +101,8 @@ export class SimulatorState {
     startTime?: Date;
     /** Simulated ms after which an eligible leg settles by itself; undefined: only simulations settle (Dwolla's sandbox). */
     processingMs: number | undefined;
+    /** Simulated ms a mass payment stays pending, then processing, before it moves on by itself. */
+    massPaymentStepMs: number;
     faults: FaultOptions;
     /** Each balance funding source's starting cents, by id. */
     startingBalances: ReadonlyMap<string, bigint>;
@@ -85,6 +115,13 @@ export class SimulatorState {
       credit: (balanceId, cents, atMs) => this.balances.credit(balanceId, cents, atMs),
     });
     this.keys = new IdempotencyKeys(this.transfers);
+    // A mass payment's item is taken as POST /transfers would take it: its amount from a balance, then a transfer.
+    this.massPayments = new MassPaymentStore(opts.massPaymentStepMs, {
+      lookup: (id) => this.fundingSource(id),
+      debit: (balanceId, cents, atMs) => this.balances.debit(balanceId, cents, atMs),
+      createTransfer: (valid, atMs) => this.transfers.create(valid, atMs, undefined),
+    });
+    this.massPaymentKeys = new IdempotencyKeys(this.massPayments);
     this.balances = new Balances(opts.startingBalances, this.clock.nowMs());
     this.credentials = { ...opts.credentials };
   }
@@ -94,9 +131,37 @@ export class SimulatorState {
     return key === this.credentials.key && secret === this.credentials.secret;
   }
 
+  /** Moves the mass payments on by the simulated clock (their transfers then settle as any transfer). */
+  catchUp(): void {
+    this.massPayments.sync(this.clock.nowMs());
+  }
+
+  /**
+   * One `POST /sandbox-simulations` (OpenAPI simulateBankTransferProcessing): the pending transfer
+   * legs ready now are processed (settlement.ts), then every pending or processing mass payment
+   * moves a step (the transfers its items create wait for the next simulation, as a chain's leg 2
+   * does). Returns how many legs it processed or failed.
+   */
+  simulate(): number {
+    const nowMs = this.clock.nowMs();
+    this.massPayments.sync(nowMs);
+    const legs = this.transfers.simulate(nowMs);
+    this.massPayments.simulate(nowMs);
+    return legs;
+  }
+
   fundingSource(id: string): SimFundingSource | undefined {
     const nowMs = this.clock.nowMs();
     return findFundingSource(id, (fsId) => this.transfers.removedByReturn(fsId, nowMs));
+  }
+
+  /** A bank of a customer found by email, as it is now (funding-sources.ts EMAIL_BANKS). */
+  emailBank(customerId: string, kind: EmailBankKind): SimFundingSource {
+    const fs = this.fundingSource(emailBankId(customerId, kind));
+    if (!fs) {
+      throw new Error(`${customerId} is not a customer id`);
+    }
+    return fs;
   }
 
   /** Counts a POST /transfers as in flight until its answer is sent or its connection closes. */
@@ -138,6 +203,7 @@ export class SimulatorState {
     return {
       ...this.counters,
       injected: { ...this.counters.injected },
+      massPayments: { ...this.counters.massPayments },
       transfersCreated: this.transfers.createdCount,
       maxInFlight: this.maxInFlight,
       maxInFlightPerBalanceSource: this.maxPerBalanceSource,

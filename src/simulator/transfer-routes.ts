@@ -81,7 +81,7 @@ export function listTransferFees(ex: Exchange, sim: SimulatorState, [id]: string
 
 /**
  * OpenAPI simulateBankTransferProcessing: processes or fails the pending legs eligible now (see
- * settlement.ts). Dwolla documents the request and the 200 body only as objects (`type: object`);
+ * settlement.ts), then moves every pending or processing mass payment a step (mass-payments.ts). Dwolla documents the request and the 200 body only as objects (`type: object`);
  * the simulator answers `{_links: {self}, total}`, total being the legs processed or failed.
  */
 export async function simulateProcessing(ex: Exchange, sim: SimulatorState): Promise<void> {
@@ -90,7 +90,7 @@ export async function simulateProcessing(ex: Exchange, sim: SimulatorState): Pro
   if (!body || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
     return sendError(ex, errors.badRequest());
   }
-  return sendJson(ex, 200, simulationResult(ex.base, sim.transfers.simulate(sim.clock.nowMs())));
+  return sendJson(ex, 200, simulationResult(ex.base, sim.simulate()));
 }
 
 /** The body of a simulation's answer (also the admin API's). */

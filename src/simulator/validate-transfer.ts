@@ -34,11 +34,11 @@ const ADDENDA_RE = /^[A-Za-z0-9 \-_.~!*'();:@&=+$,/?%#[\]]{1,80}$/;
 
 type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
+export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function child(v: unknown, key: string): unknown {
+export function child(v: unknown, key: string): unknown {
   return isObject(v) ? v[key] : undefined;
 }
 
@@ -84,7 +84,7 @@ export function validateTransfer(
   return { ok: true, transfer: { source, destination, amountCents, metadata, correlationId, clearing, addenda, fees } };
 }
 
-function checkSource(
+export function checkSource(
   href: unknown,
   lookup: (id: string) => SimFundingSource | undefined,
   errors: EmbeddedError[],
@@ -130,7 +130,7 @@ function checkDestination(
   return destination;
 }
 
-function checkAmount(amount: unknown, errors: EmbeddedError[]): bigint | undefined {
+export function checkAmount(amount: unknown, errors: EmbeddedError[]): bigint | undefined {
   const value = child(amount, 'value');
   const currency = child(amount, 'currency');
   let cents: bigint | undefined;
@@ -153,7 +153,7 @@ function checkAmount(amount: unknown, errors: EmbeddedError[]): bigint | undefin
   return cents;
 }
 
-function checkMetadata(metadata: unknown, errors: EmbeddedError[]): Record<string, string> | undefined {
+export function checkMetadata(metadata: unknown, errors: EmbeddedError[]): Record<string, string> | undefined {
   if (metadata === undefined || metadata === null) {
     return undefined;
   }
@@ -180,7 +180,7 @@ function checkMetadata(metadata: unknown, errors: EmbeddedError[]): Record<strin
  * Dwolla refuses metadata on a transfer from a balance: "Metadata not supported for this type of
  * transfer." (transfers/initiate, the error table; shape of OpenAPI `InvalidMetadataError`).
  */
-function checkMetadataAllowed(
+export function checkMetadataAllowed(
   source: SimFundingSource,
   metadata: Record<string, string> | undefined,
   errors: EmbeddedError[],
@@ -190,7 +190,7 @@ function checkMetadataAllowed(
   }
 }
 
-function checkCorrelationId(correlationId: unknown, errors: EmbeddedError[]): string | undefined {
+export function checkCorrelationId(correlationId: unknown, errors: EmbeddedError[]): string | undefined {
   if (correlationId === undefined || correlationId === null) {
     return undefined;
   }
@@ -205,7 +205,7 @@ function checkCorrelationId(correlationId: unknown, errors: EmbeddedError[]): st
   return correlationId;
 }
 
-function checkClearing(
+export function checkClearing(
   clearing: unknown,
   amountCents: bigint | undefined,
   errors: EmbeddedError[],
@@ -249,7 +249,7 @@ function checkClearing(
   return result;
 }
 
-function checkAddenda(
+export function checkAddenda(
   achDetails: unknown,
   side: 'source' | 'destination',
   errors: EmbeddedError[],

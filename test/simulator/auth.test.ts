@@ -174,7 +174,7 @@ describe('simulator: token and authentication', () => {
 
   it('answers 404 NotFound for unknown routes and 405 for a wrong method', async () => {
     const token = await getToken(sim.url);
-    const unknown = await call(`${sim.url}/mass-payments`, { headers: hal(token) });
+    const unknown = await call(`${sim.url}/webhook-subscriptions`, { headers: hal(token) });
     expect(unknown.status).to.equal(404);
     expect(unknown.body.code).to.equal('NotFound');
     const wrongMethod = await call(`${sim.url}/transfers`, { headers: hal(token) });
