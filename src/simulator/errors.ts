@@ -35,6 +35,8 @@ export const errors = {
   expiredAccessToken: () =>
     answer(401, 'ExpiredAccessToken', 'Generate a new access token using your client credentials.'),
   notFound: () => answer(404, 'NotFound', 'The requested resource was not found.'),
+  /** OpenAPI getCustomer / listCustomerFundingSources 404: "Customer not found." (code as NotFoundError's). */
+  customerNotFound: () => answer(404, 'NotFound', 'Customer not found.'),
   methodNotAllowed: () => answer(405, 'MethodNotAllowed', 'Method not allowed.'),
   invalidVersion: () => answer(406, 'InvalidVersion', 'Missing or invalid API version.'),
   /** Idempotency: the original request with this key is still being processed. */

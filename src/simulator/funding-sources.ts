@@ -1,7 +1,8 @@
 /**
  * The simulator's funding sources. Every UUID is a funding source: the account's balance
  * (`SIMULATOR.defaultSourceId`), a few special ids that behave like Dwolla's sandbox sentinel
- * values, and any other UUID, which is a verified checking account of its own customer (a payee).
+ * values, the banks of the customers found by email (customers.ts), and any other UUID, which is
+ * a verified checking account of its own customer (a payee).
  */
 import { createHash } from 'node:crypto';
 import { type FundingSourceStatus, type FundingSourceType, SIMULATOR } from '../dwolla/types.js';
@@ -20,6 +21,8 @@ export interface SimFundingSource {
   owner: Owner;
   /** Transfers from or to this source fail with this return code once they settle. */
   returnCode?: ReturnCode;
+  /** A bank's account type (OpenAPI FundingSource `bankAccountType`); default checking. */
+  bankAccountType?: 'checking' | 'savings';
 }
 
 interface SpecialSource {
@@ -34,7 +37,7 @@ export function isUuid(value: string): boolean {
 }
 
 /** A stable UUID (version-4 layout) derived from a text. */
-function derivedUuid(text: string): string {
+export function derivedUuid(text: string): string {
   const hex = createHash('sha256').update(text).digest('hex');
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -126,6 +129,58 @@ export const specialSourcesHelp = [
 ].join('\n');
 
 /**
+ * The banks of the customers found by email (customers.ts). A bank's id is its customer's id with
+ * the first group replaced by one of these, so that the bank, its state and its owner are read
+ * from the id alone (the transfer legs keep only ids): `e3a1c000-REST` is a customer,
+ * `e3a1b000-REST` its verified checking account. Dwolla's ids are random v4 UUIDs; one of these
+ * groups turns up in a payee file's random UUID about once in a billion.
+ */
+export const EMAIL_CUSTOMER_GROUP = 'e3a1c000';
+
+type EmailBank = Pick<SimFundingSource, 'name' | 'status' | 'removed' | 'bankAccountType'>;
+
+/** OpenAPI FundingSource: a bank's `name`, `status` (verified/unverified), `removed` and `bankAccountType`. */
+const EMAIL_BANKS = {
+  checking: { group: 'e3a1b000', name: 'Checking', status: 'verified', removed: false, bankAccountType: 'checking' },
+  savings: { group: 'e3a1b001', name: 'Savings', status: 'verified', removed: false, bankAccountType: 'savings' },
+  unverified: {
+    group: 'e3a1b100',
+    name: 'Checking',
+    status: 'unverified',
+    removed: false,
+    bankAccountType: 'checking',
+  },
+  removed: { group: 'e3a1b200', name: 'Checking', status: 'verified', removed: true, bankAccountType: 'checking' },
+} as const satisfies Record<string, EmailBank & { group: string }>;
+
+export type EmailBankKind = keyof typeof EMAIL_BANKS;
+
+const EMAIL_BANK_BY_GROUP = new Map<string, EmailBank>(Object.values(EMAIL_BANKS).map((b) => [b.group, b]));
+
+/** The id of a bank of the email customer `customerId` (which starts with EMAIL_CUSTOMER_GROUP). */
+export function emailBankId(customerId: string, kind: EmailBankKind): string {
+  return `${EMAIL_BANKS[kind].group}${customerId.slice(EMAIL_CUSTOMER_GROUP.length)}`;
+}
+
+/** The email customer's bank with this (lower-case) id, or undefined when the id is not one. */
+function emailBank(id: string): SimFundingSource | undefined {
+  const bank = EMAIL_BANK_BY_GROUP.get(id.slice(0, EMAIL_CUSTOMER_GROUP.length));
+  if (!bank) {
+    return undefined;
+  }
+  const owner: Owner = { kind: 'customer', id: `${EMAIL_CUSTOMER_GROUP}${id.slice(EMAIL_CUSTOMER_GROUP.length)}` };
+  return {
+    id,
+    type: 'bank',
+    owner,
+    name: bank.name,
+    status: bank.status,
+    removed: bank.removed,
+    bankAccountType: bank.bankAccountType,
+  };
+}
+
+/**
  * The funding source with this id, or undefined when the id is not a UUID.
  * `removedByReturn` tells whether an ACH return (R03) has removed the source since.
  */
@@ -134,14 +189,15 @@ export function findFundingSource(id: string, removedByReturn: (id: string) => b
     return undefined;
   }
   const lower = id.toLowerCase();
-  const source: SimFundingSource = SPECIALS.find((s) => s.source.id === lower)?.source ?? {
-    id: lower,
-    name: 'Payee Checking',
-    type: 'bank',
-    status: 'verified',
-    removed: false,
-    owner: payeeOwner(lower),
-  };
+  const source: SimFundingSource = SPECIALS.find((s) => s.source.id === lower)?.source ??
+    emailBank(lower) ?? {
+      id: lower,
+      name: 'Payee Checking',
+      type: 'bank',
+      status: 'verified',
+      removed: false,
+      owner: payeeOwner(lower),
+    };
   return removedByReturn(lower) ? { ...source, removed: true } : source;
 }
 

@@ -46,11 +46,11 @@ function utcDayStartMs(value: string): number | undefined {
   return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value ? undefined : ms;
 }
 
-function refusal(name: string, message: string, code = 'InvalidFormat'): EmbeddedError {
+export function refusal(name: string, message: string, code = 'InvalidFormat'): EmbeddedError {
   return { code, message, path: `/${name}` };
 }
 
-class QueryReader {
+export class QueryReader {
   readonly errors: EmbeddedError[] = [];
   readonly echo: Array<[string, string]> = [];
 

@@ -48,7 +48,7 @@ export function renderFundingSource(base: string, fs: SimFundingSource): Funding
     id: fs.id,
     status: fs.status,
     type: fs.type,
-    ...(bank ? { bankAccountType: 'checking' } : {}),
+    ...(bank ? { bankAccountType: fs.bankAccountType ?? 'checking' } : {}),
     name: fs.name,
     created: FIXED_CREATED,
     removed: fs.removed,
@@ -189,18 +189,24 @@ export function renderTransferFees(base: string, t: Leg, fees: SimulatorTransfer
   };
 }
 
+/** The paging of a list: how many per page, and from where. */
+export interface Paging {
+  limit: number;
+  offset: number;
+}
+
 /**
- * A page of a transfer list (OpenAPI listCustomerTransfers / listAndSearchTransfers), whose
- * self/first/last/next/prev links keep every filter given (`filters`, without limit and offset).
+ * The self/first/last/next/prev links of a page of a list (Dwolla's paged lists: "It is
+ * recommended to use the _links object ... for paging"), each keeping every filter given
+ * (`filters`, without limit and offset).
  */
-export function renderTransferList(
+export function pageLinks(
   listUrl: string,
-  page: SimulatorTransfer[],
   total: number,
-  paging: { limit: number; offset: number },
+  { limit, offset }: Paging,
   filters: ReadonlyArray<[string, string]>,
-): TransferList {
-  const { limit, offset } = paging;
+  resourceType: string,
+): HalLinks {
   const pageHref = (o: number) => {
     const q = new URLSearchParams([...filters]);
     q.set('limit', String(limit));
@@ -209,15 +215,26 @@ export function renderTransferList(
   };
   const lastOffset = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
   const links: HalLinks = {
-    self: link(pageHref(offset), 'transfer'),
-    first: link(pageHref(0), 'transfer'),
-    last: link(pageHref(lastOffset), 'transfer'),
+    self: link(pageHref(offset), resourceType),
+    first: link(pageHref(0), resourceType),
+    last: link(pageHref(lastOffset), resourceType),
   };
   if (offset + limit < total) {
-    links.next = link(pageHref(offset + limit), 'transfer');
+    links.next = link(pageHref(offset + limit), resourceType);
   }
   if (offset > 0) {
-    links.prev = link(pageHref(Math.max(0, offset - limit)), 'transfer');
+    links.prev = link(pageHref(Math.max(0, offset - limit)), resourceType);
   }
-  return { _links: links, _embedded: { transfers: page }, total };
+  return links;
+}
+
+/** A page of a transfer list (OpenAPI listCustomerTransfers / listAndSearchTransfers). */
+export function renderTransferList(
+  listUrl: string,
+  page: SimulatorTransfer[],
+  total: number,
+  paging: Paging,
+  filters: ReadonlyArray<[string, string]>,
+): TransferList {
+  return { _links: pageLinks(listUrl, total, paging, filters, 'transfer'), _embedded: { transfers: page }, total };
 }

@@ -1,9 +1,19 @@
 /** Dwolla's endpoints: the route table, authentication, and every handler but POST /transfers. */
 import { HAL_JSON, SIMULATOR, type TokenResponse } from '../dwolla/types.js';
+import { createMassPayment } from './create-mass-payment.js';
 import { createTransfer } from './create-transfer.js';
+import { getCustomer, listCustomerFundingSources, listCustomers } from './customer-routes.js';
 import { type ErrorAnswer, errors, oauthErrors } from './errors.js';
 import { getFundingSourceBalance } from './funding-source-balance.js';
 import { type Exchange, readBody, sendError, sendJson } from './http.js';
+import {
+  getMassPayment,
+  getMassPaymentItem,
+  listAccountMassPayments,
+  listCustomerMassPayments,
+  listMassPaymentItems,
+  updateMassPayment,
+} from './mass-payment-routes.js';
 import { link, renderFundingSource } from './resources.js';
 import type { SimulatorState } from './state.js';
 import {
@@ -33,6 +43,13 @@ const ROUTES: Route[] = [
   { pattern: /^\/$/, methods: { GET: getRoot }, authenticated: true },
   { pattern: new RegExp(`^/accounts/${ID}$`), methods: { GET: getAccount }, authenticated: true },
   { pattern: new RegExp(`^/accounts/${ID}/transfers$`), methods: { GET: listAccountTransfers }, authenticated: true },
+  { pattern: /^\/customers$/, methods: { GET: listCustomers }, authenticated: true },
+  { pattern: new RegExp(`^/customers/${ID}$`), methods: { GET: getCustomer }, authenticated: true },
+  {
+    pattern: new RegExp(`^/customers/${ID}/funding-sources$`),
+    methods: { GET: listCustomerFundingSources },
+    authenticated: true,
+  },
   { pattern: new RegExp(`^/customers/${ID}/transfers$`), methods: { GET: listCustomerTransfers }, authenticated: true },
   { pattern: new RegExp(`^/funding-sources/${ID}$`), methods: { GET: getFundingSource }, authenticated: true },
   {
@@ -49,6 +66,24 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^/transfers/${ID}/failure$`), methods: { GET: getFailure }, authenticated: true },
   { pattern: new RegExp(`^/transfers/${ID}/fees$`), methods: { GET: listTransferFees }, authenticated: true },
   { pattern: /^\/sandbox-simulations$/, methods: { POST: simulateProcessing }, authenticated: true },
+  { pattern: /^\/mass-payments$/, methods: { POST: createMassPayment }, authenticated: true },
+  {
+    pattern: new RegExp(`^/mass-payments/${ID}$`),
+    methods: { GET: getMassPayment, POST: updateMassPayment },
+    authenticated: true,
+  },
+  { pattern: new RegExp(`^/mass-payments/${ID}/items$`), methods: { GET: listMassPaymentItems }, authenticated: true },
+  { pattern: new RegExp(`^/mass-payment-items/${ID}$`), methods: { GET: getMassPaymentItem }, authenticated: true },
+  {
+    pattern: new RegExp(`^/accounts/${ID}/mass-payments$`),
+    methods: { GET: listAccountMassPayments },
+    authenticated: true,
+  },
+  {
+    pattern: new RegExp(`^/customers/${ID}/mass-payments$`),
+    methods: { GET: listCustomerMassPayments },
+    authenticated: true,
+  },
 ];
 
 /** Answers one request to a Dwolla endpoint. */
@@ -70,6 +105,7 @@ export async function handleDwollaRequest(ex: Exchange, sim: SimulatorState): Pr
         return sendError(ex, refusal);
       }
     }
+    sim.catchUp(); // mass payments move on with the clock before anything is read or created
     return handler(ex, sim, match.slice(1).map(decodeURIComponent));
   }
   return sendError(ex, errors.notFound());

@@ -5,6 +5,7 @@
  */
 import { SIMULATOR } from '../../dwolla/types.js';
 import { balanceCents } from '../../simulator/balances.js';
+import { specialEmailsHelp } from '../../simulator/customers.js';
 import { STARTING_BALANCES, specialSourcesHelp } from '../../simulator/funding-sources.js';
 import { type FaultOptions, type SimulatorHandle, startSimulator } from '../../simulator/index.js';
 import { formatCents } from '../../simulator/money.js';
@@ -99,6 +100,7 @@ function describeSimulator(
     ...describeCredentials(credentials),
     `Use it: payouts run FILE.csv --api-url ${sim.url}`,
     specialSourcesHelp,
+    specialEmailsHelp,
     `Faults: ${describeFaults(faults)}`,
     'Admin (no auth): GET|POST /__simulator/clock, GET /__simulator/transfers, GET /__simulator/stats, GET|POST /__simulator/faults, POST /__simulator/simulate, POST /__simulator/returns {"transferId","leg":"funding"|"funded","code":"R01"}',
     'Stop with Ctrl+C.',

@@ -3,6 +3,7 @@
  */
 import type { Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
 import { SIMULATOR } from '../../dwolla/types.js';
+import { specialEmailsHelp } from '../../simulator/customers.js';
 import { STARTING_BALANCES, specialSourcesHelp } from '../../simulator/funding-sources.js';
 
 export const simulatorOptions = {
@@ -37,6 +38,8 @@ const EPILOGUE = [
   `Balance: the default source starts with --balance, else PAYOUTS_SIMULATOR_BALANCE, else ${STARTING_BALANCES.defaultBalance} USD (the embedded simulator of \`payouts run\` reads PAYOUTS_SIMULATOR_BALANCE too); a transfer beyond it is refused with InsufficientFunds. See GET /funding-sources/{id}/balance.`,
   '',
   specialSourcesHelp,
+  '',
+  specialEmailsHelp,
 ].join('\n');
 
 /** The options of `payouts simulator` as yargs parses them (read by their --names). */
