@@ -88,10 +88,9 @@ export async function writeFinishedBatch(
       apiBase: apiUrl,
     });
     const pending: Array<Promise<void>> = [];
-    for await (const record of csv.records) {
-      const row = planner.plan(record);
+    for await (const row of planner.rows(csv.batches)) {
       if (row.status !== 'valid') {
-        throw new Error(`row ${record.line} is invalid: a finished batch here has only valid rows`);
+        throw new Error(`row ${row.line} is invalid: a finished batch here has only valid rows`);
       }
       pending.push(...journalled(journal, row, at, apiUrl));
       if (pending.length >= 4000) {

@@ -11,7 +11,13 @@
  * Durability: `Journal.append` resolves only once its record is written and fsync'd, so a
  * caller that appends an intent before POSTing a transfer knows the intent survives a crash.
  * Concurrent appends are group-committed: whatever is queued goes out in one write and one
- * fsync, and all of that group's callers resolve together. Writes are strictly serial.
+ * fsync, and all of that group's callers resolve together. Writes are strictly serial. The
+ * file is opened with O_DSYNC where the platform has it: each write returns once its data is
+ * durable (an fdatasync's guarantee), one call to the thread pool per group instead of two.
+ * Outcome records need not be durable before anything (an intent must be, before its POST):
+ * appended with `linger`, a group of them alone waits up to OUTCOME_LINGER_MS for other records
+ * to ride along with, so that a run writes (and syncs) about once per intent group rather than
+ * once per answer.
  *
  * Crash tolerance: a crash mid-write can leave a torn last line. `readJournal` ignores it
  * (reporting `tornTail`), and `Journal.open` truncates it so new records start on a fresh line.
@@ -22,7 +28,7 @@
  * `append` rejects a record with a field named like a credential (authorization, token,
  * secret, password, api key), at any depth, with `JOURNAL_SECRET_FIELD`.
  */
-import { close, fstat, open as openFd, read } from 'node:fs';
+import { close, constants, fstat, open as openFd, read } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -86,7 +92,7 @@ export interface JournalStats {
   records: number;
   /** Group writes (one per group commit). */
   writes: number;
-  /** fsyncs issued (0 with `fsync: false`). */
+  /** Group writes made durable (O_DSYNC writes, or write + fdatasync); 0 with `fsync: false`. */
   syncs: number;
 }
 
@@ -95,20 +101,35 @@ export class Journal {
   readonly stats: JournalStats = { records: 0, writes: 0, syncs: 0 };
   private readonly fh: FileHandle;
   private readonly fsync: boolean;
+  /** The file was opened with O_DSYNC: a write is durable when it returns, no fdatasync after it. */
+  private readonly dsync: boolean;
   private readonly encoder: LineEncoder;
   private queue: Pending[] = [];
+  /** A record appended without `linger` is queued: the next group is written without lingering. */
+  private urgent = false;
+  /** Ends the current linger at once (an urgent record came, or the journal is closing). */
+  private stopLinger: (() => void) | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
   /** Sticky: after a failed write the file's tail is unknown, so nothing more is appended. */
   private failure: Error | undefined;
   private written: number;
 
-  private constructor(path: string, fh: FileHandle, size: number, opts: { fsync: boolean; format: JournalFormat }) {
+  private readonly lingerMs: number;
+
+  private constructor(
+    path: string,
+    fh: FileHandle,
+    size: number,
+    opts: { fsync: boolean; format: JournalFormat; lingerMs: number },
+  ) {
     this.path = path;
     this.fh = fh;
     this.written = size;
     this.fsync = opts.fsync;
+    this.dsync = opts.fsync && O_DSYNC !== undefined;
     this.encoder = new LineEncoder(opts.format === 'compact');
+    this.lingerMs = opts.lingerMs;
   }
 
   /**
@@ -122,11 +143,16 @@ export class Journal {
   /**
    * Opens (creating the directory and file if needed) for appending; truncates a torn tail.
    * `format`: `compact` (the default) or `legacy`, the format of journals before it (for tests).
+   * `lingerMs`: how long appends made with `linger` may wait (default OUTCOME_LINGER_MS).
    */
-  static async open(path: string, opts: { fsync?: boolean; format?: JournalFormat } = {}): Promise<Journal> {
+  static async open(
+    path: string,
+    opts: { fsync?: boolean; format?: JournalFormat; lingerMs?: number } = {},
+  ): Promise<Journal> {
     const fsync = opts.fsync ?? true;
     await mkdir(dirname(path), { recursive: true });
-    const fh = await open(path, 'a+');
+    // 'a+' (read and append, created if missing), durable writes when fsync'd.
+    const fh = await open(path, fsync && O_DSYNC !== undefined ? APPEND_READ | O_DSYNC : 'a+');
     let end: number;
     try {
       const { size } = await fh.stat();
@@ -145,14 +171,20 @@ export class Journal {
       await fh.close();
       throw err;
     }
-    return new Journal(path, fh, end, { fsync, format: opts.format ?? 'compact' });
+    return new Journal(path, fh, end, {
+      fsync,
+      format: opts.format ?? 'compact',
+      lingerMs: opts.lingerMs ?? OUTCOME_LINGER_MS,
+    });
   }
 
   /**
    * Resolves once `rec` is on disk (written and, unless `fsync: false`, fsync'd). Records are
    * written in the order of the calls, each encoded (journal-format.ts) when it is called.
+   * `linger`: the record need not be durable soon (an outcome): when only such records are
+   * queued, their group waits up to OUTCOME_LINGER_MS for others to ride along with.
    */
-  append(rec: JournalRecord): Promise<void> {
+  append(rec: JournalRecord, opts: { linger?: boolean } = {}): Promise<void> {
     if (this.closed) {
       return Promise.reject(new JournalError('JOURNAL_CLOSED', this.path, `journal ${this.path} is closed`));
     }
@@ -172,8 +204,24 @@ export class Journal {
     const line = this.encoder.encode(rec);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
-      this.flushing ??= this.flush();
+      if (!opts.linger) {
+        this.urgent = true;
+        this.stopLinger?.();
+      }
+      this.flushing ??= this.drain();
     });
+  }
+
+  /**
+   * Writes what is queued without lingering; resolves once it is durable (a failed write is
+   * reported to its appends, not here).
+   */
+  async flush(): Promise<void> {
+    if (this.queue.length > 0) {
+      this.urgent = true;
+      this.stopLinger?.();
+    }
+    await this.flushing;
   }
 
   /** Waits for queued appends, then closes the file. Later appends reject with `JOURNAL_CLOSED`. */
@@ -182,24 +230,42 @@ export class Journal {
       return;
     }
     this.closed = true;
+    this.stopLinger?.();
     await this.flushing;
     await this.fh.close();
   }
 
   /**
-   * Writes what is queued, a group at a time, until nothing is: one write and one fdatasync per
-   * group, off the event loop (the thread pool), so that the run's requests go on meanwhile and
-   * the appends made during a group's fdatasync form the next group. Groups are strictly serial.
+   * Writes what is queued, a group at a time, until nothing is: one durable write per group, off
+   * the event loop (the thread pool), so that the run's requests go on meanwhile and the appends
+   * made during a group's write form the next group. Groups are strictly serial.
    * It starts on setImmediate, so that appends made while I/O callbacks ran join the first group.
    */
-  private async flush(): Promise<void> {
+  private async drain(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
+      if (!this.urgent && !this.closed) {
+        await this.linger();
+      }
       const group = this.queue;
       this.queue = [];
+      this.urgent = false;
       await this.writeGroup(group);
     }
     this.flushing = undefined;
+  }
+
+  /** Waits `lingerMs`, or less if an urgent record comes or the journal closes. */
+  private linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stopLinger = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.lingerMs);
+      this.stopLinger = done;
+    });
   }
 
   private async writeGroup(group: Pending[]): Promise<void> {
@@ -214,7 +280,9 @@ export class Journal {
       this.written += buf.length;
       this.stats.writes++;
       if (this.fsync) {
-        await this.fh.datasync();
+        if (!this.dsync) {
+          await this.fh.datasync();
+        }
         this.stats.syncs++;
       }
       this.stats.records += group.length;
@@ -236,6 +304,13 @@ export class Journal {
 }
 
 export type JournalFormat = 'compact' | 'legacy';
+
+/** How long a group of outcomes alone waits for other records to ride along with. */
+const OUTCOME_LINGER_MS = 20;
+
+/** O_DSYNC where the platform defines it (not on Windows: there, write then fdatasync). */
+const O_DSYNC: number | undefined = constants.O_DSYNC;
+const APPEND_READ = constants.O_APPEND | constants.O_CREAT | constants.O_RDWR;
 
 export interface ReadJournalOptions {
   /**

@@ -12,13 +12,24 @@
  * npm on Node 20, building from source when there is no prebuilt binary (it embeds SQLite; keep
  * it at ^12: 13.x needs Node 22).
  *
- * Durability rule: `recordIntent` resolves only after its transaction committed with
- * synchronous=FULL in WAL mode, i.e. after the WAL was fsync'd, so a caller that awaits the
- * intent before the POST knows that it survives a crash or a power loss. Calls made in the same
- * turn of the event loop are group-committed: one transaction (one fsync) on setImmediate, and
- * every caller of the group resolves, or rejects with the same `LedgerError`
+ * Durability rule: `recordIntent` resolves only after its transaction committed and the WAL
+ * (where WAL mode commits to) was fsync'd, so a caller that awaits the intent before the POST
+ * knows that it survives a crash or a power loss. The fsync is the one synchronous=FULL makes
+ * inside COMMIT, issued by this module instead, on the thread pool (fdatasync of `<path>-wal`):
+ * groups commit with synchronous=NORMAL (the frames written, nothing fsync'd), so the event
+ * loop's thread never blocks on the disk, and one fdatasync covers every group committed before
+ * it. Calls made in the same turn of the event loop are group-committed: one transaction on
+ * setImmediate, and every caller of the group resolves, or rejects with the same `LedgerError`
  * (LEDGER_WRITE_FAILED), together. A failed group is rolled back whole, so nothing of it is in
  * the ledger; a later group may succeed (the failure is not sticky: SQLite leaves no torn tail).
+ * A failed fsync rejects its callers: what they wrote may not be durable.
+ *
+ * Outcomes need not be durable before anything (the journal has them first, and SPEC asks the
+ * ledger to be durable before the POST, i.e. for intents): an outcome waits up to
+ * OUTCOME_LINGER_MS to ride along with the next intent group, and a group of outcomes alone
+ * resolves once committed, without an fsync. It survives a crash of the process at once (it is
+ * in the WAL), and a power loss once the next fsync of the WAL, which the next intent, `flush`
+ * or `close` makes. `recordRun` and `markComplete` commit with synchronous=FULL.
  *
  * Rules: an intent for an existing (batch, key) keeps its first_intent_at and never downgrades a
  * `created` row; `created` is final (a later failed/unresolved outcome or intent is ignored).
@@ -35,7 +46,7 @@
  * SQLite itself may create the `-wal`/`-shm` coordination files next to an existing ledger
  * (they hold no payments, and are the files any writer uses).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -140,6 +151,10 @@ export interface LedgerStats {
   transactions: number;
   /** Intents and outcomes committed by them. */
   records: number;
+  /** fdatasyncs of the WAL (on the thread pool): each makes every commit before it durable. */
+  walSyncs: number;
+  /** Milliseconds the event loop's thread spent committing groups (no fsync among them). */
+  commitMs: number;
 }
 
 /** The connection settings that the durability and concurrency rules rest on. */
@@ -186,6 +201,8 @@ const MAY_HAVE_PAID = "('created', 'intent', 'unresolved')";
 const APPLICATION_ID = 0x5041594c;
 const SCHEMA_VERSION = 1;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+/** How long an outcome waits for an intent group to ride along with before it commits on its own. */
+const OUTCOME_LINGER_MS = 25;
 /** Rows fetched per statement by the iterators. */
 const PAGE = 500;
 const BY_PAYMENT_ID_LIMIT = 1000;
@@ -321,13 +338,32 @@ interface Pending {
 export class Ledger {
   readonly path: string;
   readonly readOnly: boolean;
-  readonly stats: LedgerStats = { transactions: 0, records: 0 };
+  readonly stats: LedgerStats = { transactions: 0, records: 0, walSyncs: 0, commitMs: 0 };
   private readonly db: Database.Database;
   private readonly st: Statements;
   private readonly historyStatements = new Map<string, Database.Statement>();
   private readonly commitGroup: Database.Transaction<(ops: Op[]) => (LedgerError | undefined)[]>;
   private queue: Pending[] = [];
+  /** The queued group's commit: on setImmediate once an intent or a flush is queued... */
   private timer: NodeJS.Immediate | undefined;
+  /** ...else (outcomes only) after OUTCOME_LINGER_MS. */
+  private linger: NodeJS.Timeout | undefined;
+  /** An intent or a flush is queued: its callers wait for the WAL's fsync. */
+  private queuedNeedsSync = false;
+  /** Callers of committed groups waiting for the WAL's next fsync. */
+  private awaitingSync: Pending[] = [];
+  /** An fdatasync of the WAL is running (at most one at a time). */
+  private syncing = false;
+  /** A commit wrote to the WAL since the last fsync of it began. */
+  private unsynced = false;
+  /** The WAL file, for its fsyncs: opened at the first one, closed once the connection is. */
+  private walFd: number | undefined;
+  /** `close` is committing the last group: it fsyncs the WAL itself. */
+  private closing = false;
+  /** Rows changed by the group being committed (0: SQLite wrote nothing to the WAL). */
+  private groupChanges = 0;
+  private readonly syncNormal: Database.Statement;
+  private readonly syncFull: Database.Statement;
   private closed = false;
 
   private constructor(path: string, db: Database.Database, readOnly: boolean) {
@@ -336,6 +372,8 @@ export class Ledger {
     this.readOnly = readOnly;
     this.st = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Statements;
     this.commitGroup = db.transaction((ops: Op[]) => ops.map((op) => this.apply(op)));
+    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
   }
 
   /** Opens for reading and writing, creating the folder, the file and the schema as needed. */
@@ -420,21 +458,45 @@ export class Ledger {
     return this.enqueue(op);
   }
 
-  /** Waits for the writes queued so far; rejects if their group failed. */
+  /**
+   * Resolves once every write recorded so far is committed and durable (outcomes committed
+   * without an fsync too); rejects if their group, or the fsync, failed.
+   */
   flush(): Promise<void> {
-    if (this.queue.length === 0) {
+    if (this.queue.length === 0 && this.awaitingSync.length === 0 && !this.syncing && !this.unsynced) {
       return Promise.resolve();
     }
     return this.enqueue({ kind: 'barrier' });
   }
 
-  /** Commits what is queued (its callers resolve or reject as usual), then closes. Idempotent. */
+  /**
+   * Commits what is queued and makes every commit durable (one fsync of the WAL, here on the
+   * event loop's thread), settling every caller, then closes. Idempotent.
+   */
   close(): void {
     if (this.closed) {
       return;
     }
+    this.closing = true; // the last group's callers wait for the fsync below, not one on the thread pool
     this.commitQueued();
+    const waiting = this.awaitingSync;
+    this.awaitingSync = [];
+    let failure: LedgerError | undefined;
+    // An fsync already running on the thread pool covers what was committed before it began.
+    if (waiting.length > 0 || this.unsynced) {
+      try {
+        fdatasyncSync(this.wal());
+        this.unsynced = false;
+        this.stats.walSyncs++;
+      } catch (err) {
+        failure = this.writeError(err);
+      }
+    }
+    this.settle(waiting, failure);
     this.closed = true;
+    if (!this.syncing) {
+      this.closeWal(); // else once the fsync running on the thread pool is done with it
+    }
     this.db.close();
   }
 
@@ -597,41 +659,149 @@ export class Ledger {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
-      this.timer ??= setImmediate(() => this.commitQueued());
+      if (op.kind !== 'outcome') {
+        this.queuedNeedsSync = true;
+        this.timer ??= setImmediate(() => this.commitQueued());
+      } else if (this.timer === undefined) {
+        this.linger ??= setTimeout(() => this.commitQueued(), OUTCOME_LINGER_MS);
+      }
     });
   }
 
-  /** Commits the queued group in one transaction and settles its callers. */
+  /**
+   * Commits the queued group in one transaction (synchronous=NORMAL: no fsync on this thread);
+   * its callers with an error of their own reject, the others resolve now (outcomes alone) or
+   * once the WAL's next fsync is done (an intent or a flush among them).
+   */
   private commitQueued(): void {
-    if (this.timer !== undefined) {
-      clearImmediate(this.timer);
-      this.timer = undefined;
-    }
+    this.cancelTimers();
     const group = this.queue;
+    const needsSync = this.queuedNeedsSync;
     this.queue = [];
+    this.queuedNeedsSync = false;
     if (group.length === 0) {
       return;
     }
+    const started = performance.now();
     let results: (LedgerError | undefined)[];
     try {
-      results = this.commitGroup.immediate(group.map((p) => p.op));
+      results = this.commitUnsynced(group.map((p) => p.op));
     } catch (err) {
-      const failure = this.writeError(err);
-      for (const p of group) {
-        p.reject(failure);
-      }
+      this.settle(group, this.writeError(err));
       return;
+    } finally {
+      this.stats.commitMs += performance.now() - started;
     }
     this.stats.transactions++;
+    const committed: Pending[] = [];
     group.forEach((p, i) => {
       const err = results[i];
       if (err) {
         p.reject(err);
       } else {
+        committed.push(p);
+      }
+    });
+    if (!needsSync) {
+      this.settle(committed, undefined);
+      return;
+    }
+    this.awaitingSync.push(...committed);
+    this.startSync();
+  }
+
+  /** The group's transaction with synchronous=NORMAL; the connection is left at FULL. */
+  private commitUnsynced(ops: Op[]): (LedgerError | undefined)[] {
+    this.groupChanges = 0;
+    this.syncNormal.run();
+    try {
+      return this.commitGroup.immediate(ops);
+    } finally {
+      this.unsynced ||= this.groupChanges > 0;
+      this.syncFull.run();
+    }
+  }
+
+  /**
+   * fdatasyncs the WAL on the thread pool for the callers waiting for it, unless one is running
+   * (its end starts the next one, for the callers that came meanwhile). Nothing written since
+   * the last fsync began: they resolve at once.
+   */
+  private startSync(): void {
+    if (this.syncing || this.closing || this.awaitingSync.length === 0) {
+      return;
+    }
+    const waiting = this.awaitingSync;
+    this.awaitingSync = [];
+    if (!this.unsynced) {
+      this.settle(waiting, undefined);
+      return;
+    }
+    let fd: number;
+    try {
+      fd = this.wal();
+    } catch (err) {
+      this.settle(waiting, this.writeError(err));
+      return;
+    }
+    this.syncing = true;
+    this.unsynced = false; // what is committed from now on waits for the next fsync
+    fdatasync(fd, (err) => {
+      this.syncing = false;
+      if (err) {
+        this.unsynced = true;
+      } else {
+        this.stats.walSyncs++;
+      }
+      this.settle(waiting, err ? this.writeError(err) : undefined);
+      if (this.closed) {
+        this.closeWal();
+        return;
+      }
+      this.startSync();
+    });
+  }
+
+  /** Resolves the callers (counting their records), or rejects them all with `failure`. */
+  private settle(callers: Pending[], failure: LedgerError | undefined): void {
+    for (const p of callers) {
+      if (failure) {
+        p.reject(failure);
+      } else {
         this.stats.records += p.op.kind === 'barrier' ? 0 : 1;
         p.resolve();
       }
-    });
+    }
+  }
+
+  /**
+   * The WAL file's descriptor, for its fsyncs (SQLite writes it with plain writes, so an fsync
+   * of any descriptor of it makes them durable). It exists while this connection is open (WAL
+   * mode removes it only when the last connection closes), and stays the same file. Holding a
+   * descriptor of it is safe: SQLite holds no POSIX lock on the WAL file (its WAL locks are in
+   * `-shm`), and closing a descriptor only drops the locks of the file it is of.
+   */
+  private wal(): number {
+    this.walFd ??= openSync(`${this.path}-wal`, 'r');
+    return this.walFd;
+  }
+
+  private closeWal(): void {
+    if (this.walFd !== undefined) {
+      closeSync(this.walFd);
+      this.walFd = undefined;
+    }
+  }
+
+  private cancelTimers(): void {
+    if (this.timer !== undefined) {
+      clearImmediate(this.timer);
+      this.timer = undefined;
+    }
+    if (this.linger !== undefined) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+    }
   }
 
   /** One op of a group, inside its transaction: an error of its own, or undefined. */
@@ -640,10 +810,12 @@ export class Ledger {
       return undefined;
     }
     if (op.kind === 'intent') {
-      this.st.insertIntent.run(op.params);
+      this.groupChanges += this.st.insertIntent.run(op.params).changes;
       return undefined;
     }
-    if (this.st.updateOutcome.run(op.params).changes > 0) {
+    const updated = this.st.updateOutcome.run(op.params).changes;
+    if (updated > 0) {
+      this.groupChanges += updated;
       return undefined;
     }
     if (this.st.exists.get(op.params.batchId, op.params.key) !== undefined) {
@@ -656,11 +828,12 @@ export class Ledger {
         `an outcome for key ${String(op.params.key)} of batch ${String(op.params.batchId)}, which has no intent in the ledger and does not carry the payment's fields`,
       );
     }
-    this.st.insertOutcome.run(op.params);
+    this.groupChanges += this.st.insertOutcome.run(op.params).changes;
     return undefined;
   }
 
-  private writeNow<T>(write: () => T): T {
+  /** One statement in its own transaction, committed with synchronous=FULL (its fsync on this thread). */
+  private writeNow(write: () => Database.RunResult): Database.RunResult {
     const refused = this.refuseWrite();
     if (refused) {
       throw refused;

@@ -4,24 +4,32 @@
  *
  * Per row: a row with an earlier intent is first looked up by correlationId (a transfer with its
  * destination and amount means it was created); then clearing is decided at this moment, the
- * intent is made durable in the journal, and the POST is sent with the row's Idempotency-Key,
- * retried with the same key; the outcome is journalled after the answer.
+ * intent is made durable in the journal and the ledger, and the POST is sent with the row's
+ * Idempotency-Key, retried with the same key; the outcome is journalled after the answer.
+ *
+ * The durable writes are kept off the POSTs' path: rows have their intent written while every
+ * slot to POST is taken (from bank sources, up to --concurrency of them, in groups; for a balance
+ * source, the next row while its one transfer in flight is), so that a freed slot is used at
+ * once. An intent is still durable before its own POST leaves, and a balance source never has
+ * two POSTs in flight. A row prepared so but never sent (the run stopped first) is pending, and
+ * its open intent makes a rerun look it up first.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
-import type { DwollaClient } from '../dwolla/client.js';
+import type { CreatedTransfer, DwollaClient } from '../dwolla/client.js';
 import { callFailure, withRetries } from '../dwolla/retry.js';
 import { transferRequest } from '../dwolla/transfer-request.js';
-import type { Transfer } from '../dwolla/types.js';
+import type { CreateTransferRequest, Transfer } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { formatCents } from '../input/money.js';
 import type { ClearingPolicy } from '../input/validation.js';
-import { clearingColumns, decideClearing } from '../plan/clearing.js';
+import { type ClearingColumns, clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
 import type { SendableRow, ValidRow } from '../plan/planner.js';
 import { ThisRunCounter } from '../results/tally.js';
 import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { RowOutcome } from './outcome.js';
 import { metadataRefusal, ownerOf, type SourceCheck, type UsableSource } from './preflight.js';
+import { Slots } from './slots.js';
 
 export interface SubmitSettings {
   concurrency: number;
@@ -47,6 +55,8 @@ export interface SubmitDeps {
 export interface LedgerSink {
   intent(row: SendableRow, intent: IntentRecord): Promise<void>;
   outcome(row: ValidRow, outcome: OutcomeRecord): Promise<void>;
+  /** Commits what is queued now (outcomes wait a little for company otherwise). */
+  flush?(): Promise<void>;
 }
 
 export interface RowToSend {
@@ -121,7 +131,9 @@ function lookupMatchOf(r: RowToSend): LookupMatch | undefined {
 
 /**
  * Runs `each` over the items as they come, with at most `bound` of them unsettled at once; once
- * `stopped()` says so, takes no more items. Resolves when every item taken has settled.
+ * `stopped()` says so, or an `each` failed, takes no more items. Resolves when every item taken
+ * has settled (rejects then with the first failure). A count and one waiter: no per-item
+ * reaction on every unsettled item (as a Promise.race over them would add).
  */
 async function forEachBounded<T>(
   items: AsyncIterable<T> | Iterable<T>,
@@ -129,24 +141,84 @@ async function forEachBounded<T>(
   each: (item: T) => Promise<void>,
   stopped: () => boolean = () => false,
 ): Promise<void> {
-  const unsettled = new Set<Promise<void>>();
+  let unsettled = 0;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const settled = () => {
+    unsettled--;
+    const waiter = wake;
+    wake = undefined;
+    waiter?.();
+  };
+  const failed = (error: unknown) => {
+    failure ??= { error };
+    settled();
+  };
+  const fewerThan = async (n: number) => {
+    while (unsettled >= n) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
   for await (const item of items) {
-    if (stopped()) {
+    if (stopped() || failure) {
       break;
     }
-    const settled: Promise<void> = each(item).finally(() => unsettled.delete(settled));
-    unsettled.add(settled);
-    if (unsettled.size >= bound) {
-      await Promise.race(unsettled);
-    }
+    unsettled++;
+    each(item).then(settled, failed);
+    await fewerThan(bound);
   }
-  await Promise.all(unsettled);
+  await fewerThan(1);
+  if (failure) {
+    throw failure.error;
+  }
 }
 
 /** Rows held by a submitter at once (in flight, or queued for a lane): at least this many... */
 const WINDOW_MIN = 256;
 /** ...or this many per transfer allowed in flight. */
 const WINDOW_PER_SLOT = 16;
+/**
+ * Rows from bank sources whose intent may be written ahead of a free slot to POST: as many as
+ * transfers may be in flight (at least 2). Refilled by halves, so that intents are written in
+ * groups (one durable write for several) while half of them are still ready to go.
+ */
+const AHEAD_MIN = 2;
+/**
+ * A row prepared ahead that waited longer than this for its slot (its balance source's transfer
+ * before it was being retried) has its clearing decided, and its intent written, again: the
+ * clearing is decided when the row is sent.
+ */
+const PREPARED_FRESH_MS = 1000;
+
+/** A row whose intent is durable: what its POST sends. */
+interface Prepared {
+  body: CreateTransferRequest;
+  clearing: ClearingColumns;
+  /** When its clearing was decided (ms). */
+  decidedAt: number;
+}
+
+/**
+ * Where a row waits to be sent. `ahead`: rows being prepared, or prepared and waiting for a slot
+ * to POST (a row holds it until it holds those slots). `post`: a balance source's one transfer
+ * in flight; bank rows have none of their own (only the global --concurrency slots).
+ */
+interface Lane {
+  ahead: Slots;
+  post?: Slots;
+}
+
+/** A prepared row's turn to POST: the slots it holds, given back once its POST settled. */
+interface Turn {
+  prepared: Prepared;
+  release: () => void;
+}
+
+function isOutcome<T extends object>(x: T | RowOutcome): x is RowOutcome {
+  return 'status' in x;
+}
 
 export class Submitter {
   private readonly stopper = new AbortController();
@@ -154,20 +226,43 @@ export class Submitter {
   readonly counts = new ThisRunCounter();
   /** Sources whose rows are not sent in this run (their balance could not be read), with why. */
   private readonly blocked = new Map<string, string>();
-  private readonly global: LimitFunction;
+  /** Transfers in flight: --concurrency. */
+  private readonly global: Slots;
   /** Lookups by correlationId before a send: their own bound, beside the transfers'. */
   private readonly lookups: LimitFunction;
-  private readonly perBalance = new Map<string, LimitFunction>();
+  /** Bank rows: prepared ahead of a free slot (AHEAD_MIN). */
+  private readonly bankLane: Lane;
+  private readonly balanceLanes = new Map<string, Lane>();
   /** Outcome records being made durable: awaited before submitAll returns, not on each row's path. */
   private readonly outcomeWrites = new Set<Promise<void>>();
+  /** Keys whose intent this run wrote but whose POST it never sent. */
+  private readonly neverPosted = new Set<string>();
+  private readonly retries: Parameters<typeof withRetries>[1];
+  /** The clearing decisions of the current second (clearingAt). */
+  private decided = { second: -1, byKey: new Map<string, ClearingColumns>() };
 
   constructor(
     private readonly deps: SubmitDeps,
     private readonly settings: SubmitSettings,
     private readonly sources: ReadonlyMap<string, SourceCheck>,
   ) {
-    this.global = pLimit(settings.concurrency);
+    this.global = new Slots(settings.concurrency);
     this.lookups = pLimit(settings.concurrency);
+    const ahead = Math.max(AHEAD_MIN, settings.concurrency);
+    this.bankLane = { ahead: new Slots(ahead, Math.floor(ahead / 2)) };
+    this.retries = {
+      maxAttempts: settings.maxAttempts,
+      signal: this.stopper.signal,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    };
+  }
+
+  /**
+   * Whether this run journalled an intent for the row's key but never sent its POST (it stopped
+   * first, or the state could not be written): the row was not attempted in this run.
+   */
+  sentNothingFor(key: string): boolean {
+    return this.neverPosted.has(key);
   }
 
   /**
@@ -252,11 +347,16 @@ export class Submitter {
 
   /** One row: its lookup first when it needs one, then its source's lane and the POST. */
   private async submitOne(r: RowToSend): Promise<RowOutcome> {
-    return (await this.lookUpFirst(r)) ?? (await this.schedule(r.row, () => this.process(r)));
+    return (await this.lookUpFirst(r)) ?? (await this.sendRow(r.row));
   }
 
-  /** Waits for the outcome records being made durable. */
+  /**
+   * Waits for the outcome records being made durable, written at once: no intent comes any more
+   * for them to wait for. The journal's outcomes first: each goes to the ledger once durable.
+   */
   private async flushOutcomes(): Promise<void> {
+    await this.deps.journal.flush();
+    await this.deps.ledger?.flush?.().catch(() => undefined); // a failure is the outcomes' own, below
     // An outcome that could not be made durable leaves the row's intent open: a rerun looks it up.
     const written = await Promise.allSettled([...this.outcomeWrites]);
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
@@ -315,30 +415,31 @@ export class Submitter {
     });
   }
 
-  /** A balance source's rows wait for that source first, so that waiting never holds a global slot. */
-  private schedule<T>(row: SendableRow, task: () => Promise<T>): Promise<T> {
-    const source = this.sources.get(row.payment.sourceId);
-    if (!source?.ok || source.type !== 'balance') {
-      return this.global(task);
+  /**
+   * Sends a row whose lookup (if it needed one) found nothing: its intent is written while it
+   * waits among the rows of its lane prepared ahead, then its POST once it holds its slots.
+   */
+  private async sendRow(row: SendableRow): Promise<RowOutcome> {
+    const source = this.usableSource(row);
+    if (isOutcome(source)) {
+      return source;
     }
-    let lane = this.perBalance.get(source.id);
-    if (!lane) {
-      lane = pLimit(1);
-      this.perBalance.set(source.id, lane);
+    const lane = this.laneOf(source);
+    const leaveAhead = await lane.ahead.acquire();
+    let turn: Turn | RowOutcome;
+    try {
+      turn = await this.prepareTurn(row, source, lane);
+    } finally {
+      leaveAhead();
     }
-    return lane(() => this.global(task));
+    if (isOutcome(turn)) {
+      return turn;
+    }
+    return this.post(row, turn);
   }
 
-  private retryOptions() {
-    return {
-      maxAttempts: this.settings.maxAttempts,
-      signal: this.stopper.signal,
-      ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}),
-    };
-  }
-
-  /** Sends a row whose lookup (if it needed one) found nothing: the source's problem, or the POST. */
-  private async process({ row }: RowToSend): Promise<RowOutcome> {
+  /** The row's source when the row can be sent; else its outcome (not sent: stopped, or the source's problem). */
+  private usableSource(row: SendableRow): UsableSource | RowOutcome {
     if (this.stopped) {
       return { status: 'pending', attempts: 0 };
     }
@@ -372,7 +473,83 @@ export class Submitter {
         errorMessage: refusal,
       });
     }
-    return this.send(row, source);
+    return source;
+  }
+
+  /** A balance source's rows go one at a time (one POST in flight, one row prepared ahead); bank rows share one lane. */
+  private laneOf(source: UsableSource): Lane {
+    if (source.type !== 'balance') {
+      return this.bankLane;
+    }
+    let lane = this.balanceLanes.get(source.id);
+    if (!lane) {
+      lane = { ahead: new Slots(1), post: new Slots(1) };
+      this.balanceLanes.set(source.id, lane);
+    }
+    return lane;
+  }
+
+  /**
+   * Makes the row's intent durable, then waits for its slots to POST: its lane's own (a balance
+   * source's one transfer in flight), then a global one. A row that waited long is decided and
+   * journalled again, now.
+   */
+  private async prepareTurn(row: SendableRow, source: UsableSource, lane: Lane): Promise<Turn | RowOutcome> {
+    if (this.stopped) {
+      return { status: 'pending', attempts: 0 };
+    }
+    let prepared = await this.prepare(row, source);
+    if (isOutcome(prepared)) {
+      return prepared;
+    }
+    const own = lane.post ? await lane.post.acquire() : undefined;
+    const shared = await this.global.acquire();
+    const release = () => {
+      shared();
+      own?.();
+    };
+    if (!this.stopped && this.now().getTime() - prepared.decidedAt > PREPARED_FRESH_MS) {
+      const again = await this.prepare(row, source);
+      if (isOutcome(again)) {
+        release();
+        return again;
+      }
+      prepared = again;
+    }
+    return { prepared, release };
+  }
+
+  /**
+   * Decides the row's clearing now and makes its intent durable: the journal first, then the
+   * ledger (a crash between them leaves the journal ahead of the ledger, never behind it: a
+   * journal that lacks what the ledger recorded is refused as cut short).
+   */
+  private async prepare(row: SendableRow, source: UsableSource): Promise<Prepared | RowOutcome> {
+    const { client, journal } = this.deps;
+    const now = this.now();
+    const clearing = this.clearingAt(now, row);
+    const intent: IntentRecord = {
+      type: 'intent',
+      at: now.toISOString(),
+      key: row.key,
+      row: row.line,
+      correlationId: row.correlationId,
+      destination: row.payment.destinationId,
+      amountCents: row.payment.amountCents,
+      source: row.payment.sourceId,
+      ...clearing,
+    };
+    try {
+      await journal.append(intent);
+      await this.deps.ledger?.intent(row, intent);
+    } catch (err) {
+      // Without a durable intent the POST must not leave: the row is not attempted.
+      this.failState(err);
+      this.neverPosted.add(row.key);
+      return { status: 'pending', attempts: 0, errorCode: 'StateUnwritable', errorMessage: this.stateFailure };
+    }
+    const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, client);
+    return { body, clearing, decidedAt: now.getTime() };
   }
 
   /** Searches the source owner's transfers by correlationId; undefined when none is this row's. */
@@ -397,7 +574,7 @@ export class Submitter {
     try {
       const { value: page } = await withRetries(
         () => client.listTransfers({ ...owner, correlationId: wanted.correlationId, limit: 200 }),
-        this.retryOptions(),
+        this.retries,
       );
       const match = page._embedded.transfers.find((t) => isTransferOf(t, wanted));
       if (!match) {
@@ -426,59 +603,69 @@ export class Submitter {
     }
   }
 
-  private async send(row: SendableRow, source: UsableSource): Promise<RowOutcome> {
-    const { client, journal } = this.deps;
-    const decision = decideClearing({
-      now: this.now(),
-      policy: row.payment.clearing ?? this.settings.clearing,
-      amountCents: row.payment.amountCents,
-      cutoffMarginMinutes: this.settings.cutoffMarginMinutes,
-    });
-    const clearing = clearingColumns(decision);
-    const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, client);
-    const intent: IntentRecord = {
-      type: 'intent',
-      at: this.now().toISOString(),
-      key: row.key,
-      row: row.line,
-      correlationId: row.correlationId,
-      destination: row.payment.destinationId,
-      amountCents: row.payment.amountCents,
-      source: row.payment.sourceId,
-      ...clearing,
-    };
-    try {
-      // The journal first, then the ledger: a crash between them leaves the journal ahead of the
-      // ledger, never behind it (a journal that lacks what the ledger recorded is refused as cut short).
-      await journal.append(intent);
-      await this.deps.ledger?.intent(row, intent);
-    } catch (err) {
-      // Without a durable intent the POST must not leave: the row is not attempted.
-      this.failState(err);
-      return { status: 'pending', attempts: 0, errorCode: 'StateUnwritable', errorMessage: this.stateFailure };
+  /**
+   * The row's clearing, decided at `now`. A decision depends on the time only through Central
+   * dates and cutoffs less a whole number of minutes, which all fall on whole seconds, and on the
+   * amount only through the Same Day limit: so the decisions of one second are made once per
+   * policy (the time-zone conversions are most of a decision's cost).
+   */
+  private clearingAt(now: Date, row: SendableRow): ClearingColumns {
+    const policy = row.payment.clearing ?? this.settings.clearing;
+    const { cutoffMarginMinutes } = this.settings;
+    const decide = () =>
+      Object.freeze(
+        clearingColumns(decideClearing({ now, policy, amountCents: row.payment.amountCents, cutoffMarginMinutes })),
+      );
+    if (!Number.isInteger(cutoffMarginMinutes)) {
+      return decide();
     }
+    const second = Math.floor(now.getTime() / 1000);
+    if (second !== this.decided.second) {
+      this.decided = { second, byKey: new Map() };
+    }
+    const key = row.payment.amountCents > SAME_DAY_LIMIT_CENTS ? `${policy}+` : policy;
+    let clearing = this.decided.byKey.get(key);
+    if (clearing === undefined) {
+      clearing = decide();
+      this.decided.byKey.set(key, clearing);
+    }
+    return clearing;
+  }
+
+  /**
+   * The POST of a prepared row (its intent is durable), retried with the same key. Its slots are
+   * given back as soon as Dwolla answered (or retries ran out), before its outcome is recorded:
+   * the next row's POST leaves at once.
+   */
+  private async post(row: SendableRow, { prepared: { body, clearing }, release }: Turn): Promise<RowOutcome> {
+    const { client } = this.deps;
+    let sent: { value: CreatedTransfer; attempts: number };
     try {
-      const { value, attempts } = await withRetries(() => client.createTransfer(body, row.key), this.retryOptions());
-      return this.record(row, {
-        status: 'created',
-        attempts,
-        transferUrl: value.location,
-        transferId: value.id,
-        httpStatus: value.httpStatus,
-        ...clearing,
-        via: 'post',
-      });
+      sent = await withRetries(() => client.createTransfer(body, row.key), this.retries);
     } catch (err) {
-      // Stopped while the intent was being made durable: no POST was sent, so the row was not
-      // attempted (pending), not unresolved. Its open intent makes a rerun look it up first.
+      release();
+      // Stopped before its POST left (its intent was durable): the row was not attempted
+      // (pending), not unresolved. Its open intent makes a rerun look it up first.
       const failure = callFailure(err);
       if (failure.reason === 'aborted' && failure.attempts === 0) {
+        this.neverPosted.add(row.key);
         return this.record(row, { status: 'pending', attempts: 0 });
       }
       const attempts = failure.attempts ?? 1;
       const status = failure.reason === 'permanent' ? 'failed' : 'unresolved';
       return this.record(row, { status, attempts, ...describeFailure(err), ...clearing });
     }
+    release();
+    const { value, attempts } = sent;
+    return this.record(row, {
+      status: 'created',
+      attempts,
+      transferUrl: value.location,
+      transferId: value.id,
+      httpStatus: value.httpStatus,
+      ...clearing,
+      via: 'post',
+    });
   }
 
   /**
@@ -497,7 +684,7 @@ export class Submitter {
         row: row.line,
         ...outcome,
       };
-      const durable = journal.append(record).then(() => this.deps.ledger?.outcome(row, record));
+      const durable = journal.append(record, { linger: true }).then(() => this.deps.ledger?.outcome(row, record));
       // A write that fails stops the run at once (and stays in the set for flushOutcomes to report);
       // one that succeeds leaves the set, so the set holds only the writes in flight.
       this.outcomeWrites.add(durable);
@@ -505,6 +692,10 @@ export class Submitter {
         () => this.outcomeWrites.delete(durable),
         (err: unknown) => this.failState(err),
       );
+    }
+    const created = outcome.status === 'created';
+    if (!log.isLevelEnabled(created ? 'info' : 'warn')) {
+      return outcome; // no log line: nothing built for it (most rows, at the default level)
     }
     const entry = {
       row: row.line,
@@ -514,7 +705,7 @@ export class Submitter {
       errorCode: outcome.errorCode,
       attempts: outcome.attempts,
     };
-    if (outcome.status === 'created') {
+    if (created) {
       log.info(entry, 'row created');
     } else {
       log.warn({ ...entry, error: outcome.errorMessage }, `row ${outcome.status}`);

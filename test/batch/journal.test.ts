@@ -15,6 +15,7 @@ import {
   readJournal,
 } from '../../src/batch/journal.js';
 import { kill9, killAll, nextLine, spawnFixture } from '../fixtures/child.js';
+import { type Call, canTrace, markerAt, traceFixture } from '../fixtures/strace.js';
 
 const AT = '2025-03-04T15:00:00.000Z';
 const DEST = 'https://api-sandbox.dwolla.com/funding-sources/5cfcdc41-10f6-4a45-b11d-7ac89893d985';
@@ -165,6 +166,30 @@ describe('journal', () => {
     await j.close();
   });
 
+  describe('durability', () => {
+    const isJournal = (c: Call) => c.path.endsWith('journal.jsonl');
+    const isWrite = (c: Call) => ['write', 'writev', 'pwrite64'].includes(c.name) && isJournal(c);
+    const isSync = (c: Call) => (c.name === 'fdatasync' || c.name === 'fsync') && isJournal(c);
+
+    it('strace: an append resolves only once its write is durable (the file opened O_DSYNC, or an fdatasync after the write)', async function () {
+      if (!canTrace()) {
+        this.skip(); // no strace here, or ptrace not allowed
+      }
+      const calls = await traceFixture('durable-writes.ts', ['journal', path]);
+      const dsync = calls.some((c) => c.name === 'openat' && isJournal(c) && c.text.includes('O_DSYNC'));
+      let from = markerAt(calls, 'opened');
+      for (const marker of ['intent-resolved', 'outcome-resolved']) {
+        const resolved = markerAt(calls, marker);
+        const writes = calls.filter((c) => isWrite(c) && c.at > from && c.at < resolved);
+        expect(writes, `the record of ${marker}`).to.not.be.empty;
+        const last = writes[writes.length - 1]!.at;
+        const synced = dsync || calls.some((c) => isSync(c) && c.at > last && c.at < resolved);
+        expect(synced, `${marker}: durable before it resolved`).to.equal(true);
+        from = resolved;
+      }
+    });
+  });
+
   describe('group commit', () => {
     it('writes 200 concurrent appends whole, with fewer fsyncs than records', async () => {
       const j = await Journal.open(path);
@@ -203,6 +228,35 @@ describe('journal', () => {
       // each worker's records are in its own order
       const order = (await records(path)).map((r) => (r as IntentRecord).key).filter((k) => k.startsWith('w7-'));
       expect(order).to.deep.equal(Array.from({ length: 10 }, (_, i) => `w7-${i}`));
+    });
+
+    it('an outcome appended with linger waits for company: written with the next urgent record, on flush or on close', async () => {
+      // A linger longer than any test: nothing but the journal's own triggers can write it.
+      const j = await Journal.open(path, { lingerMs: 600_000 });
+      await j.append(run('d1'));
+      let written = false;
+      const first = j.append(outcome('k1', 'created'), { linger: true }).then(() => {
+        written = true;
+      });
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(written, 'not written alone').to.equal(false);
+      expect(await lines(path)).to.have.length(1);
+      const writes = j.stats.writes;
+      await j.append(intent('k2'));
+      await first;
+      expect(j.stats.writes - writes, 'one write for both').to.equal(1);
+
+      const second = j.append(outcome('k2', 'created'), { linger: true });
+      await j.flush();
+      await second;
+      expect(await lines(path)).to.have.length(4);
+
+      const third = j.append(outcome('k3', 'failed'), { linger: true });
+      await j.close();
+      await third;
+      expect(await lines(path)).to.have.length(5);
     });
 
     it('skips fsync with fsync: false', async () => {

@@ -13,6 +13,7 @@ import {
   type LedgerPayment,
 } from '../../src/batch/ledger.js';
 import { kill9, killAll, nextLine, spawnFixture } from '../fixtures/child.js';
+import { type Call, canTrace, markerAt, traceFixture } from '../fixtures/strace.js';
 
 const AT = '2025-03-04T15:00:00.000Z';
 const LATER = '2025-03-04T15:05:00.000Z';
@@ -444,6 +445,76 @@ describe('ledger', () => {
       expect(l.countOfBatch('A')).to.equal(0);
       await l.recordIntent(intent('A', 'k3'));
       expect(keys(l.paymentsOfBatch('A'))).to.deep.equal(['A/k3']);
+    });
+  });
+
+  describe('fsyncs of the WAL (on the thread pool, not the event loop)', () => {
+    const isWal = (c: Call) => c.path.endsWith('ledger.db-wal');
+    const isSync = (c: Call) => (c.name === 'fdatasync' || c.name === 'fsync') && isWal(c);
+    const isFrame = (c: Call) => c.name === 'pwrite64' && isWal(c);
+    const between = (calls: Call[], test: (c: Call) => boolean, from: number, to: number) =>
+      calls.filter((c) => test(c) && c.at > from && c.at < to);
+
+    it('resolves each intent of a group only after the one fsync of the WAL made after their commit', async () => {
+      const l = open();
+      const before = l.stats.walSyncs;
+      const seen: number[] = [];
+      await Promise.all(
+        [1, 2, 3].map((i) => l.recordIntent(intent('A', `k${i}`)).then(() => seen.push(l.stats.walSyncs))),
+      );
+      expect(seen).to.deep.equal([before + 1, before + 1, before + 1]);
+    });
+
+    it('commits an outcome alone without an fsync; the next intent, a flush or close makes it durable', async () => {
+      const l = open();
+      const other = open(); // another connection: close is then no checkpoint, only this ledger's own sync
+      await Promise.all(['k1', 'k2', 'k3'].map((k) => l.recordIntent(intent('A', k))));
+      const s0 = l.stats.walSyncs;
+
+      await l.recordOutcome(created('A', 'k1'));
+      expect(l.stats.walSyncs, 'no fsync for an outcome alone').to.equal(s0);
+      const k1 = [...other.paymentsOfBatch('A')].find((p) => p.key === 'k1');
+      expect(k1, 'committed: another connection sees it').to.include({ status: 'created' });
+      await l.recordIntent(intent('A', 'k4'));
+      expect(l.stats.walSyncs, "the next intent's fsync covers it").to.equal(s0 + 1);
+      await l.flush();
+      expect(l.stats.walSyncs, 'nothing was left to sync').to.equal(s0 + 1);
+
+      await l.recordOutcome(created('A', 'k2'));
+      await l.flush();
+      expect(l.stats.walSyncs, 'flush syncs an outcome alone').to.equal(s0 + 2);
+
+      await l.recordOutcome(created('A', 'k3'));
+      l.close();
+      expect(l.stats.walSyncs, 'close syncs what is left').to.equal(s0 + 3);
+      expect([...other.paymentsOfBatch('A')].map((p) => p.status)).to.deep.equal([
+        'created',
+        'created',
+        'created',
+        'intent',
+      ]);
+    });
+
+    it("strace: an intent resolves after its frames were written to the WAL and fsync'd; an outcome alone is fsync'd at close", async function () {
+      if (!canTrace()) {
+        this.skip(); // no strace here, or ptrace not allowed
+      }
+      const calls = await traceFixture('durable-writes.ts', ['ledger', path]);
+      const opened = markerAt(calls, 'opened');
+      const intentResolved = markerAt(calls, 'intent-resolved');
+      const outcomeResolved = markerAt(calls, 'outcome-resolved');
+      const closed = markerAt(calls, 'closed');
+
+      const intentFrames = between(calls, isFrame, opened, intentResolved);
+      expect(intentFrames, "the intent's frames").to.not.be.empty;
+      const intentSyncs = between(calls, isSync, intentFrames[intentFrames.length - 1]!.at, intentResolved);
+      expect(intentSyncs, 'an fsync of the WAL after them, before the intent resolved').to.not.be.empty;
+
+      const outcomeFrames = between(calls, isFrame, intentResolved, outcomeResolved);
+      expect(outcomeFrames, "the outcome's frames").to.not.be.empty;
+      expect(between(calls, isSync, intentResolved, outcomeResolved), 'no fsync for an outcome alone').to.be.empty;
+      const atClose = between(calls, isSync, outcomeFrames[outcomeFrames.length - 1]!.at, closed);
+      expect(atClose, 'an fsync of the WAL after them, before close returned').to.not.be.empty;
     });
   });
 
