@@ -14,6 +14,7 @@ import { historyCommand } from './commands/history.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { runCommand } from './commands/run.js';
 import { simulatorCommand } from './commands/simulator.js';
+import { templateCommand } from './commands/template.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 
 // A run's live heap is small and flat (tens of MB: it streams), but V8's default heap sizing on a
@@ -48,7 +49,8 @@ async function main(argv: string[]): Promise<void> {
       .command(historyCommand)
       .command(simulatorCommand)
       .command(calendarCommand)
-      .demandCommand(1, 'name a command: run, reconcile, history, simulator or calendar')
+      .command(templateCommand)
+      .demandCommand(1, 'name a command: run, reconcile, history, simulator, calendar or template')
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .strict()
       .version(pkg.version)

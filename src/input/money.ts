@@ -1,38 +1,103 @@
 /**
  * Money as integer cents, from parsing to output. Never a binary float: amounts are parsed from
  * their decimal text digit by digit and formatted back the same way.
+ *
+ * An amount is written as people and spreadsheets write US dollars (SPEC "Input CSV", `amount`):
+ * `10`, `10.5`, `10.00`, `.75`, `1,234.56`, `$1,234.56`. A `$` may be followed by spaces (`$ 1,234.56`:
+ * Excel's Accounting format writes it so). Anything that could mean another number, or no payment at
+ * all, is refused with a hint: a decimal comma (`1.234,56`), badly grouped thousands (`12,3456`),
+ * accounting parentheses (`(25.00)`), a sign, an exponent, another currency, more than 2 decimals.
  */
 
 export type AmountParse = { ok: true; cents: number } | { ok: false; reason: string };
 
-const AMOUNT = /^(\d+)(?:\.(\d{1,2}))?$/;
+/**
+ * `$` (spaces may follow), then the dollars, plain or grouped by commas in threes after a first
+ * group of 1–3 digits (not starting with 0: `0,123` is more likely a decimal comma), then up to 2
+ * decimals. Either the dollars or the decimals may be left out (`.75`, `10`), not both.
+ */
+const AMOUNT = /^(?:\$[ \u00a0]*)?(\d+|[1-9]\d{0,2}(?:,\d{3})+)?(?:\.(\d{1,2}))?$/;
 /** Up to 13 integer digits keeps every amount well inside Number.MAX_SAFE_INTEGER cents. */
 const MAX_INTEGER_DIGITS = 13;
+/** A `$` and the spaces after it, at the start of an amount. */
+const DOLLAR_PREFIX = /^\$[ \u00a0]*/;
 
-/** Why a non-empty amount text is not of the form `digits[.d[d]]`, for the row's errorMessage. */
+/** A reason an amount is refused: the pattern that finds it, and what to say (from the match). */
+interface Refusal {
+  test: RegExp;
+  why: string | ((m: RegExpExecArray) => string);
+}
+
+/** Refusals read on the whole text (with its `$`), first match wins. */
+const TEXT_REFUSALS: readonly Refusal[] = [
+  { test: /^(?:\$[ \u00a0]*)?[-\u2212]$/, why: 'is a dash, a zero in accounting style: must be at least 0.01' },
+  {
+    test: /^(?:\$[ \u00a0]*)?\(.*\)$/,
+    why: 'is in parentheses, a negative amount in accounting style; payouts only pay',
+  },
+  { test: /^[-\u2212]|^\$[ \u00a0]*[-\u2212]|[-\u2212]$/, why: 'is negative; payouts only pay' },
+  { test: /^(?:\$[ \u00a0]*)?\+/, why: 'has a sign: write the amount without +' },
+  {
+    test: /^US\$|^USD(?=[ \u00a0]*[\d.,])|(?<=[\d.,])[ \u00a0]*USD$/i,
+    why: 'has a currency code: write the number alone (amounts are US dollars), with or without a $ before it',
+  },
+  {
+    test: /^([A-Za-z]{3})(?=[ \u00a0]*[\d.,])|(?<=[\d.,])[ \u00a0]*([A-Za-z]{3})$/,
+    why: (m) => `is in another currency (${(m[1] ?? m[2])!.toUpperCase()}): only US dollars are paid`,
+  },
+  { test: /(?!\$)\p{Sc}/u, why: (m) => `is in another currency (${m[0]}): only US dollars are paid` },
+  { test: /(?<=[\d.,])[ \u00a0]*\$$/, why: 'has the $ after the number: write it before the number, or leave it out' },
+  { test: /^(?:\$[ \u00a0]*)?\d*\.?\d*[eE][-+]?\d+$/, why: 'uses exponent notation' },
+];
+
+/** Refusals read on the number once a `$` prefix is taken off, first match wins. */
+const NUMBER_REFUSALS: readonly Refusal[] = [
+  { test: /^\.?$/, why: 'has no digits' },
+  {
+    test: /\d[ \u00a0\u202f]+\d/,
+    why: 'has spaces between its digits: group thousands with commas (1,234.56) or not at all',
+  },
+  {
+    test: /^(\d{1,3}(?:\.\d{3})+|\d+),(\d{1,2})$/,
+    why: (m) =>
+      `looks like a decimal comma; write ${m[1]!.replaceAll('.', '')}.${m[2]} (a comma may only group thousands, as in 1,234.56)`,
+  },
+  {
+    test: /^(\d+|[1-9]\d{0,2}(?:,\d{3})+)?\.(\d{3,})$/,
+    why: (m) =>
+      /^[1-9]\d{0,2}$/.test(m[1] ?? '') && m[2]!.length === 3
+        ? `has more than 2 decimals (if the point groups thousands, write ${m[1]}${m[2]})`
+        : 'has more than 2 decimals',
+  },
+  {
+    test: /^[1-9]\d{0,2}(?:\.\d{3}){2,}$/,
+    why: (m) => `groups thousands with points; write ${m[0].replaceAll('.', '')}`,
+  },
+  {
+    test: /,/,
+    why: 'has badly grouped thousands: after the first 1 to 3 digits, each comma must be followed by exactly 3 digits, as in 1,234,567.89',
+  },
+  { test: /^[\d,]+\.$/, why: 'needs digits after the point' },
+];
+
+/** The first refusal of `rules` that `text` matches, as said. */
+function refusalOf(rules: readonly Refusal[], text: string): string | undefined {
+  for (const { test, why } of rules) {
+    const m = test.exec(text);
+    if (m) {
+      return typeof why === 'string' ? why : why(m);
+    }
+  }
+  return undefined;
+}
+
+/** Why a non-empty, trimmed amount text is not an amount (AMOUNT), for the row's errorMessage. */
 function whyMalformed(text: string): string {
-  if (/^[-−]/.test(text)) {
-    return 'is negative';
-  }
-  if (/^\+/.test(text)) {
-    return 'has a sign';
-  }
-  if (/[$€£¥]|usd/i.test(text)) {
-    return 'has a currency symbol';
-  }
-  if (/^\d*\.?\d*[eE][-+]?\d+$/.test(text)) {
-    return 'uses exponent notation';
-  }
-  if (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(text)) {
-    return 'has a thousands separator';
-  }
-  if (/^\d+\.\d{3,}$/.test(text)) {
-    return 'has more than 2 decimals';
-  }
-  if (/^\d+\.$/.test(text) || /^\.\d+$/.test(text)) {
-    return 'needs digits on both sides of the point';
-  }
-  return 'is not a dollar amount like 10, 10.5 or 10.00';
+  return (
+    refusalOf(TEXT_REFUSALS, text) ??
+    refusalOf(NUMBER_REFUSALS, text.replace(DOLLAR_PREFIX, '')) ??
+    'is not a dollar amount like 10, 10.50, .75 or $1,234.56'
+  );
 }
 
 const DIGIT_0 = 0x30;
@@ -77,22 +142,26 @@ function plainCents(text: string): number {
   return whole * 100 + (decimals === 1 ? fraction * 10 : fraction);
 }
 
-/** Parses a dollar amount of the input CSV (`10`, `10.5`, `10.00`) into integer cents. */
+/**
+ * Parses a dollar amount (`10`, `10.5`, `.75`, `$1,234.56`; see AMOUNT) into integer cents; spaces
+ * around it are ignored.
+ */
 export function parseAmount(text: string): AmountParse {
-  if (text === '') {
-    return { ok: false, reason: 'is missing' };
-  }
   const cents = plainCents(text);
   if (cents >= 0) {
     return { ok: true, cents };
   }
-  const m = AMOUNT.exec(text);
-  if (!m) {
-    return { ok: false, reason: `'${text}' ${whyMalformed(text)}` };
+  const trimmed = text.trim();
+  if (trimmed === '') {
+    return { ok: false, reason: 'is missing' };
   }
-  const whole = m[1]!.replace(/^0+(?=\d)/, '');
+  const m = AMOUNT.exec(trimmed);
+  if (!m || (m[1] === undefined && m[2] === undefined)) {
+    return { ok: false, reason: `'${trimmed}' ${whyMalformed(trimmed)}` };
+  }
+  const whole = (m[1] ?? '0').replaceAll(',', '').replace(/^0+(?=\d)/, '');
   if (whole.length > MAX_INTEGER_DIGITS) {
-    return { ok: false, reason: `'${text}' is too large` };
+    return { ok: false, reason: `'${trimmed}' is too large` };
   }
   const fraction = (m[2] ?? '').padEnd(2, '0');
   return { ok: true, cents: Number(whole) * 100 + Number(fraction) };

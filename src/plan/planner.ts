@@ -2,9 +2,11 @@
  * Planning: every record of the payee file in, every row's fate-to-be out, in input order.
  * Validation per row, then the rules that need the rest of the file (repeated paymentId and
  * correlationId, identical rows), then the idempotency key of each valid row. Streams: memory
- * holds three fingerprint indexes, never the rows.
+ * holds three fingerprint indexes, never the rows. The file's last record is held back until the
+ * file ends: it may be a spreadsheet's total row (src/plan/total-row.ts), which is not a payment.
  */
 import type { CsvHeader, CsvRecord } from '../input/csv-reader.js';
+import { parseAmount } from '../input/money.js';
 import {
   checkRow,
   type KnownCells,
@@ -21,6 +23,7 @@ import {
   keyFromDigest,
   paymentIdKeyDigest,
 } from './keys.js';
+import { AmountsAbove, judgeTotalRow } from './total-row.js';
 
 export interface PlanSettings extends ValidationSettings {
   batchId: string;
@@ -43,6 +46,12 @@ export interface ValidRow extends RowBase {
   key: string;
   /** The correlationId sent: the row's own, else the key. */
   correlationId: string;
+  /**
+   * Why the row cannot be sent now although it is valid, found after planning (its
+   * destinationEmail: src/batch/resolve-emails.ts): held for a person (`review`), or left
+   * `pending` for a rerun.
+   */
+  hold?: { status: 'review' | 'pending'; reason: string };
 }
 
 export interface InvalidRow extends RowBase {
@@ -50,7 +59,17 @@ export interface InvalidRow extends RowBase {
   errors: string[];
 }
 
-export type PlannedRow = ValidRow | InvalidRow;
+/**
+ * A spreadsheet's total row whose amount is the sum of the rows above (src/plan/total-row.ts):
+ * not a payment, written to the results with status `total`. One that does not match is an InvalidRow.
+ */
+export interface TotalRow extends RowBase {
+  status: 'total';
+  /** What the results say of it: the sum it matches, over how many rows. */
+  message: string;
+}
+
+export type PlannedRow = ValidRow | InvalidRow | TotalRow;
 
 /** A valid row whose source is known (the row's own or the default): one that can be sent. */
 export type SendableRow = ValidRow & { payment: Payment & { sourceId: string } };
@@ -112,10 +131,17 @@ class RepeatFinder {
   }
 }
 
-/** Plans the records of one file, in input order: one instance per pass over the file. */
+/**
+ * Plans the records of one file, in input order: one instance per pass over the file, read through
+ * rows() or rowBatches() once. The last record read is held back until the next one comes, or the
+ * file ends: only then is it known to be the last, which may be a total row.
+ */
 export class Planner {
   private readonly repeats: RepeatFinder;
   private readonly knownCells: (cells: readonly string[]) => KnownCells;
+  /** The amounts of the rows planned so far, for a total row's check. */
+  private readonly above = new AmountsAbove();
+  private held: CsvRecord | undefined;
 
   constructor(
     private readonly header: CsvHeader,
@@ -125,11 +151,68 @@ export class Planner {
     this.knownCells = knownCellsReader(header);
   }
 
-  plan(record: CsvRecord): PlannedRow {
+  /** Every row of the file's records (given in batches, as PayeeCsv reads them), one at a time. */
+  async *rows(batches: AsyncIterable<readonly CsvRecord[]>): AsyncGenerator<PlannedRow> {
+    for await (const records of batches) {
+      for (const row of this.planBatch(records)) {
+        yield row;
+      }
+    }
+    const last = this.end();
+    if (last) {
+      yield last;
+    }
+  }
+
+  /** Every row of the file's records, a batch at a time (none empty): no promise per row. */
+  async *rowBatches(batches: AsyncIterable<readonly CsvRecord[]>): AsyncGenerator<PlannedRow[]> {
+    for await (const records of batches) {
+      const rows = this.planBatch(records);
+      if (rows.length > 0) {
+        yield rows;
+      }
+    }
+    const last = this.end();
+    if (last) {
+      yield [last];
+    }
+  }
+
+  /** The rows of the records before the last of `records`, and of the one held back before them; holds that last one back. */
+  private planBatch(records: readonly CsvRecord[]): PlannedRow[] {
+    const rows: PlannedRow[] = [];
+    for (const record of records) {
+      if (this.held) {
+        rows.push(this.plan(this.held, this.knownCells(this.held.cells)));
+      }
+      this.held = record;
+    }
+    return rows;
+  }
+
+  /** The row of the file's last record: a total row, or planned as any other. */
+  private end(): PlannedRow | undefined {
+    const record = this.held;
+    if (!record) {
+      return undefined;
+    }
+    this.held = undefined;
     const { line, cells } = record;
     const given = this.knownCells(cells);
+    const total = judgeTotalRow(given, cells, this.above);
+    if (!total) {
+      return this.plan(record, given);
+    }
+    return total.matches
+      ? { status: 'total', line, cells, given, message: total.message }
+      : { status: 'invalid', line, cells, given, errors: [total.message] };
+  }
+
+  private plan(record: CsvRecord, given: KnownCells): ValidRow | InvalidRow {
+    const { line, cells } = record;
     const errors = record.fieldCountError ? [`row: ${record.fieldCountError}`] : [];
     const payment = checkRow(given, this.header.metadata, cells, this.settings, errors);
+    this.noteAmount(payment, given.amount);
     const paymentIdDigest = this.repeats.noteIds(line, given, errors);
     if (!payment || errors.length > 0) {
       return { status: 'invalid', line, cells, given, errors };
@@ -142,16 +225,33 @@ export class Planner {
     const key = keyFromDigest(digest);
     return { status: 'valid', line, cells, given, payment, key, correlationId: payment.correlationId ?? key };
   }
+
+  /** Adds a row's amount, when it can be read, to the sum a total row is checked against. */
+  private noteAmount(payment: Payment | undefined, amount: string): void {
+    if (payment) {
+      this.above.add(payment.amountCents);
+      return;
+    }
+    const parsed = parseAmount(amount);
+    if (parsed.ok) {
+      this.above.add(parsed.cents);
+    } else {
+      this.above.addUnreadable();
+    }
+  }
 }
 
-/** Plans every record of a file, in input order. */
+/** Plans every record of a file, in input order (the last may be a total row). */
 export async function* planRows(
   header: CsvHeader,
   records: AsyncIterable<CsvRecord>,
   settings: PlanSettings,
 ): AsyncGenerator<PlannedRow> {
-  const planner = new Planner(header, settings);
+  yield* new Planner(header, settings).rows(oneRecordBatches(records));
+}
+
+async function* oneRecordBatches(records: AsyncIterable<CsvRecord>): AsyncGenerator<CsvRecord[]> {
   for await (const record of records) {
-    yield planner.plan(record);
+    yield [record];
   }
 }

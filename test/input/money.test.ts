@@ -14,6 +14,19 @@ describe('money', () => {
       ['0.29', 29], // 0.29 * 100 is 28.999999999999996 in binary floating point
       ['1.15', 115],
       ['9999999999999.99', 999999999999999],
+      // As spreadsheets write dollars: a $ prefix, thousands grouped by commas, no leading zero.
+      ['.75', 75],
+      ['1234.5', 123450],
+      ['$1,234.56', 123456],
+      ['1,234.56', 123456],
+      ['1,234', 123400],
+      ['12,345,678.9', 1234567890],
+      ['$10', 1000],
+      ['$.75', 75],
+      ['$0.01', 1],
+      ['$ 1,234.56', 123456], // Excel's Accounting format puts spaces after the $
+      [' 10 ', 1000],
+      ['$9,999,999,999,999.99', 999999999999999],
     ];
     for (const [text, cents] of good) {
       it(`reads '${text}' as ${cents} cents`, () => {
@@ -23,17 +36,45 @@ describe('money', () => {
 
     const bad: Array<[string, string]> = [
       ['', 'is missing'],
-      ['$10', 'currency symbol'],
-      ['1,000.00', 'thousands separator'],
-      ['1e3', 'exponent'],
+      ['   ', 'is missing'],
+      ['1.234,56', 'looks like a decimal comma; write 1234.56'],
+      ['$1.234,56', 'looks like a decimal comma; write 1234.56'],
+      ['12,50', 'looks like a decimal comma; write 12.50'],
+      ['1,23', 'a comma may only group thousands'],
+      ['12,3456', 'badly grouped thousands'],
+      ['1,2345.00', 'badly grouped thousands'],
+      ['12,34,567', 'badly grouped thousands'],
+      ['1,234,56', 'badly grouped thousands'],
+      ['0,123', 'badly grouped thousands'],
+      ['(25.00)', 'a negative amount in accounting style; payouts only pay'],
+      ['($25.00)', 'a negative amount in accounting style'],
+      ['$ -', 'a zero in accounting style'],
+      ['-5', 'is negative'],
       ['-5.00', 'negative'],
+      ['$-5', 'negative'],
+      ['5-', 'negative'],
       ['+5', 'sign'],
+      ['1e3', 'exponent'],
+      ['$1E3', 'exponent'],
+      ['€5', 'another currency (€)'],
+      ['£5', 'another currency (£)'],
+      ['EUR 5', 'another currency (EUR)'],
+      ['USD 5', 'currency code'],
+      ['5 USD', 'currency code'],
+      ['US$5', 'currency code'],
+      ['5$', 'the $ after the number'],
+      ['1 234.56', 'spaces between its digits'],
       ['10.005', 'more than 2 decimals'],
-      ['10.', 'both sides'],
-      ['.5', 'both sides'],
+      ['1,234.567', 'more than 2 decimals'],
+      ['1.234', 'if the point groups thousands, write 1234'],
+      ['1.234.567', 'groups thousands with points; write 1234567'],
+      ['10.', 'digits after the point'],
+      ['.', 'no digits'],
+      ['$', 'no digits'],
+      ['$$5', 'not a dollar amount'],
       ['ten', 'not a dollar amount'],
-      [' 10', 'not a dollar amount'],
       ['10000000000000.00', 'too large'],
+      ['$10,000,000,000,000.00', 'too large'],
     ];
     for (const [text, reason] of bad) {
       it(`refuses '${text}' (${reason})`, () => {
@@ -92,6 +133,35 @@ describe('money', () => {
           }
           const cents = BigInt(m[1]!) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
           expect(r, text).to.deep.equal({ ok: true, cents: Number(cents) });
+        }),
+      );
+    });
+  });
+
+  describe('parseAmount of grouped amounts', () => {
+    /** 123456 → "1,234.56", as a spreadsheet's currency format writes it. */
+    function grouped(cents: number): string {
+      const [whole, fraction] = formatCents(cents).split('.');
+      return `${whole!.replace(/\B(?=(\d{3})+$)/g, ',')}.${fraction}`;
+    }
+
+    it('reads any amount written with a $ and thousands separators as the same cents as written plainly', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 999_999_999_999_999 }), fc.boolean(), (cents, dollar) => {
+          const text = `${dollar ? '$' : ''}${grouped(cents)}`;
+          expect(parseAmount(text), text).to.deep.equal({ ok: true, cents });
+          expect(parseAmount(text)).to.deep.equal(parseAmount(formatCents(cents)));
+        }),
+      );
+    });
+
+    it('never reads a number with a comma where the thousands are not in threes', () => {
+      const text = fc
+        .tuple(fc.stringMatching(/^[1-9]\d{0,3}$/), fc.stringMatching(/^\d{1,2}$|^\d{4,5}$/))
+        .map(([a, b]) => `${a},${b}`);
+      fc.assert(
+        fc.property(text, (t) => {
+          expect(parseAmount(t).ok, t).to.equal(false);
         }),
       );
     });

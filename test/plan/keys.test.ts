@@ -10,7 +10,7 @@ async function keysOf(text: string, settings = {}): Promise<string[]> {
   const rows = await planCsv(text, settings);
   return rows.map((r) => {
     if (r.status !== 'valid') {
-      throw new Error(`row ${r.line} invalid: ${r.errors.join('; ')}`);
+      throw new Error(`row ${r.line} ${r.status}: ${r.status === 'invalid' ? r.errors.join('; ') : r.message}`);
     }
     return r.key;
   });
@@ -117,6 +117,23 @@ describe('idempotency keys', () => {
     const [a] = await keysOf(`destination,amount\n${UUIDS.a},1.00\n`);
     const [b] = await keysOf(`destination,amount\nhttps://api-sandbox.dwolla.com/funding-sources/${UUIDS.a},1.00\n`);
     expect(b).to.equal(a);
+  });
+
+  it('is made of cents: $1,234.56 and 1234.56 are the same payment, with or without a paymentId', async () => {
+    const plain = await keysOf(`paymentId,destination,amount\n,${UUIDS.a},1234.56\nP1,${UUIDS.b},.75\n`);
+    const sheet = await keysOf(`paymentId,destination,amount\n,${UUIDS.a},"$1,234.56"\nP1,${UUIDS.b},$0.75\n`);
+    expect(sheet).to.deep.equal(plain);
+    // Within one file they are identical rows: a copy-paste double payment, whatever the format.
+    const rows = await planCsv(`destination,amount\n${UUIDS.a},1234.56\n${UUIDS.a},"$1,234.56"\n`);
+    expect(rows.map((r) => r.status)).to.deep.equal(['valid', 'invalid']);
+  });
+
+  it('is not changed by a total row at the end of the file', async () => {
+    const body = `name,destination,amount\nAl,${UUIDS.a},10.00\nBo,${UUIDS.b},20.00\n`;
+    const without = await keysOf(body);
+    const rows = await planCsv(`${body}Total,,30.00\n`);
+    expect(rows.map((r) => r.status)).to.deep.equal(['valid', 'valid', 'total']);
+    expect(rows.slice(0, 2).map((r) => (r as ValidRow).key)).to.deep.equal(without);
   });
 
   it('is not changed by the source: the same payment whichever source funds it', async () => {
