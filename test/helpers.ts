@@ -106,9 +106,14 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 
 export type CsvRow = Record<string, string>;
 
-/** A results, plan or payee CSV as objects keyed by its header. */
+/** A results, plan or payee CSV as objects keyed by its header (a UTF-8 BOM, as results.csv has, is skipped). */
 export async function readCsvRows(path: string): Promise<CsvRow[]> {
-  return parse(await readFile(path, 'utf8'), { columns: true }) as CsvRow[];
+  return parse(await readFile(path, 'utf8'), { bom: true, columns: true }) as CsvRow[];
+}
+
+/** A CSV's header and records as arrays of cells (a UTF-8 BOM is skipped). */
+export async function readCsvCells(path: string): Promise<string[][]> {
+  return parse(await readFile(path, 'utf8'), { bom: true, relax_column_count: true }) as string[][];
 }
 
 /**

@@ -19,6 +19,7 @@ import { UsageError } from '../input/usage-error.js';
 import { writeFileAtomic } from '../results/atomic-file.js';
 import { guardCell, RECONCILE_COLUMNS, RESULT_COLUMNS, type ReconcileColumn } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
+import { UTF8_BOM } from '../results/writer.js';
 import { type ApiAccess, accessApi } from './api-connection.js';
 import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, placeBatch } from './batch-place.js';
@@ -56,10 +57,13 @@ export function reconcileCells(rec: ReconcileRecord | undefined): Record<Reconci
 
 /**
  * Rewrites results.csv with the reconcile columns after `errorMessage` (replacing them if an
- * earlier reconcile added them), matching rows by idempotency key.
+ * earlier reconcile added them), matching rows by idempotency key. A UTF-8 BOM stays as the run
+ * wrote it (there unless the run had --no-bom).
  */
 async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMap<string, KeyState>): Promise<void> {
-  const rows = parse(await readFile(resultsPath, 'utf8'), { relax_column_count: true }) as string[][];
+  const text = await readFile(resultsPath, 'utf8');
+  const bom = text.startsWith(UTF8_BOM) ? UTF8_BOM : '';
+  const rows = parse(text, { bom: true, relax_column_count: true }) as string[][];
   const header = rows[0] ?? [];
   const base = RESULT_COLUMNS.length;
   if (RESULT_COLUMNS.some((c, i) => header[i] !== c)) {
@@ -73,7 +77,7 @@ async function addReconcileColumns(resultsPath: string, byKey: ReadonlyMap<strin
     const extra = reconciled ? RECONCILE_COLUMNS.map((c) => reconciled[c]) : [...RECONCILE_COLUMNS];
     return [...cells.slice(0, base), ...extra.map(guardCell), ...cells.slice(carriedFrom)];
   });
-  await writeFileAtomic(resultsPath, stringify(out, { record_delimiter: 'unix' }));
+  await writeFileAtomic(resultsPath, `${bom}${stringify(out, { record_delimiter: 'unix' })}`);
 }
 
 export async function reconcileBatch(

@@ -1,7 +1,9 @@
 /**
  * Reading the payee CSV as a stream: UTF-8 checked (BOM tolerated), RFC 4180 via csv-parse,
- * LF or CRLF, blank lines skipped, each record with the 1-based line it starts on (the header is
- * line 1), and a SHA-256 digest of the file's bytes. Memory stays flat however long the file is.
+ * comma, semicolon or tab separated (src/input/delimiter.ts), LF or CRLF, blank lines skipped,
+ * each record with the 1-based line it starts on (the header is line 1), and a SHA-256 digest of
+ * the file's bytes. Memory stays flat however long the file is. The header row is read by
+ * src/input/header.ts (known columns, --columns).
  *
  * A file that cannot be read as CSV at all throws UsageError (exit 2); a record with the wrong
  * number of fields is still yielded, with `fieldCountError`, so that only that row is invalid.
@@ -11,37 +13,18 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { CsvError, type Parser, parse } from 'csv-parse';
+import { type Delimiter, detectDelimiter } from './delimiter.js';
+import { type ColumnPair, type CsvHeader, readHeader } from './header.js';
 import { UsageError } from './usage-error.js';
 
-/** Columns the tool understands; matched case-insensitively after trimming. */
-const KNOWN_COLUMNS = [
-  'destination',
-  'amount',
-  'currency',
-  'source',
-  'paymentId',
-  'correlationId',
-  'feeAmount',
-  'feeChargeTo',
-  'sourceAddenda',
-  'destinationAddenda',
-  'clearing',
-] as const;
-export type KnownColumn = (typeof KNOWN_COLUMNS)[number];
-const REQUIRED_COLUMNS: readonly KnownColumn[] = ['destination', 'amount'];
-const METADATA_PREFIX = 'metadata.';
+export type { CsvHeader, KnownColumn } from './header.js';
 
-export interface CsvHeader {
-  /** Header cells as written (trimmed). */
-  names: string[];
-  /** Column index of each known column present. */
-  known: Partial<Record<KnownColumn, number>>;
-  /** `metadata.KEY` columns: the KEY as written, and its index. */
-  metadata: Array<{ key: string; index: number }>;
-  /** Every other column, copied to the results unchanged. */
-  carried: Array<{ name: string; index: number }>;
+/** How the file is read: its delimiter (default: detected from the header line), and --columns. */
+export interface CsvReadOptions {
+  delimiter?: Delimiter | undefined;
+  columns?: readonly ColumnPair[] | undefined;
 }
 
 export interface CsvRecord {
@@ -171,47 +154,6 @@ class Utf8Checker extends Transform {
   }
 }
 
-function readHeader(cells: string[]): CsvHeader {
-  const header: CsvHeader = { names: [], known: {}, metadata: [], carried: [] };
-  const seen = new Map<string, string>();
-  const known = new Map(KNOWN_COLUMNS.map((c) => [c.toLowerCase(), c]));
-  cells.forEach((cell, index) => {
-    const name = cell.trim();
-    const lower = name.toLowerCase();
-    header.names.push(name);
-    if (name === '') {
-      header.carried.push({ name: `column${index + 1}`, index });
-      return;
-    }
-    const earlier = seen.get(lower);
-    if (earlier !== undefined) {
-      throw new UsageError('INPUT_BAD_HEADER', `column '${name}' appears twice in the header (as '${earlier}' too)`, 1);
-    }
-    seen.set(lower, name);
-    const column = known.get(lower);
-    if (column) {
-      header.known[column] = index;
-    } else if (lower.startsWith(METADATA_PREFIX)) {
-      const key = name.slice(METADATA_PREFIX.length).trim();
-      if (key === '') {
-        throw new UsageError('INPUT_BAD_HEADER', `column '${name}' names no metadata key (write metadata.KEY)`, 1);
-      }
-      header.metadata.push({ key, index });
-    } else {
-      header.carried.push({ name, index });
-    }
-  });
-  const missing = REQUIRED_COLUMNS.filter((c) => header.known[c] === undefined);
-  if (missing.length) {
-    throw new UsageError(
-      'INPUT_MISSING_COLUMN',
-      `the header has no ${missing.map((c) => `'${c}'`).join(' or ')} column (found: ${header.names.join(', ') || 'nothing'})`,
-      1,
-    );
-  }
-  return header;
-}
-
 function isBlank(cells: string[]): boolean {
   for (const cell of cells) {
     if (cell.trim() !== '') {
@@ -253,31 +195,96 @@ function csvErrorToUsage(err: unknown, line: number): unknown {
   );
 }
 
+/** Bytes read at most before the delimiter is chosen from the header line (a header is far shorter). */
+const HEAD_BYTES = 64 * 1024;
+
 /**
- * The file's bytes through the UTF-8 check (which hashes them) into csv-parse; a file that cannot
- * be read fails the parser with INPUT_UNREADABLE. Blank lines come through as records of one empty
- * cell (skip_empty_lines is off) so that every physical line is accounted for: a record starts on
- * the line after the previous one ended.
+ * The first bytes `stream` hands over, up to a chunk holding a line end (or HEAD_BYTES, or the
+ * end): the header line. The stream is left paused after them, to be piped on.
  */
-function parseFile(path: string, hash: Hash, lfOnly: boolean): { file: ReadStream; parser: Parser } {
+function readHead(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error?: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', settle);
+      if (error) {
+        reject(error);
+      } else {
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    const onEnd = () => settle();
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= HEAD_BYTES || chunk.includes(0x0a) || chunk.includes(CR)) {
+        stream.pause();
+        settle();
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', settle);
+  });
+}
+
+interface ParsedFile {
+  file: ReadStream;
+  parser: Parser;
+  delimiter: Delimiter;
+}
+
+/**
+ * The file's bytes through the UTF-8 check (which hashes them) into csv-parse, split with
+ * `delimiter`, else with the one the header line uses (detectDelimiter); a file that cannot be
+ * read fails with INPUT_UNREADABLE. Blank lines come through as records of one empty cell
+ * (skip_empty_lines is off) so that every physical line is accounted for: a record starts on the
+ * line after the previous one ended.
+ */
+async function parseFile(path: string, hash: Hash, lfOnly: boolean, delimiter?: Delimiter): Promise<ParsedFile> {
   const file = createReadStream(path);
+  const checker = new Utf8Checker(hash, path, lfOnly);
+  // The checker's failure fails the parser; until there is one, it is kept (and readHead rejects).
+  const sink: { parser?: Parser; error?: Error } = {};
+  checker.on('error', (err: Error) => {
+    if (sink.parser) {
+      sink.parser.destroy(err);
+    } else {
+      sink.error = err;
+    }
+  });
+  file.on('error', (err: NodeJS.ErrnoException) =>
+    checker.destroy(new UsageError('INPUT_UNREADABLE', `cannot read ${path}: ${err.code ?? err.message}`)),
+  );
+  file.pipe(checker);
+  const head = await readHead(checker).catch((err: unknown) => {
+    file.destroy();
+    throw err;
+  });
+  const chosen = delimiter ?? detectDelimiter(head.toString('utf8'));
   const parser = parse({
     bom: true,
     encoding: 'utf8',
+    delimiter: chosen,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: false,
     // The same records either way: without a CR in the file, only LF can end a line.
     record_delimiter: lfOnly ? ['\n'] : ['\r\n', '\n', '\r'],
   });
-  const checker = new Utf8Checker(hash, path, lfOnly);
-  const fail = (err: unknown) => parser.destroy(err instanceof Error ? err : new Error(String(err)));
-  file.on('error', (err: NodeJS.ErrnoException) =>
-    fail(new UsageError('INPUT_UNREADABLE', `cannot read ${path}: ${err.code ?? err.message}`)),
-  );
-  checker.on('error', fail);
-  file.pipe(checker).pipe(parser);
-  return { file, parser };
+  sink.parser = parser;
+  if (sink.error) {
+    parser.destroy(sink.error);
+  } else {
+    if (head.length > 0) {
+      parser.write(head);
+    }
+    checker.pipe(parser);
+  }
+  return { file, parser, delimiter: chosen };
 }
 
 /**
@@ -412,21 +419,26 @@ async function* oneByOne(batches: AsyncIterable<CsvRecord[]>): AsyncGenerator<Cs
 
 /**
  * Opens a payee CSV: reads up to the header (throwing UsageError if the file is unreadable,
- * empty or lacks a required column) and returns the rest as a stream of records.
+ * empty or has no header it can use) and returns the rest as a stream of records.
  */
-export async function openPayeeCsv(path: string): Promise<PayeeCsv> {
+export async function openPayeeCsv(path: string, options: CsvReadOptions = {}): Promise<PayeeCsv> {
   const hash = createHash('sha256');
-  const { file, parser } = parseFile(path, hash, !(await holdsCarriageReturn(path)));
+  const { file, parser, delimiter } = await parseFile(
+    path,
+    hash,
+    !(await holdsCarriageReturn(path)),
+    options.delimiter,
+  );
   const state: { digest: string | undefined } = { digest: undefined };
   const all = nonBlankBatches(file, parser, hash, state);
   const first = await all.next();
   if (first.done) {
     throw new UsageError(
       'INPUT_EMPTY',
-      `${path} is empty: expected a header row with at least 'destination' and 'amount'`,
+      `${path} is empty: expected a header row with at least 'amount' and 'destination' (or 'destinationEmail')`,
     );
   }
-  const header = readHeader(first.value[0]!.cells);
+  const header = readHeader(first.value[0]!.cells, { delimiter, columns: options.columns });
   const batches = batchesAfter(first.value.slice(1), all);
 
   return {

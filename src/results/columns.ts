@@ -28,7 +28,11 @@ type ResultColumn = (typeof RESULT_COLUMNS)[number];
 export const RECONCILE_COLUMNS = ['transferStatus', 'returnCode', 'returnReason'] as const;
 export type ReconcileColumn = (typeof RECONCILE_COLUMNS)[number];
 
-export type RowStatus = 'created' | 'invalid' | 'failed' | 'unresolved' | 'pending' | 'review' | 'planned';
+/**
+ * `total`: a spreadsheet's total row that matches the rows above (src/plan/total-row.ts); not a
+ * payment, so never counted among the rows of the summary or for the exit code.
+ */
+export type RowStatus = 'created' | 'invalid' | 'failed' | 'unresolved' | 'pending' | 'review' | 'planned' | 'total';
 export const RUN_STATUSES: readonly RowStatus[] = ['created', 'invalid', 'failed', 'unresolved', 'pending', 'review'];
 export const PLAN_STATUSES: readonly RowStatus[] = ['planned', 'invalid'];
 
@@ -100,10 +104,19 @@ export function resultCells(r: ResultRow): string[] {
 }
 
 /**
- * Header names for the carried columns; one that clashes with a results column becomes
- * `input.NAME`. A header is a cell too: one that a spreadsheet would run is guarded like a cell.
+ * Header names for the carried columns; one that clashes (case-insensitively) with a results
+ * column, an extra column or an earlier carried one becomes `input.NAME` (`input.input.NAME` if
+ * that is taken too): an input `status` column is carried as `input.status`. A header is a cell
+ * too: one that a spreadsheet would run is guarded like a cell.
  */
 export function carriedHeader(names: readonly string[], extra: readonly string[] = []): string[] {
   const taken = new Set<string>([...RESULT_COLUMNS, ...extra].map((c) => c.toLowerCase()));
-  return names.map((n) => (taken.has(n.toLowerCase()) ? `input.${n}` : guardCell(n)));
+  return names.map((n) => {
+    let name = guardCell(n);
+    while (taken.has(name.toLowerCase())) {
+      name = `input.${name}`;
+    }
+    taken.add(name.toLowerCase());
+    return name;
+  });
 }

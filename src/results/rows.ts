@@ -5,15 +5,49 @@
 
 import type { CsvHeader } from '../input/csv-reader.js';
 import { formatCents, parseAmount } from '../input/money.js';
-import type { InvalidRow, PlannedRow, ValidRow } from '../plan/planner.js';
-import type { ResultRow, RowStatus } from './columns.js';
+import type { InvalidRow, PlannedRow, TotalRow, ValidRow } from '../plan/planner.js';
+import { RESULT_COLUMNS, type ResultRow, type RowStatus } from './columns.js';
 import type { Tally } from './tally.js';
 import type { ResultsWriter } from './writer.js';
 
-/** The cells of the carried (not sent) columns of a row. */
+/** An input column results copy: its header as written in the file, and its index. */
+export interface CarriedColumn {
+  name: string;
+  index: number;
+}
+
+/** Known columns the results show in their own columns (what was given, or what was sent). */
+const SHOWN: ReadonlySet<string> = new Set<string>(RESULT_COLUMNS);
+const carriedByHeader = new WeakMap<CsvHeader, readonly CarriedColumn[]>();
+
+/**
+ * The input columns results.csv and plan.csv copy after their own, in input order, headers as
+ * written: every column but those the results show in a column of theirs (destination, amount,
+ * paymentId, correlationId, clearing, whatever header --columns mapped to them). So metadata.*,
+ * the fee and addenda, source, currency, destinationEmail and the columns the tool does not read
+ * are all kept. An unnamed column is `columnN`.
+ */
+export function carriedColumns(header: CsvHeader): readonly CarriedColumn[] {
+  let columns = carriedByHeader.get(header);
+  if (columns === undefined) {
+    const shown = new Set<number>();
+    for (const [column, index] of Object.entries(header.known)) {
+      if (SHOWN.has(column)) {
+        shown.add(index);
+      }
+    }
+    columns = header.names
+      .map((name, index) => ({ name: name === '' ? `column${index + 1}` : name, index }))
+      .filter((c) => !shown.has(c.index));
+    carriedByHeader.set(header, columns);
+  }
+  return columns;
+}
+
+/** The cells of the carried columns (carriedColumns) of a row, as the file has them. */
 export function carriedCells(header: CsvHeader, row: PlannedRow): string[] {
   const cells: string[] = [];
-  for (const c of header.carried) {
+  for (const c of carriedColumns(header)) {
     cells.push(row.cells[c.index] ?? '');
   }
   return cells;
@@ -36,6 +70,23 @@ export function reportInvalid(writer: ResultsWriter, tally: Tally, header: CsvHe
   writer.add(invalidResult(row), carriedCells(header, row));
   const amount = parseAmount(row.given.amount);
   tally.add('invalid', amount.ok ? amount.cents : undefined, false);
+}
+
+/**
+ * Adds a total row's line to the writer (status `total`, the amount as given, what it matches),
+ * and notes it in the tally apart from the rows: it is not a payment.
+ */
+export function reportTotal(writer: ResultsWriter, tally: Tally, header: CsvHeader, row: TotalRow): void {
+  const result: ResultRow = {
+    row: row.line,
+    status: 'total',
+    amount: row.given.amount,
+    correlationId: row.given.correlationId,
+    errorMessage: row.message,
+  };
+  writer.add(result, carriedCells(header, row));
+  const amount = parseAmount(row.given.amount);
+  tally.noteTotalRow(row.line, amount.ok ? amount.cents : 0);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Writing `results.csv` / `plan.csv`: one line per input row, in input order, the results columns
- * then the carried input columns, into an AtomicFile.
+ * then the carried input columns, into an AtomicFile; a UTF-8 BOM first unless told otherwise.
  */
 import { AtomicFile } from './atomic-file.js';
 import { carriedHeader, csvCell, quoteCell, RESULT_COLUMNS, type ResultRow, resultCells } from './columns.js';
@@ -10,6 +10,9 @@ import { carriedHeader, csvCell, quoteCell, RESULT_COLUMNS, type ResultRow, resu
  * collects young objects (what survives those collections makes V8 grow the young generation).
  */
 const CHARS_PER_WRITE = 16 * 1024;
+
+/** The byte order mark, U+FEFF: EF BB BF in UTF-8. */
+export const UTF8_BOM = '\uFEFF';
 
 /**
  * Writes result lines into an AtomicFile. Each line is turned into CSV as it is added (RFC 4180,
@@ -35,14 +38,16 @@ export class ResultsWriter {
     private readonly extra: readonly string[],
   ) {}
 
+  /** `bom` (the default): the file starts with a UTF-8 BOM, so that Excel reads it as UTF-8 (`--no-bom`: without). */
   static async create(
     path: string,
     carriedNames: readonly string[],
     extraColumns: readonly string[] = [],
+    { bom = true }: { bom?: boolean } = {},
   ): Promise<ResultsWriter> {
     const writer = new ResultsWriter(await AtomicFile.create(path), extraColumns);
     const names = [...RESULT_COLUMNS, ...extraColumns, ...carriedHeader(carriedNames, extraColumns)];
-    writer.lines.push(names.map(quoteCell).join(','));
+    writer.lines.push(`${bom ? UTF8_BOM : ''}${names.map(quoteCell).join(',')}`);
     return writer;
   }
 

@@ -24,7 +24,7 @@ async function sandboxSimulation(sim: SimulatorHandle): Promise<void> {
 
 async function readResults(path: string): Promise<{ header: string[]; rows: CsvRow[] }> {
   const text = await readFile(path, 'utf8');
-  return { header: (parse(text, { to_line: 1 }) as string[][])[0]!, rows: await readCsvRows(path) };
+  return { header: (parse(text, { bom: true, to_line: 1 }) as string[][])[0]!, rows: await readCsvRows(path) };
 }
 
 interface Reconciled {

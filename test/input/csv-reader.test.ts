@@ -3,14 +3,15 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type CsvRecord, openPayeeCsv } from '../../src/input/csv-reader.js';
+import { type CsvReadOptions, type CsvRecord, openPayeeCsv } from '../../src/input/csv-reader.js';
+import { parseColumnsOption } from '../../src/input/header.js';
 import { UsageError } from '../../src/input/usage-error.js';
 import { removeDir, tempDir, UUIDS, writeCsv } from '../helpers.js';
 
-async function readAll(text: string | Buffer) {
+async function readAll(text: string | Buffer, options: CsvReadOptions = {}) {
   const dir = await tempDir();
   try {
-    const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', text));
+    const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', text), options);
     const records: CsvRecord[] = [];
     for await (const r of csv.records) {
       records.push(r);
@@ -21,9 +22,15 @@ async function readAll(text: string | Buffer) {
   }
 }
 
-async function expectUsage(text: string | Buffer, code: string, fragment: string, line?: number): Promise<void> {
+async function expectUsage(
+  text: string | Buffer,
+  code: string,
+  fragment: string,
+  line?: number,
+  options: CsvReadOptions = {},
+): Promise<void> {
   try {
-    await readAll(text);
+    await readAll(text, options);
   } catch (err) {
     expect(err).to.be.instanceOf(UsageError);
     const e = err as UsageError;
@@ -209,5 +216,143 @@ describe('csv-reader', () => {
     } finally {
       await removeDir(dir);
     }
+  });
+  it('a header with destinationEmail and no destination column is read', async () => {
+    const { header } = await readAll('Name,destinationEmail,amount\nAnn,ann@example.com,1.00\n');
+    expect(header.known).to.deep.equal({ destinationEmail: 1, amount: 2 });
+  });
+
+  it('a header with neither destination nor destinationEmail names both', async () => {
+    await expectUsage(
+      'Name,amount\nAnn,1\n',
+      'INPUT_MISSING_COLUMN',
+      "no 'destination' (or 'destinationEmail') column",
+    );
+  });
+});
+
+describe('csv-reader: delimiter', () => {
+  const semicolons = `\uFEFFdestination;amount;Memo\r\n${UUIDS.a};1,234.56;"a; b"\r\n${UUIDS.b};2.00;x\r\n`;
+
+  it('reads a semicolon-separated file (BOM, CRLF), detected from the header; the digest is of the bytes', async () => {
+    const { header, records, digest } = await readAll(semicolons);
+    expect(header.names).to.deep.equal(['destination', 'amount', 'Memo']);
+    expect(records.map((r) => r.cells)).to.deep.equal([
+      [UUIDS.a, '1,234.56', 'a; b'],
+      [UUIDS.b, '2.00', 'x'],
+    ]);
+    expect(digest).to.equal(createHash('sha256').update(semicolons).digest('hex'));
+  });
+
+  it('reads a tab-separated file, detected from the header', async () => {
+    const { header, records } = await readAll(`destination\tamount\tnote, with comma\n${UUIDS.a}\t1.00\tx, y\n`);
+    expect(header.names).to.deep.equal(['destination', 'amount', 'note, with comma']);
+    expect(records[0]!.cells).to.deep.equal([UUIDS.a, '1.00', 'x, y']);
+  });
+
+  it('counts delimiters outside quotes only, and a tie goes to the comma', async () => {
+    const quoted = await readAll(`destination,amount,"a;b;c;d"\n${UUIDS.a},1.00,x\n`);
+    expect(quoted.header.names).to.deep.equal(['destination', 'amount', 'a;b;c;d']);
+    const tie = await readAll(`destination,amount,memo;x;y\n${UUIDS.a},1.00,x\n`);
+    expect(tie.header.names).to.deep.equal(['destination', 'amount', 'memo;x;y']);
+  });
+
+  it('--delimiter overrides the detection', async () => {
+    const { header, records } = await readAll(`destination;amount;a,b,c\n${UUIDS.a};1.00;x,y,z\n`, { delimiter: ';' });
+    expect(header.names).to.deep.equal(['destination', 'amount', 'a,b,c']);
+    expect(records[0]!.cells).to.deep.equal([UUIDS.a, '1.00', 'x,y,z']);
+    const tab = await readAll(`destination\tamount\n${UUIDS.a}\t1.00\n`, { delimiter: '\t' });
+    expect(tab.records[0]!.cells).to.deep.equal([UUIDS.a, '1.00']);
+  });
+
+  it('a comma forced on a semicolon file is a usage error with a hint', async () => {
+    await expectUsage(
+      `Name;Destination;Amount\nAnn;${UUIDS.a};1.00\n`,
+      'INPUT_MISSING_COLUMN',
+      "(found: Name;Destination;Amount): the header looks semicolon-separated; try --delimiter ';'",
+      1,
+      { delimiter: ',' },
+    );
+    await expectUsage(`Name\tDestination\tAmount\n`, 'INPUT_MISSING_COLUMN', 'try --delimiter tab', 1, {
+      delimiter: ';',
+    });
+  });
+
+  it('a header split into one cell without any delimiter gets no delimiter hint', async () => {
+    try {
+      await readAll('payee list\nAnn\n');
+      expect.fail('expected a usage error');
+    } catch (err) {
+      expect((err as UsageError).message).not.to.contain('--delimiter');
+    }
+  });
+});
+
+describe('csv-reader: --columns', () => {
+  const quickbooks = `\uFEFFPayee Name;Funding Source;Amount (USD);Memo\r\nAnn;${UUIDS.a};$1,234.56;March\r\n`;
+  const columns = (text: string) => ({ columns: parseColumnsOption(text) });
+
+  it("maps the file's headers to the contract's columns, case-insensitively; the rest are carried", async () => {
+    const { header, records } = await readAll(
+      quickbooks,
+      columns('amount (usd)=amount, Funding Source = destination,Memo=metadata.memo'),
+    );
+    expect(header.names).to.deep.equal(['Payee Name', 'Funding Source', 'Amount (USD)', 'Memo']);
+    expect(header.known).to.deep.equal({ destination: 1, amount: 2 });
+    expect(header.metadata).to.deep.equal([{ key: 'memo', index: 3 }]);
+    expect(header.carried).to.deep.equal([{ name: 'Payee Name', index: 0 }]);
+    expect(records[0]!.cells).to.deep.equal(['Ann', UUIDS.a, '$1,234.56', 'March']);
+  });
+
+  it('maps a header holding a comma or = written in double quotes', async () => {
+    const { header } = await readAll(
+      `"Amount, USD";"To=Account"\n1.00;${UUIDS.a}\n`,
+      columns('"Amount, USD"=amount,"To=Account"=destination'),
+    );
+    expect(header.known).to.deep.equal({ amount: 0, destination: 1 });
+  });
+
+  it('a header the file lacks, or a column the file has under its own name too, is a usage error naming it', async () => {
+    await expectUsage(quickbooks, 'INPUT_BAD_HEADER', "--columns: 'Amount' is not a header of the file", 1, {
+      ...columns('Amount=amount,Funding Source=destination'),
+    });
+    await expectUsage(
+      `Total,amount,destination\n1,1,${UUIDS.a}\n`,
+      'INPUT_BAD_HEADER',
+      "--columns maps 'Total' to 'amount', but the file has a 'amount' column too",
+      1,
+      columns('Total=amount'),
+    );
+  });
+
+  it('the column a mapped header had is free for another: a swap is fine', async () => {
+    const { header } = await readAll(
+      `amount,destination,Pay\n1,${UUIDS.a},2\n`,
+      columns('amount=feeAmount,Pay=amount'),
+    );
+    expect(header.known).to.deep.equal({ feeAmount: 0, destination: 1, amount: 2 });
+  });
+
+  it('a mapped header the wrong delimiter hid gets the delimiter hint', async () => {
+    await expectUsage(quickbooks, 'INPUT_BAD_HEADER', "try --delimiter ';'", 1, {
+      delimiter: ',',
+      ...columns('Amount (USD)=amount'),
+    });
+  });
+
+  it('missing required columns suggest the --columns line from headers that look like them', async () => {
+    await expectUsage(
+      quickbooks,
+      'INPUT_MISSING_COLUMN',
+      `try --columns "Amount (USD)=amount,Funding Source=destination"`,
+      1,
+    );
+    await expectUsage(
+      `Name,E-mail,"Amount, $"\nAnn,a@example.com,1\n`,
+      'INPUT_MISSING_COLUMN',
+      `try --columns '"Amount, $"=amount,E-mail=destinationEmail'`,
+      1,
+    );
+    await expectUsage(`Payee,Sum\nAnn,1\n`, 'INPUT_MISSING_COLUMN', `map the file's own headers with --columns`, 1);
   });
 });

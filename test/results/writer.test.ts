@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parse } from 'csv-parse/sync';
 import { RESULT_COLUMNS } from '../../src/results/columns.js';
 import { ResultsWriter } from '../../src/results/writer.js';
-import { removeDir, tempDir } from '../helpers.js';
+import { readCsvCells, removeDir, tempDir } from '../helpers.js';
 
 describe('results: ResultsWriter', () => {
   let dir: string;
@@ -21,7 +20,7 @@ describe('results: ResultsWriter', () => {
     expect(await readdir(dir)).not.to.include('results.csv');
     await w.commit();
     expect(await readdir(dir)).to.deep.equal(['results.csv']);
-    const rows = parse(await readFile(path, 'utf8')) as string[][];
+    const rows = await readCsvCells(path);
     expect(rows[0]).to.deep.equal([...RESULT_COLUMNS, 'name', 'input.status']);
     expect(rows[1]![0]).to.equal('2');
     expect(rows[1]![1]).to.equal('created');
@@ -29,12 +28,30 @@ describe('results: ResultsWriter', () => {
     expect(rows[1]!.slice(-2)).to.deep.equal(['Ann, "A"', 'carried']);
   });
 
+  it('starts the file with a UTF-8 BOM (EF BB BF) unless bom is false; the header follows it', async () => {
+    const withBom = join(dir, 'with.csv');
+    const w = await ResultsWriter.create(withBom, ['Payee Name']);
+    await w.write({ row: 2, status: 'planned' }, ['García']);
+    await w.commit();
+    const bytes = await readFile(withBom);
+    expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3, 7).toString()).to.equal('row,');
+    expect((await readCsvCells(withBom))[1]!.at(-1)).to.equal('García');
+
+    const without = join(dir, 'without.csv');
+    const plain = await ResultsWriter.create(without, ['Payee Name'], [], { bom: false });
+    await plain.write({ row: 2, status: 'planned' }, ['García']);
+    await plain.commit();
+    expect((await readFile(without)).subarray(0, 4).toString()).to.equal('row,');
+    expect(await readFile(without)).to.deep.equal(bytes.subarray(3));
+  });
+
   it("guards the carried columns' header cells against formula injection", async () => {
     const path = join(dir, 'results.csv');
     const w = await ResultsWriter.create(path, ['=HYPERLINK("http://x")', '@note', 'name']);
     await w.write({ row: 2, status: 'created' }, ['a', 'b', 'c']);
     await w.commit();
-    const rows = parse(await readFile(path, 'utf8')) as string[][];
+    const rows = await readCsvCells(path);
     expect(rows[0]!.slice(RESULT_COLUMNS.length)).to.deep.equal([`'=HYPERLINK("http://x")`, "'@note", 'name']);
   });
 
@@ -58,7 +75,7 @@ describe('results: ResultsWriter', () => {
       await w.write({ row: i + 2, status: 'planned', amount: '1.00' }, [`note ${i}`]);
     }
     await w.commit();
-    const rows = parse(await readFile(path, 'utf8')) as string[][];
+    const rows = await readCsvCells(path);
     expect(rows).to.have.length(20_001);
     expect(rows[20_000]!.at(-1)).to.equal('note 19999');
   });
