@@ -20,7 +20,9 @@ export type Fate =
   | { kind: 'created' }
   | { kind: 'held'; held: Held }
   | { kind: 'send'; send: RowToSend }
-  | { kind: 'sourceless' };
+  | { kind: 'sourceless' }
+  /** Not sent in this run, for a reason a rerun may not have (its destinationEmail could not be looked up). */
+  | { kind: 'wait'; reason: string };
 
 /** What this run would do with the file's rows, counted in one pass before anything is sent. */
 export interface Survey {
@@ -127,6 +129,10 @@ export function fateOf(
   const earlier = earlierFate(row, known);
   if (earlier) {
     return earlier;
+  }
+  if (row.hold) {
+    const { status, reason } = row.hold;
+    return status === 'review' ? { kind: 'held', held: { reason } } : { kind: 'wait', reason };
   }
   const first = known?.intent ? undefined : checks.firstSend(row);
   if (first && 'held' in first) {

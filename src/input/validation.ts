@@ -5,6 +5,7 @@
  * the planner's (src/plan/planner.ts).
  */
 import type { CsvHeader, KnownColumn } from './csv-reader.js';
+import { emailIdentity, isPlausibleEmail } from './destination-email.js';
 import { parseCustomerRef, parseFundingSourceRef } from './dwolla-ids.js';
 import { formatCents, parseAmount } from './money.js';
 
@@ -26,7 +27,16 @@ export interface Payment {
    * needs a source, so that is a usage error of a run with rows left to send, not an invalid row.
    */
   sourceId: string | undefined;
+  /**
+   * The destination funding source's id; for a row with only a `destinationEmail`, its email
+   * identity (destination-email.ts) until the run resolves it (src/batch/resolve-emails.ts).
+   */
   destinationId: string;
+  /**
+   * The lower-cased email of a row that names its payee by `destinationEmail` only. Absent when
+   * the row has a `destination`: that one is paid, and the email is only carried to the results.
+   */
+  destinationEmail?: string;
   amountCents: number;
   currency: 'USD';
   /** Metadata pairs in column order. */
@@ -71,8 +81,10 @@ export function knownCellsReader(header: CsvHeader): (cells: readonly string[]) 
     at('destinationAddenda'),
     at('clearing'),
   ];
+  const destinationEmail = at('destinationEmail');
   return (cells) => ({
     destination: trimmedCell(cells, destination),
+    destinationEmail: trimmedCell(cells, destinationEmail),
     amount: trimmedCell(cells, amount),
     currency: trimmedCell(cells, currency),
     source: trimmedCell(cells, source),
@@ -111,7 +123,7 @@ export function checkRow(
   errors: string[],
 ): Payment | undefined {
   const before = errors.length;
-  const destinationId = checkDestination(cell.destination, errors);
+  const destination = checkDestination(cell.destination, cell.destinationEmail, errors);
   const sourceId = checkSource(cell.source, settings.defaultSourceId, errors);
   const amountCents = checkAmount(cell.amount, settings.maxAmountCents, errors);
   checkCurrency(cell.currency, errors);
@@ -123,10 +135,10 @@ export function checkRow(
   const destinationAddenda = checkAddenda('destinationAddenda', cell.destinationAddenda, errors);
   const clearing = checkClearing(cell.clearing, errors);
 
-  if (errors.length > before || !destinationId || amountCents === undefined) {
+  if (errors.length > before || !destination || amountCents === undefined) {
     return undefined;
   }
-  const payment: Payment = { sourceId, destinationId, amountCents, currency: 'USD', metadata };
+  const payment: Payment = { sourceId, ...destination, amountCents, currency: 'USD', metadata };
   // An optional part the row leaves empty is absent from the payment (never '').
   if (fee) {
     payment.fee = fee;
@@ -149,16 +161,36 @@ export function checkRow(
   return payment;
 }
 
-function checkDestination(text: string, errors: string[]): string | undefined {
-  if (text === '') {
-    errors.push('destination: missing');
+/**
+ * The row's `destination` (a funding-source URL or UUID), else its `destinationEmail` (an email,
+ * resolved through Dwolla when the row is sent; its email identity until then). When both are
+ * given, the destination is paid and the email is only carried to the results.
+ */
+function checkDestination(
+  text: string,
+  emailText: string,
+  errors: string[],
+): Pick<Payment, 'destinationId' | 'destinationEmail'> | undefined {
+  if (text === '' && emailText === '') {
+    errors.push('destination: missing (give a destination or a destinationEmail)');
     return undefined;
+  }
+  if (text === '') {
+    if (!isPlausibleEmail(emailText)) {
+      errors.push(
+        `destinationEmail: '${emailText}' is not an email address (one @, no spaces, a dot in the domain, at most 254 characters)`,
+      );
+      return undefined;
+    }
+    const email = emailText.toLowerCase();
+    return { destinationId: emailIdentity(email), destinationEmail: email };
   }
   const id = parseFundingSourceRef(text);
   if (!id) {
     errors.push(`destination: '${text}' is not a funding-source URL (…/funding-sources/{id}) or UUID`);
+    return undefined;
   }
-  return id;
+  return { destinationId: id };
 }
 
 /** The row's source, else the default source (--source, PAYOUTS_SOURCE or the simulator's). */

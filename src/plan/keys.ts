@@ -6,7 +6,11 @@
  *   so a paymentId is one payment wherever it appears;
  * - ["payouts/v2", batchId, "content", canonical content, occurrence] otherwise.
  * The canonical content leaves the source out: paying Alice 800.00 is the same payment whichever
- * source funds it, so a rerun with another --source after a shortfall keeps every key.
+ * source funds it, so a rerun with another --source after a shortfall keeps every key. A row that
+ * names its payee by `destinationEmail` only has `email:` and the lower-cased trimmed email in
+ * place of the destination id (src/input/destination-email.ts): its key is known without a
+ * network, and stays the same whichever bank the email resolves to. A row with both columns is
+ * keyed by its destination (the email is only carried).
  *
  * v1 (batches journalled before v2 keep it): ["payouts/v1", batchId, ...identity], with the
  * source in the canonical content.
@@ -28,6 +32,7 @@ export type RowIdentity =
 /** The fields of a row that make up its canonical content (everything that is sent, normalized). */
 export interface CanonicalFields {
   sourceId: string | undefined;
+  /** The destination id, or an email-only row's email identity. */
   destinationId: string;
   amountCents: number;
   currency: string;

@@ -57,9 +57,36 @@ describe('validation', () => {
       await expectInvalid({ amount: '10.255' }, 'more than 2 decimals');
     });
 
+    it('spreadsheet amounts are read as the same cents, and the same payment, as plain ones', async () => {
+      for (const [text, cents] of [
+        ['$1,234.56', 123456],
+        ['1,234.56', 123456],
+        ['.75', 75],
+        ['$.75', 75],
+        ['1234.5', 123450],
+        ['$10', 1000],
+        ['$10,000.00', 1_000_000],
+      ] as const) {
+        const row = await expectValid({ amount: text });
+        expect(row.payment.amountCents, text).to.equal(cents);
+        const plain = await expectValid({ amount: (cents / 100).toFixed(2) });
+        expect(row.key, text).to.equal(plain.key);
+      }
+    });
+
+    it('a spreadsheet amount over --max-amount is refused like a plain one', async () => {
+      await expectInvalid({ amount: '$10,000.01' }, 'amount: 10000.01 is over the maximum of 10000.00');
+    });
+
     for (const [text, why] of [
-      ['$10', 'currency symbol'],
-      ['1,000.00', 'thousands separator'],
+      ['1.234,56', 'looks like a decimal comma; write 1234.56'],
+      ['12,50', 'looks like a decimal comma; write 12.50'],
+      ['1,23', 'a comma may only group thousands'],
+      ['12,3456', 'badly grouped thousands'],
+      ['(25.00)', 'a negative amount in accounting style; payouts only pay'],
+      ['+5', 'sign'],
+      ['€5', 'another currency'],
+      ['5 USD', 'currency code'],
       ['1e3', 'exponent'],
       ['-10.00', 'negative'],
       ['', 'missing'],
@@ -211,7 +238,16 @@ describe('validation', () => {
     });
 
     it('a malformed fee amount is named', async () => {
-      await expectInvalid({ ...fee('$1') }, 'feeAmount:', 'currency symbol');
+      await expectInvalid({ ...fee('1,50') }, "feeAmount: '1,50' looks like a decimal comma; write 1.50");
+    });
+
+    it('a fee is read in the same format as the amount', async () => {
+      const row = await expectValid({ amount: '$1,000.00', ...fee('$2.50') });
+      expect(row.payment.fee?.cents).to.equal(250);
+      await expectInvalid(
+        { amount: '$1,000.00', ...fee('$500.01') },
+        'feeAmount: 500.01 is more than 50% of the amount 1000.00',
+      );
     });
   });
 
@@ -249,7 +285,7 @@ describe('validation', () => {
     const row = await expectInvalid(
       {
         destination: 'x',
-        amount: '$5',
+        amount: '(5.00)',
         currency: 'EUR',
         correlationId: 'a b',
         sourceAddenda: '<>',
