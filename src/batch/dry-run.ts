@@ -11,11 +11,13 @@ import { UsageError } from '../input/usage-error.js';
 import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
-import { Planner } from '../plan/planner.js';
+import { PlanDigest, type PlanDigestResult } from '../plan/plan-digest.js';
+import { Planner, type ValidRow } from '../plan/planner.js';
 import { PLAN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
-import { type Summary, summaryApi } from '../results/tally.js';
+import { NeedsAPerson, type RowsNeedingAPerson, type Summary, summaryApi, type Tally } from '../results/tally.js';
+import { InvalidRows, planDigestOf, planSummary, refuseInvalidRows, refuseUnapproved } from './approval.js';
 import { batchFiles, makeBatchFolder } from './batch-folder.js';
 import { knownAccount, placeBatch } from './batch-place.js';
 import { refuseByLedger, refuseChangedFile } from './batch-state.js';
@@ -24,6 +26,7 @@ import { BatchStateError } from './errors.js';
 import { JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
 import { Ledger } from './ledger.js';
 import { RepeatChecks } from './repeat-checks.js';
+import { dryRunEmailDestinations, emailDestinationNote } from './resolve-emails.js';
 import type { RunSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
 
@@ -38,9 +41,13 @@ function createdEarlier(known: KeyState | undefined): ReportedRow | undefined {
 
 export interface DryRunOutcome {
   summary: Summary;
+  /** The rows that need a person (invalid, review): the first ones, and how many. */
+  needsAPerson: RowsNeedingAPerson;
   planPath: string;
   /** Rows with a paymentId this installation never paid: a real run looks them up at Dwolla first. */
   lookups: number;
+  /** The plan digest (plan.json's planDigest): what a real run's --approve checks. */
+  plan: PlanDigestResult;
 }
 
 /**
@@ -114,12 +121,11 @@ async function readJournalState(path: string): Promise<JournalState> {
 
 /** The valid keys of the file (a first pass), for --resume's check of edited rows. */
 async function keysInFile(s: RunSettings, keyVersion: KeyVersion): Promise<Set<string>> {
-  const csv = await openPayeeCsv(s.file);
+  const csv = await openPayeeCsv(s.file, s);
   const planner = new Planner(csv.header, { ...s, keyVersion });
   const keys = new Set<string>();
-  for await (const records of csv.batches) {
-    for (const record of records) {
-      const row = planner.plan(record);
+  for await (const rows of planner.rowBatches(csv.batches)) {
+    for (const row of rows) {
       if (row.status === 'valid') {
         keys.add(row.key);
       }
@@ -148,48 +154,98 @@ async function predict(
   const keyVersion = found.state.keyVersion ?? CURRENT_KEY_VERSION;
   const inFile = found.state.byKey.size > 0 ? await keysInFile(s, keyVersion) : new Set<string>();
   const checks = new RepeatChecks(found.ledger, { ...s, now }, found.state, inFile);
-  const csv = await openPayeeCsv(s.file);
+  await refuseUnapprovedPlan(s, keyVersion);
+  const emails = await dryRunEmailDestinations(s, { ...s, keyVersion }, found.state, log);
+  const csv = await openPayeeCsv(s.file, s);
   const folder = await makeBatchFolder(found.outputDir);
   const files = batchFiles(found.outputDir);
   const planned = plannedAt(now, s.cutoffMarginMinutes);
   const counts = { sourceless: 0, lookups: 0 };
+  const plan = { digest: new PlanDigest(s.batchId), invalid: new InvalidRows() };
+  const people = new NeedsAPerson();
   log.info({ batchId: s.batchId, file: s.file, now: now.toISOString() }, 'dry run started');
   try {
     const summary = await writeReport({
       csv,
-      planner: new Planner(csv.header, { ...s, keyVersion }),
+      planner: emails.planner(csv.header, { ...s, keyVersion }),
       linesPath: files.plan,
+      bom: s.bom,
       summaryPath: files.planSummary,
       statuses: PLAN_STATUSES,
       describe: (row) => {
         const fate = fateOf(row, found.state, checks);
         counts.sourceless += fate.kind === 'sourceless' ? 1 : 0;
         counts.lookups += fate.kind === 'send' && fate.send.lookUpPaymentId ? 1 : 0;
+        plan.digest.addRow(row, s.clearing);
         return (
           reportedFate(fate, found.state.byKey.get(row.key)) ??
-          planned(row.payment.clearing ?? s.clearing, row.payment.amountCents)
+          withEmailNote(row, planned(row.payment.clearing ?? s.clearing, row.payment.amountCents))
         );
       },
-      onInvalid: (row) => log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid'),
+      onInvalid: (row) => {
+        plan.invalid.add(row);
+        log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid');
+      },
+      people,
       summarize: (tally) => {
+        refuseInvalidRows(s, plan.invalid);
         refuseAsARunWould(s, found, { digest: csv.digest(), now, sourceless: counts.sourceless });
-        return tally.summary({
-          batchId: s.batchId,
-          inputDigest: csv.digest(),
-          startedAt: startedAt.toISOString(),
-          finishedAt: clock().toISOString(),
-          thisRun: { sent: 0, created: 0, foundByLookup: 0, held: 0 },
-          api: summaryApi(s.env, s.apiUrl),
-          exitCode: tally.count('invalid') > 0 || tally.count('review') > 0 ? EXIT.attention : EXIT.ok,
-        });
+        return planJson(s, tally, { inputDigest: csv.digest(), startedAt, finishedAt: clock(), plan: plan.digest });
       },
     });
     log.info({ batchId: s.batchId, rows: summary.rows, exitCode: summary.exitCode }, 'dry run finished');
-    return { summary, planPath: files.plan, lookups: counts.lookups };
+    return { summary, needsAPerson: people, planPath: files.plan, lookups: counts.lookups, plan: plan.digest.finish() };
   } catch (err) {
     await folder.discard();
     throw err;
   }
+}
+
+/** plan.json: the counts, the exit code a real run would have, and the plan digest a real run's --approve checks. */
+function planJson(
+  s: RunSettings,
+  tally: Tally,
+  p: { inputDigest: string; startedAt: Date; finishedAt: Date; plan: PlanDigest },
+): Summary {
+  const summary = tally.summary({
+    batchId: s.batchId,
+    inputDigest: p.inputDigest,
+    startedAt: p.startedAt.toISOString(),
+    finishedAt: p.finishedAt.toISOString(),
+    thisRun: { sent: 0, created: 0, foundByLookup: 0, held: 0 },
+    api: summaryApi(s.env, s.apiUrl),
+    exitCode: tally.count('invalid') > 0 || tally.count('review') > 0 ? EXIT.attention : EXIT.ok,
+  });
+  return { ...summary, ...planSummary(p.plan.finish(), s.clearing) };
+}
+
+/**
+ * --approve in a dry run: refused as a real run would refuse it, before plan.csv and plan.json are
+ * written, so that the approved plan's files stay there to say what changed. --require-approval is
+ * not checked: a dry run is how a digest is had.
+ */
+async function refuseUnapprovedPlan(s: RunSettings, keyVersion: KeyVersion): Promise<void> {
+  if (s.approve === undefined) {
+    return;
+  }
+  const rows = () => validRowsOf(s, keyVersion);
+  await refuseUnapproved({ ...s, requireApproval: false }, { plan: await planDigestOf(s, rows()), toSend: 0, rows });
+}
+
+/** The file's valid rows, in input order. */
+async function* validRowsOf(s: RunSettings, keyVersion: KeyVersion): AsyncGenerator<ValidRow> {
+  const csv = await openPayeeCsv(s.file, s);
+  for await (const row of new Planner(csv.header, { ...s, keyVersion }).rows(csv.batches)) {
+    if (row.status === 'valid') {
+      yield row;
+    }
+  }
+}
+
+/** A planned email row whose destination is resolved only when sent: says so in errorMessage. */
+function withEmailNote(row: ValidRow, planned: ReportedRow): ReportedRow {
+  const note = emailDestinationNote(row);
+  return note === undefined ? planned : { ...planned, shown: { ...planned.shown, errorMessage: note } };
 }
 
 /** A row a real run would not plan to send: created earlier (shown as paid) or held for review. */

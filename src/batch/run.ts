@@ -3,10 +3,11 @@
  * long the file is: the file is streamed once per step and nothing is kept per row but a few
  * bytes (the keys of the file, the journal's index).
  *
- * 1. plan the batch: read, validate and plan the whole file (its digest, its keys); nothing is
- *    sent if it cannot be read;
- * 2. load its state: what earlier runs did, from the journal; the file-level refusals; each row's
- *    fate counted (to send, held, created earlier);
+ * 1. plan the batch: read, validate and plan the whole file (its digest, its keys, its plan
+ *    digest); nothing is sent if it cannot be read, nor with --strict when a row is invalid;
+ * 2. load its state: what earlier runs did, from the journal; the file-level refusals (a plan
+ *    that is not the approved one too: src/batch/approval.ts); each row's fate counted (to send,
+ *    held, created earlier);
  * 3. send: preflight the sources and the balances, then stream the rows still to pay through a
  *    bounded window of transfers, journalling as it goes;
  * 4. write the results: results.csv and summary.json always describe the whole batch, in input
@@ -20,12 +21,21 @@ import type { Logger } from 'pino';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
+import { PlanDigest, type PlanDigestResult } from '../plan/plan-digest.js';
 import { Planner, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
-import { type Summary, summaryApi, type Tally, ThisRunCounter } from '../results/tally.js';
+import {
+  NeedsAPerson,
+  type RowsNeedingAPerson,
+  type Summary,
+  summaryApi,
+  type Tally,
+  ThisRunCounter,
+} from '../results/tally.js';
 import { type ApiAccess, accessApi } from './api-connection.js';
+import { InvalidRows, planSummary, refuseInvalidRows, refuseUnapproved } from './approval.js';
 import { checkBalances } from './balance-preflight.js';
 import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
@@ -38,6 +48,7 @@ import { acquireBatchLock, type LockInfo } from './lock.js';
 import { preflightSources } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
+import { type EmailDestinations, refuseInvalidEmails, runEmailDestinations } from './resolve-emails.js';
 import type { RunSettings } from './settings.js';
 import { apiIdentity } from './state-dir.js';
 import { type LedgerSink, Submitter } from './submit.js';
@@ -57,6 +68,8 @@ export interface BatchRunDeps {
 
 export interface BatchRunResult {
   summary: Summary;
+  /** The rows that need a person (invalid, failed, review): the first ones, and how many. */
+  needsAPerson: RowsNeedingAPerson;
   resultsPath: string;
   simulated: boolean;
 }
@@ -69,6 +82,10 @@ interface BatchPlan {
   keyVersion: KeyVersion;
   /** The keys of the file's valid rows. */
   keys: KeySet;
+  /** The plan digest of the valid rows: what --approve checks (src/batch/approval.ts). */
+  planDigest: PlanDigestResult;
+  /** The invalid rows: --strict sends nothing when there is one. */
+  invalid: InvalidRows;
 }
 
 /** What this run's sending did. */
@@ -133,6 +150,7 @@ async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch)
   const startedAt = deps.clock();
   const runId = randomUUID();
   let plan = await planBatch(s, CURRENT_KEY_VERSION);
+  refuseInvalidRows(s, plan.invalid);
   const api = apiIdentity(s);
   const access = await accessApi(s, api, deps);
   try {
@@ -168,24 +186,36 @@ function sayTakenOver(s: RunSettings, { say, log }: BatchRunDeps, prev: LockInfo
 
 /** Step 1. Reads and plans the whole file: its digest and its rows' keys. Nothing is made if it cannot be read. */
 async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchPlan> {
-  const csv = await openPayeeCsv(s.file);
+  const csv = await openPayeeCsv(s.file, s);
   const planner = new Planner(csv.header, { ...s, keyVersion });
   const keys = new KeySet();
-  for await (const record of csv.records) {
-    const row = planner.plan(record);
+  const planDigest = new PlanDigest(s.batchId);
+  const invalid = new InvalidRows();
+  for await (const row of planner.rows(csv.batches)) {
     if (row.status === 'valid') {
       keys.add(row.key);
+      planDigest.addRow(row, s.clearing);
+    } else if (row.status === 'invalid') {
+      invalid.add(row);
     }
   }
-  return { digest: csv.digest(), keyVersion, keys };
+  return { digest: csv.digest(), keyVersion, keys, planDigest: planDigest.finish(), invalid };
 }
 
-/** The file's valid rows, streamed and planned again: the planner is deterministic, so they are step 1's. */
-async function* validRows(s: RunSettings, keyVersion: KeyVersion): AsyncGenerator<ValidRow> {
-  const csv = await openPayeeCsv(s.file);
-  const planner = new Planner(csv.header, { ...s, keyVersion });
-  for await (const record of csv.records) {
-    const row = planner.plan(record);
+/**
+ * The file's valid rows, streamed and planned again: the planner is deterministic, so they are
+ * step 1's; with `emails`, email rows get their resolved destinations (src/batch/resolve-emails.ts).
+ */
+async function* validRows(
+  s: RunSettings,
+  keyVersion: KeyVersion,
+  emails?: EmailDestinations,
+): AsyncGenerator<ValidRow> {
+  const csv = await openPayeeCsv(s.file, s);
+  const planner = emails
+    ? emails.planner(csv.header, { ...s, keyVersion })
+    : new Planner(csv.header, { ...s, keyVersion });
+  for await (const row of planner.rows(csv.batches)) {
     if (row.status === 'valid') {
       yield row;
     }
@@ -209,6 +239,8 @@ interface LockedRun {
 interface DecidingRun extends LockedRun {
   now: Date;
   checks: RepeatChecks;
+  /** The destinations of the rows named by email, resolved before anything is sent. */
+  emails: EmailDestinations;
 }
 
 /** Nothing of the file's keys is needed when the journal has none (the edited-row check compares them). */
@@ -223,14 +255,24 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   const now = s.now ?? deps.clock();
   refuseByLedger(s, ledger, state, { digest: plan.digest, now, journalPath: run.place.journal });
   const checks = new RepeatChecks(ledger, { ...s, now }, state, state.byKey.size > 0 ? plan.keys : NO_KEYS);
-  const survey = await surveyRows(validRows(s, plan.keyVersion), state, checks);
+  const emails = await runEmailDestinations(s, { ...s, keyVersion: plan.keyVersion }, state, {
+    session: () => run.access.session(),
+    ...deps,
+  });
+  await refuseInvalidEmails(s, { ...s, keyVersion: plan.keyVersion }, emails);
+  const survey = await surveyRows(validRows(s, plan.keyVersion, emails), state, checks);
   if (survey.sourceless > 0) {
     throw new UsageError(
       'USAGE',
       `${survey.sourceless} row(s) left to send name no source, and no default source is set: give --source or PAYOUTS_SOURCE (or a source column)`,
     );
   }
-  const deciding: DecidingRun = { ...run, now, checks };
+  await refuseUnapproved(s, {
+    plan: plan.planDigest,
+    toSend: survey.toSend,
+    rows: () => validRows(s, plan.keyVersion),
+  });
+  const deciding: DecidingRun = { ...run, now, checks, emails };
   const sent = await send(s, deps, deciding, survey);
   return writeResults(s, deps, { ...deciding, sent, held: survey.held });
 }
@@ -310,13 +352,13 @@ async function submitRows(
   deps.onStoppable?.(() => submitter.stop());
   // The input file changing under the run stops it: what was planned may no longer be what the file says.
   run.input.onChange(() => submitter.stop());
-  const toSend = () => rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks);
+  const toSend = () => rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks);
   const settled = await checkBalances({ client, submitter, sources, opts }, survey, toSend, () =>
     start(client.baseUrl),
   );
   await start(client.baseUrl);
   let done = settled.size;
-  const rows = rowsToSend(validRows(s, run.plan.keyVersion), run.state, run.checks, settled);
+  const rows = rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks, settled);
   await submitter.submitStream(rows, () => deps.onProgress?.(++done, survey.toSend));
   if (submitter.stateFailure) {
     deps.say(
@@ -339,17 +381,20 @@ async function writeResults(
   const mine = await readJournal(run.place.journal, { from: sent.journalFrom });
   await claimOutputDir(run.place);
   const files = batchFiles(run.place.outputDir);
-  const csv = await openPayeeCsv(s.file);
+  const csv = await openPayeeCsv(s.file, s);
   const counts = sent.submitter?.counts ?? new ThisRunCounter();
+  const people = new NeedsAPerson();
   const summary = await writeReport({
     csv,
-    planner: new Planner(csv.header, { ...s, keyVersion: run.plan.keyVersion }),
+    planner: run.emails.planner(csv.header, { ...s, keyVersion: run.plan.keyVersion }),
     linesPath: files.results,
+    bom: s.bom,
     summaryPath: files.summary,
     statuses: RUN_STATUSES,
     // Once reconcile has run on the batch, results keep its columns.
     extraColumns: state.byKey.anyReconciled ? RECONCILE_COLUMNS : [],
     describe: (row) => describeRow(row, run, mine),
+    people,
     summarize: (tally) => {
       // A run that has sent anything never exits 2: the file changed under it, so the results
       // describe the file as it is now, and the run is incomplete.
@@ -359,7 +404,7 @@ async function writeResults(
           `warning: ${s.file} changed while the batch was running: sending stopped. Run the same command again with --resume to continue with the edited file (nothing is paid twice).`,
         );
       }
-      return tally.summary({
+      const made = tally.summary({
         batchId: s.batchId,
         inputDigest: run.plan.digest,
         startedAt: run.startedAt.toISOString(),
@@ -368,13 +413,14 @@ async function writeResults(
         api: summaryApi(s.env, s.apiUrl),
         exitCode: changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped),
       });
+      return { ...made, ...planSummary(run.plan.planDigest, s.clearing) };
     },
   });
   if (summary.exitCode === EXIT.ok || summary.exitCode === EXIT.attention) {
     run.ledger.markComplete(s.batchId, run.now.toISOString());
   }
   deps.log.info({ batchId: s.batchId, exitCode: summary.exitCode, byStatus: summary.byStatus }, 'run finished');
-  return { summary, resultsPath: files.results, simulated: s.apiUrl === undefined };
+  return { summary, needsAPerson: people, resultsPath: files.results, simulated: s.apiUrl === undefined };
 }
 
 /**
@@ -386,7 +432,8 @@ function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: Jou
   if (own?.outcome) {
     return reportedOutcome(own.outcome, reconcileOf(run.state, row.key));
   }
-  if (own?.openIntent) {
+  // An intent this run wrote but never sent (it stopped first) falls through: pending.
+  if (own?.openIntent && !run.sent.submitter?.sentNothingFor(row.key)) {
     // Sent in this run, but its outcome could not be made durable: a rerun looks it up first.
     return {
       status: 'unresolved',
@@ -404,6 +451,9 @@ function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: Jou
   const fate = fateOf(row, run.state, run.checks, earlier);
   if (fate.kind === 'held') {
     return heldRow(fate.held);
+  }
+  if (fate.kind === 'wait') {
+    return { status: 'pending', shown: { errorMessage: fate.reason }, sameDay: false };
   }
   const extra = earlier?.reconcile ? reconcileCells(earlier.reconcile) : undefined;
   if (fate.kind === 'created' && earlier?.outcome) {
@@ -455,6 +505,7 @@ function ledgerSink(ledger: Ledger, batchId: string): LedgerSink {
         at: o.at,
         ...payment(row),
       }),
+    flush: () => ledger.flush(),
   };
 }
 

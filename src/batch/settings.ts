@@ -2,6 +2,8 @@
  * The settings a batch runs with, resolved from the command line and the environment by
  * src/cli/run-options.ts. Plain data: the batch steps read them and never parse options.
  */
+import type { Delimiter } from '../input/delimiter.js';
+import type { ColumnPair } from '../input/header.js';
 import type { ClearingPolicy } from '../input/validation.js';
 
 export const API_ENVS = ['simulator', 'sandbox', 'production'] as const;
@@ -35,7 +37,21 @@ export interface RunSettings {
   timeoutMs: number;
   logLevel: string;
   logFile: string | undefined;
+  /** --delimiter: the input's delimiter; undefined: detected from the header line. */
+  delimiter: Delimiter | undefined;
+  /** --columns: headers of the file read as this contract's columns. */
+  columns: ColumnPair[];
+  /** results.csv and plan.csv start with a UTF-8 BOM (--no-bom: false). */
+  bom: boolean;
+  /** --notify-url or PAYOUTS_NOTIFY_URL: where the run's end is POSTed (src/cli/notify.ts); undefined: nowhere. */
+  notifyUrl?: string | undefined;
   credentials: { key: string; secret: string } | undefined;
+  /** --strict: send nothing when any row is invalid. */
+  strict: boolean;
+  /** --approve: the plan digest (or a prefix of it, src/plan/plan-digest.ts) a person approved; send only that plan. */
+  approve: string | undefined;
+  /** --require-approval or PAYOUTS_REQUIRE_APPROVAL: refuse to send anything without a matching --approve. */
+  requireApproval: boolean;
   /**
    * Starting amount of the embedded simulator's default balance, US dollars such as "250000.00"
    * (PAYOUTS_SIMULATOR_BALANCE); undefined: the simulator's default. Unused with a real API.

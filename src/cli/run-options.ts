@@ -10,11 +10,14 @@ import { basename, extname, join, resolve } from 'node:path';
 import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
 import { API_ENVS, type ReconcileSettings, type RunSettings } from '../batch/settings.js';
 import { DWOLLA_URLS, SIMULATOR } from '../dwolla/types.js';
+import { parseDelimiterOption } from '../input/delimiter.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
-import { parseAmount } from '../input/money.js';
+import { parseColumnsOption } from '../input/header.js';
+import { formatCents, parseAmount } from '../input/money.js';
 import { UsageError } from '../input/usage-error.js';
 import { CLEARING_POLICIES, type ClearingPolicy } from '../input/validation.js';
 import { CENTRAL_TIME_ZONE } from '../plan/calendar.js';
+import { MIN_APPROVAL_DIGITS, parseApproval } from '../plan/plan-digest.js';
 import type { ReconcileArgs } from './commands/reconcile.js';
 import type { RunArgs } from './commands/run.js';
 import { DEFAULTS } from './options.js';
@@ -107,6 +110,34 @@ export function apiUrlOf(flags: Pick<RunFlags, 'env' | 'apiUrl'>): Pick<RunSetti
   return { env: apiEnv, apiUrl: apiUrl.replace(/\/+$/, '') };
 }
 
+/**
+ * --notify-url, else PAYOUTS_NOTIFY_URL (a webhook's URL is often its own secret, as Slack's is:
+ * the environment keeps it out of a crontab line and `ps`): an http(s) URL without a user name or
+ * password. A refused URL is never echoed whole.
+ */
+function notifyUrlOf(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const text = flag ?? env.PAYOUTS_NOTIFY_URL;
+  if (text === undefined || text === '') {
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.username || url?.password || /^[^/]*\/\/[^/?#]*@/.test(text)) {
+    throw new UsageError('USAGE', '--notify-url / PAYOUTS_NOTIFY_URL must not carry a user name or password');
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || !/^https?:\/\/[^\s/]+/.test(text)) {
+    throw new UsageError(
+      'USAGE',
+      '--notify-url / PAYOUTS_NOTIFY_URL must be an http(s) URL, like https://hooks.slack.com/services/…',
+    );
+  }
+  return text;
+}
+
 /** The API and credentials of --env / --api-url; credentials are required when `needsCredentials`. */
 function resolveApi(
   flags: Pick<RunFlags, 'env' | 'apiUrl'>,
@@ -137,13 +168,15 @@ function resolveSimulatorBalance(env: NodeJS.ProcessEnv, apiUrl: string | undefi
   if (apiUrl !== undefined || text === undefined || text === '') {
     return {};
   }
-  if (!parseAmount(text).ok) {
+  const balance = parseAmount(text);
+  if (!balance.ok) {
     throw new UsageError(
       'USAGE',
       `PAYOUTS_SIMULATOR_BALANCE must be a dollar amount like 250000.00 for the embedded simulator's balance (got '${text}')`,
     );
   }
-  return { simulatorBalance: text };
+  // As the simulator reads it: `$250,000` is accepted here as in the file.
+  return { simulatorBalance: formatCents(balance.cents) };
 }
 
 /** --source or PAYOUTS_SOURCE as a funding-source id; without either, the embedded simulator's own. */
@@ -207,6 +240,40 @@ function httpAndLogSettings(
   };
 }
 
+/** PAYOUTS_REQUIRE_APPROVAL: 1/true/yes or 0/false/no (any case), or unset/empty; anything else is a usage error, never "off". */
+function requireApprovalEnv(text: string | undefined): boolean {
+  const value = (text ?? '').trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(value)) {
+    return true;
+  }
+  if (['', '0', 'false', 'no'].includes(value)) {
+    return false;
+  }
+  throw new UsageError('USAGE', `PAYOUTS_REQUIRE_APPROVAL must be 1 or 0 (got '${text}')`);
+}
+
+/**
+ * --strict, --approve and --require-approval. PAYOUTS_REQUIRE_APPROVAL=1 (a production host's
+ * setting) cannot be turned off by --no-require-approval: the flag can only add the requirement.
+ */
+function approvalSettings(
+  flags: Pick<RunFlags, 'strict' | 'approve' | 'requireApproval'>,
+  env: NodeJS.ProcessEnv,
+): Pick<RunSettings, 'strict' | 'approve' | 'requireApproval'> {
+  let approve: string | undefined;
+  if (flags.approve !== undefined) {
+    approve = parseApproval(flags.approve);
+    if (approve === undefined) {
+      throw new UsageError(
+        'USAGE',
+        `--approve must be the plan digest a dry run printed: 64 hex digits, or its first ${MIN_APPROVAL_DIGITS} or more (got '${flags.approve}')`,
+      );
+    }
+  }
+  const requireApproval = requireApprovalEnv(env.PAYOUTS_REQUIRE_APPROVAL) || flags.requireApproval === true;
+  return { strict: flags.strict ?? false, approve, requireApproval };
+}
+
 export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): RunSettings {
   const dryRun = flags.dryRun ?? false;
   // Credentials only matter for sending: a run with nothing left to send reports without them.
@@ -234,7 +301,21 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     now: flags.now === undefined ? undefined : parseNow(flags.now),
     maxAmountCents: maxAmount,
     ...httpAndLogSettings(flags),
+    notifyUrl: notifyUrlOf(flags.notifyUrl, env),
     ...resolveSimulatorBalance(env, api.apiUrl),
+    ...inputAndOutputSettings(flags),
+    ...approvalSettings(flags, env),
+  };
+}
+
+/** How the file is read (--delimiter, --columns) and how results are written (--no-bom). */
+function inputAndOutputSettings(
+  flags: Pick<RunFlags, 'delimiter' | 'columns' | 'bom' | 'noBom'>,
+): Pick<RunSettings, 'delimiter' | 'columns' | 'bom'> {
+  return {
+    delimiter: flags.delimiter === undefined ? undefined : parseDelimiterOption(flags.delimiter),
+    columns: flags.columns === undefined ? [] : parseColumnsOption(flags.columns),
+    bom: flags.bom !== false && flags.noBom !== true,
   };
 }
 

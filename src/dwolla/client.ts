@@ -4,10 +4,11 @@
  * token is fetched first, and a 401 `ExpiredAccessToken`/`InvalidAccessToken` renews it and
  * repeats the request once. Retrying failures is the caller's job (src/dwolla/retry.ts).
  *
- * Requests go through a Transport (src/dwolla/transport.ts): axios by default, a scripted
- * function in tests. Nothing the transport throws leaves the client: every failure becomes one of
- * the typed errors of src/dwolla/errors.ts, built from fields copied on purpose, so no request
- * config, header or credential can ride along. The key's secret, access tokens and
+ * Requests go through a Transport (src/dwolla/transport.ts): node:http by default (axios when an
+ * HTTP(S)_PROXY from the environment may apply), a scripted function in tests. Nothing the
+ * transport throws leaves the client: every failure becomes one of the typed errors of
+ * src/dwolla/errors.ts, built from fields copied on purpose, so no request config, header or
+ * credential can ride along. The key's secret, access tokens and
  * `Authorization` values are kept in private (#) fields and scrubbed from any response text
  * copied into an error or a log line.
  */
@@ -22,11 +23,21 @@ import {
   parseApiError,
   parseTokenError,
 } from './errors.js';
-import { axiosTransport, type HttpRequest, type HttpResponse, noAnswerReason, type Transport } from './transport.js';
+import { defaultTransport, type HttpRequest, type HttpResponse, noAnswerReason, type Transport } from './transport.js';
+import type {
+  CreateMassPaymentRequest,
+  MassPayment,
+  MassPaymentItemList,
+  MassPaymentItemStatus,
+  MassPaymentList,
+} from './types.js';
 import {
   type CreateTransferRequest,
+  type Customer,
+  type CustomerList,
   type FundingSource,
   type FundingSourceBalance,
+  type FundingSourceList,
   HAL_JSON,
   type HalLinks,
   type RootResource,
@@ -38,6 +49,8 @@ import {
 
 /** The subset of a pino logger the client uses. */
 export interface DwollaClientLogger {
+  /** pino's: when it says debug is off, the client builds no debug line per request. */
+  isLevelEnabled?(level: string): boolean;
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -57,7 +70,7 @@ export interface DwollaClientOptions {
   now?: () => number;
   /** Sent as `User-Agent`. */
   userAgent?: string;
-  /** How requests reach the API. Default: a new `axiosTransport()`, released by `close()`. */
+  /** How requests reach the API. Default: a new `defaultTransport()` (transport.ts), released by `close()`. */
   transport?: Transport;
 }
 
@@ -95,7 +108,31 @@ export interface RootInfo {
   accountId: string;
 }
 
-type ResourceKind = 'funding-sources' | 'transfers' | 'accounts' | 'customers';
+/** `POST /mass-payments` answered 201. */
+export interface CreatedMassPayment {
+  /** The `Location` header: the mass payment's URL. */
+  url: string;
+  /** Last path segment of `url`. */
+  id: string;
+  /** 201 normally (also for a replayed idempotency key). */
+  httpStatus: number;
+}
+
+/** `GET /mass-payments/{id}/items` (OpenAPI listMassPaymentItems): items with any of these statuses, one page. */
+export interface ListMassPaymentItemsQuery {
+  status?: MassPaymentItemStatus | readonly MassPaymentItemStatus[];
+  limit?: number;
+  offset?: number;
+}
+
+/** `GET /accounts/{id}/mass-payments` (OpenAPI listMassPayments) of the application's account, one page. */
+export interface ListMassPaymentsQuery {
+  correlationId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+type ResourceKind = 'funding-sources' | 'transfers' | 'accounts' | 'customers' | 'mass-payments';
 
 /** Renew this long before expiry, or at half the lifetime when that comes later. */
 const RENEW_LEAD_MS = 60_000;
@@ -166,7 +203,7 @@ export class DwollaClient {
       this.#transport = opts.transport;
       this.#closeTransport = undefined;
     } else {
-      const transport = axiosTransport();
+      const transport = defaultTransport();
       this.#transport = transport;
       this.#closeTransport = transport.close;
     }
@@ -209,6 +246,10 @@ export class DwollaClient {
       throw this.#apiError(answer, req);
     }
     const raw = answer.headers.location;
+    const known = raw === undefined ? undefined : this.#transferLocation(raw);
+    if (known) {
+      return { ...known, httpStatus: answer.status };
+    }
     if (!raw) {
       throw new DwollaProtocolError({
         httpStatus: answer.status,
@@ -240,6 +281,32 @@ export class DwollaClient {
   /** `GET /funding-sources/{id}`. */
   async getFundingSource(idOrUrl: string): Promise<FundingSource> {
     return this.#getJson<FundingSource>(this.fundingSourceUrl(idOrUrl));
+  }
+
+  /**
+   * `GET /customers?email=` (OpenAPI listAndSearchCustomers; Dwolla's `email` filter is an exact
+   * match, unlike its fuzzy `search`): the customers with this email, first page (25: an email is
+   * rarely shared). `_embedded.customers` is always an array.
+   */
+  async findCustomersByEmail(email: string): Promise<Customer[]> {
+    const list = await this.#getJson<CustomerList>(`${this.baseUrl}/customers?${new URLSearchParams({ email })}`);
+    const customers = list._embedded?.customers;
+    return Array.isArray(customers) ? customers : [];
+  }
+
+  /**
+   * `GET /customers/{id}/funding-sources` (OpenAPI listCustomerFundingSources): the customer's
+   * funding sources; `removed: false` leaves the removed ones out (Dwolla's default lists them).
+   * `_embedded['funding-sources']` is always an array.
+   */
+  async listCustomerFundingSources(
+    customerIdOrUrl: string,
+    opts: { removed?: boolean } = {},
+  ): Promise<FundingSource[]> {
+    const query = opts.removed === undefined ? '' : `?removed=${String(opts.removed)}`;
+    const list = await this.#getJson<FundingSourceList>(`${this.customerUrl(customerIdOrUrl)}/funding-sources${query}`);
+    const sources = list._embedded?.['funding-sources'];
+    return Array.isArray(sources) ? sources : [];
   }
 
   /** `GET /funding-sources/{id}/balance`: what a balance funding source holds. */
@@ -310,6 +377,80 @@ export class DwollaClient {
   /** Release pooled keep-alive sockets (of the default transport). The client can still be used afterwards. */
   close(): void {
     this.#closeTransport?.();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Mass Payments (OpenAPI initiateMassPayment, getMassPayment, updateMassPayment,
+  // listMassPaymentItems, listMassPayments). One attempt each, like every call: retries are the
+  // caller's (retry.ts), with the same Idempotency-Key for createMassPayment.
+
+  /** `{baseUrl}/mass-payments/{id}`; a URL under baseUrl is returned normalised. */
+  massPaymentUrl(idOrUrl: string): string {
+    return this.#resourceUrl('mass-payments', idOrUrl);
+  }
+
+  /** `POST /mass-payments` with `Idempotency-Key`. Resolves on 201 with the `Location`. */
+  async createMassPayment(body: CreateMassPaymentRequest, idempotencyKey: string): Promise<CreatedMassPayment> {
+    if (!idempotencyKey) {
+      throw new DwollaConfigError('MissingIdempotencyKey', 'createMassPayment needs an idempotency key');
+    }
+    const req: ApiRequest = { method: 'POST', url: `${this.baseUrl}/mass-payments`, body, idempotencyKey };
+    const answer = await this.#call(req);
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.#apiError(answer, req);
+    }
+    const { location, id } = this.#locationOf(answer, req);
+    return { url: location, id, httpStatus: answer.status };
+  }
+
+  /** `GET /mass-payments/{id}`: its status (`deferred`, `pending`, `processing`, `complete`, `cancelled`) and total. */
+  async getMassPayment(idOrUrl: string): Promise<MassPayment> {
+    return this.#getJson<MassPayment>(this.massPaymentUrl(idOrUrl));
+  }
+
+  /** `POST /mass-payments/{id}` `{"status": …}`: releases (`pending`) or cancels a deferred mass payment. */
+  async updateMassPayment(idOrUrl: string, status: 'pending' | 'cancelled'): Promise<MassPayment> {
+    const req: ApiRequest = { method: 'POST', url: this.massPaymentUrl(idOrUrl), body: { status } };
+    return this.#json<MassPayment>(await this.#call(req), req);
+  }
+
+  /** `GET /mass-payments/{id}/items`, one page; `_embedded.items` is always an array. */
+  async listMassPaymentItems(idOrUrl: string, query: ListMassPaymentItemsQuery = {}): Promise<MassPaymentItemList> {
+    const statuses = query.status === undefined ? [] : [query.status].flat();
+    const qs = queryString([...statuses.map((s): [string, unknown] => ['status', s]), ...pagingOf(query)]);
+    const list = await this.#getJson<MassPaymentItemList>(`${this.massPaymentUrl(idOrUrl)}/items${qs}`);
+    const items = list._embedded?.items;
+    return { ...list, _embedded: { ...list._embedded, items: Array.isArray(items) ? items : [] } };
+  }
+
+  /** `GET /accounts/{id}/mass-payments` of the application's account, newest first, one page; `_embedded['mass-payments']` is always an array. */
+  async listMassPayments(query: ListMassPaymentsQuery = {}): Promise<MassPaymentList> {
+    const owner = (await this.getRoot()).accountUrl;
+    const qs = queryString([['correlationId', query.correlationId], ...pagingOf(query)]);
+    const list = await this.#getJson<MassPaymentList>(`${owner}/mass-payments${qs}`);
+    const found = list._embedded?.['mass-payments'];
+    return { ...list, _embedded: { ...list._embedded, 'mass-payments': Array.isArray(found) ? found : [] } };
+  }
+
+  /** The `Location` of a 201 and its last segment; a DwollaProtocolError when it is missing or unreadable. */
+  #locationOf(answer: HttpResponse, req: ApiRequest): { location: string; id: string } {
+    const fail = (message: string) =>
+      new DwollaProtocolError({ httpStatus: answer.status, message, request: describe(req) });
+    const raw = answer.headers.location;
+    if (!raw) {
+      throw fail(`HTTP ${answer.status} without a Location header`);
+    }
+    let location: string;
+    try {
+      location = new URL(raw, `${this.baseUrl}/`).toString();
+    } catch {
+      throw fail('unreadable Location header');
+    }
+    const id = lastSegment(location);
+    if (!id) {
+      throw fail(`Location without an id: ${location}`);
+    }
+    return { location, id };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -463,7 +604,8 @@ export class DwollaClient {
   async #call(req: ApiRequest): Promise<HttpResponse> {
     const token = await this.#accessToken();
     const first = await this.#send(req, token);
-    if (!isTokenRejection(first.status, errorCode(first))) {
+    // Only a 401's body is read here (most answers are not one: no parse of every body).
+    if (first.status !== 401 || !isTokenRejection(first.status, errorCode(first))) {
       return first;
     }
     this.#logger?.info(
@@ -479,6 +621,7 @@ export class DwollaClient {
     const headers: Record<string, string> = {
       Accept: HAL_JSON,
       Authorization: `Bearer ${token}`,
+      'User-Agent': this.#userAgent,
     };
     if (req.body !== undefined) {
       headers['Content-Type'] = HAL_JSON;
@@ -486,31 +629,39 @@ export class DwollaClient {
     if (req.idempotencyKey) {
       headers['Idempotency-Key'] = req.idempotencyKey;
     }
-    return this.#exchange(
-      {
-        method: req.method,
-        url: req.url,
-        headers,
-        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-      },
-      describe(req),
-    );
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    return this.#exchange({ method: req.method, url: req.url, headers, body }, req);
+  }
+
+  /**
+   * A `Location` that is `{baseUrl}/transfers/{id}` as this client writes such URLs, read without
+   * parsing it (the answer to every POST /transfers); undefined for any other, read the long way.
+   */
+  #transferLocation(raw: string): { location: string; id: string } | undefined {
+    const prefix = `${this.baseUrl}/transfers/`;
+    if (!raw.startsWith(prefix)) {
+      return undefined;
+    }
+    const id = raw.slice(prefix.length);
+    return /^[A-Za-z0-9-]+$/.test(id) ? { location: raw, id } : undefined;
   }
 
   /**
    * One HTTP exchange through the transport, under the client's timeout. Resolves with whatever
    * status came back; rejects only with a DwollaNetworkError or DwollaTimeoutError.
    */
-  async #exchange(req: Omit<HttpRequest, 'timeoutMs'>, request: string): Promise<HttpResponse> {
+  async #exchange(req: Omit<HttpRequest, 'timeoutMs'>, api: string | ApiRequest): Promise<HttpResponse> {
     const started = Date.now();
+    const headers = 'User-Agent' in req.headers ? req.headers : { ...req.headers, 'User-Agent': this.#userAgent };
+    const http: HttpRequest = { method: req.method, url: req.url, headers, timeoutMs: this.timeoutMs };
+    if (req.body !== undefined) {
+      http.body = req.body;
+    }
     let answer: HttpResponse;
     try {
-      answer = await this.#transport({
-        ...req,
-        headers: { ...req.headers, 'User-Agent': this.#userAgent },
-        timeoutMs: this.timeoutMs,
-      });
+      answer = await this.#transport(http);
     } catch (e) {
+      const request = typeof api === 'string' ? api : describe(api);
       const err = this.#noAnswerError(e, request);
       this.#logger?.debug(
         {
@@ -523,7 +674,10 @@ export class DwollaClient {
       );
       throw err;
     }
-    this.#logger?.debug({ request, httpStatus: answer.status, ms: Date.now() - started }, 'dwolla http');
+    if (this.#logger && (this.#logger.isLevelEnabled?.('debug') ?? true)) {
+      const request = typeof api === 'string' ? api : describe(api);
+      this.#logger.debug({ request, httpStatus: answer.status, ms: Date.now() - started }, 'dwolla http');
+    }
     return answer;
   }
 
@@ -603,4 +757,24 @@ function lastSegment(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** limit and offset of a list query, when given. */
+function pagingOf(query: { limit?: number; offset?: number }): Array<[string, unknown]> {
+  return [
+    ['limit', query.limit],
+    ['offset', query.offset],
+  ];
+}
+
+/** `?a=1&b=2` of the given parameters (repeatable; undefined ones left out), or '' when none is. */
+function queryString(params: ReadonlyArray<[string, unknown]>): string {
+  const q = new URLSearchParams();
+  for (const [name, value] of params) {
+    if (value !== undefined) {
+      q.append(name, String(value));
+    }
+  }
+  const text = q.toString();
+  return text ? `?${text}` : '';
 }

@@ -87,6 +87,40 @@ export interface FundingSource {
   bankName?: string;
 }
 
+/**
+ * A page of `GET /customers/{id}/funding-sources` (OpenAPI listCustomerFundingSources, schema
+ * FundingSources): `_embedded['funding-sources']`.
+ */
+export interface FundingSourceList {
+  _links: HalLinks;
+  _embedded: { 'funding-sources': FundingSource[] };
+  total: number;
+}
+
+/** Customer statuses (OpenAPI customer schemas; Dwolla's verification statuses). */
+export const CUSTOMER_STATUSES = ['unverified', 'retry', 'document', 'verified', 'suspended', 'deactivated'] as const;
+export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+
+/** A customer as `GET /customers/{id}` and the customer list show it (OpenAPI BaseCustomer and its types). */
+export interface Customer {
+  _links: HalLinks;
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  type: 'unverified' | 'receive-only' | 'personal' | 'business' | string;
+  status: CustomerStatus | string;
+  businessName?: string;
+  created: string;
+}
+
+/** A page of `GET /customers` (OpenAPI listAndSearchCustomers, schema Customers): `_embedded.customers`. */
+export interface CustomerList {
+  _links: HalLinks;
+  _embedded: { customers: Customer[] };
+  total: number;
+}
+
 /** `GET /funding-sources/{id}/balance` of a Dwolla balance (OpenAPI getFundingSourceBalance, "Dwolla Balance Response"). */
 export interface FundingSourceBalance {
   _links: HalLinks;
@@ -153,5 +187,73 @@ export const SIMULATOR = {
 export interface TransferFees {
   _links: HalLinks;
   transactions: Transfer[];
+  total: number;
+}
+
+/** Most items Dwolla takes in one mass payment (OpenAPI initiateMassPayment: "up to 5,000 individual payment items"). */
+export const MASS_PAYMENT_MAX_ITEMS = 5000;
+
+/** One payment of `POST /mass-payments` (OpenAPI initiateMassPayment `items[]`): no `fees`, no source of its own. */
+export interface MassPaymentItemRequest {
+  _links: { destination: HalLink };
+  amount: Money;
+  metadata?: Record<string, string>;
+  correlationId?: string;
+  clearing?: { destination?: 'next-available' };
+  achDetails?: { destination?: AchAddenda };
+}
+
+/** Body of `POST /mass-payments` (OpenAPI initiateMassPayment). */
+export interface CreateMassPaymentRequest {
+  _links: { source: HalLink };
+  items: MassPaymentItemRequest[];
+  metadata?: Record<string, string>;
+  correlationId?: string;
+  clearing?: { source?: 'standard' | 'next-available' };
+  achDetails?: { source?: AchAddenda };
+  /** `deferred`: created but not processed until `POST /mass-payments/{id}` `{"status":"pending"}`. */
+  status?: 'deferred';
+}
+
+export type MassPaymentStatus = 'deferred' | 'pending' | 'processing' | 'complete' | 'cancelled';
+
+/** `GET /mass-payments/{id}` (OpenAPI MassPayment; Dwolla's docs spell `metadata`, the schema `metaData`). */
+export interface MassPayment {
+  _links: HalLinks;
+  id: string;
+  status: MassPaymentStatus;
+  created: string;
+  metadata?: Record<string, string>;
+  /** The sum of all items' amounts. */
+  total: Money;
+  totalFees: Money;
+  correlationId?: string;
+}
+
+/** `pending` until processed; `success`: its transfer was created (`_links.transfer`); `failed`: `_embedded.errors` say why. */
+export type MassPaymentItemStatus = 'pending' | 'success' | 'failed';
+
+/** `GET /mass-payment-items/{id}` and the entries of `GET /mass-payments/{id}/items` (OpenAPI MassPaymentItem). */
+export interface MassPaymentItem {
+  _links: HalLinks;
+  _embedded?: { errors: EmbeddedError[] };
+  id: string;
+  status: MassPaymentItemStatus;
+  amount: Money;
+  metadata?: Record<string, string>;
+  correlationId?: string;
+}
+
+/** A page of `GET /mass-payments/{id}/items` (OpenAPI listMassPaymentItems). */
+export interface MassPaymentItemList {
+  _links: HalLinks;
+  _embedded: { items: MassPaymentItem[] };
+  total: number;
+}
+
+/** A page of `GET /accounts/{id}/mass-payments` or `GET /customers/{id}/mass-payments` (OpenAPI MassPayments). */
+export interface MassPaymentList {
+  _links: HalLinks;
+  _embedded: { 'mass-payments': MassPayment[] };
   total: number;
 }

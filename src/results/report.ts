@@ -10,8 +10,16 @@ import type { PayeeCsv } from '../input/csv-reader.js';
 import type { InvalidRow, Planner, ValidRow } from '../plan/planner.js';
 import { removeOrphanedTemps, writeFileAtomic } from './atomic-file.js';
 import type { RowStatus } from './columns.js';
-import { carriedCells, type OutcomeCells, type PaidCells, reportInvalid, validResult } from './rows.js';
-import { type Summary, Tally } from './tally.js';
+import {
+  carriedCells,
+  carriedColumns,
+  type OutcomeCells,
+  type PaidCells,
+  reportInvalid,
+  reportTotal,
+  validResult,
+} from './rows.js';
+import { type NeedsAPerson, type Summary, Tally } from './tally.js';
 import { ResultsWriter } from './writer.js';
 
 /** How a valid row is reported. Not changed by the report: one may serve many rows. */
@@ -38,11 +46,28 @@ interface ReportSpec {
   statuses: readonly RowStatus[];
   /** Columns after the results ones, before the carried ones (reconcile's). */
   extraColumns?: readonly string[];
+  /** Start the file with a UTF-8 BOM, for Excel (default: true; --no-bom: false). */
+  bom?: boolean | undefined;
   describe: (row: ValidRow) => ReportedRow;
   /** Called after an invalid row's line is written. */
   onInvalid?: (row: InvalidRow) => void;
+  /** Collects the rows that need a person (invalid, failed, review) as their lines are written. */
+  people?: NeedsAPerson;
   /** The summary, once every row is counted; throwing abandons the report. */
   summarize: (tally: Tally) => Summary;
+}
+
+/** What NeedsAPerson reads of an invalid row: its line of the results, as reportInvalid writes it. */
+function personLine(row: InvalidRow) {
+  const { paymentId, amount, destination } = row.given;
+  return {
+    row: row.line,
+    status: 'invalid' as const,
+    paymentId,
+    amount,
+    destination,
+    errorMessage: row.errors.join('; '),
+  };
 }
 
 /**
@@ -54,24 +79,26 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
   for (const path of [spec.linesPath, spec.summaryPath]) {
     await removeOrphanedTemps(dirname(path), [basename(path)]);
   }
-  const carriedNames = csv.header.carried.map((c) => c.name);
-  const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns);
+  const carriedNames = carriedColumns(csv.header).map((c) => c.name);
+  const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns, { bom: spec.bom });
   const tally = new Tally(spec.statuses);
   try {
-    for await (const records of csv.batches) {
-      for (const record of records) {
-        const row = planner.plan(record);
+    for await (const rows of planner.rowBatches(csv.batches)) {
+      for (const row of rows) {
+        if (row.status === 'total') {
+          reportTotal(writer, tally, csv.header, row);
+          continue;
+        }
         if (row.status === 'invalid') {
           reportInvalid(writer, tally, csv.header, row);
+          spec.people?.add(personLine(row));
           spec.onInvalid?.(row);
           continue;
         }
         const reported = describe(row);
-        writer.add(
-          validResult(row, reported.status, reported.shown, reported.paid),
-          carriedCells(csv.header, row),
-          reported.extra,
-        );
+        const line = validResult(row, reported.status, reported.shown, reported.paid);
+        writer.add(line, carriedCells(csv.header, row), reported.extra);
+        spec.people?.add(line);
         tally.add(reported.status, reported.paid?.amountCents ?? row.payment.amountCents, reported.sameDay);
       }
       await writer.flushIfFull();

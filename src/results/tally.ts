@@ -43,10 +43,18 @@ export interface Summary {
   finishedAt: string;
   rows: number;
   byStatus: Partial<Record<RowStatus, StatusTotal>>;
+  /** The file's total row (status `total`), when it has one: not a payment, not among `rows`. */
+  totalRow?: { row: number; amount: string };
   sameDay: StatusTotal;
   thisRun: ThisRun;
   api: SummaryApi;
   exitCode: number;
+  /** The plan digest of the file's valid rows (src/plan/plan-digest.ts): what `--approve` checks. */
+  planDigest?: string;
+  /** What the plan digest covers: its rows, their total, and the run's --clearing policy. */
+  planRows?: number;
+  planTotal?: string;
+  planClearing?: string;
 }
 
 /** What a run did with one row, as far as ThisRun counts it (a batch step's RowOutcome is one). */
@@ -89,6 +97,7 @@ export class Tally {
   rows = 0;
   private readonly cents = new Map<RowStatus, { count: number; cents: number }>();
   private sameDay = { count: 0, cents: 0 };
+  private totalRow: Summary['totalRow'];
 
   constructor(statuses: readonly RowStatus[]) {
     for (const s of statuses) {
@@ -109,6 +118,11 @@ export class Tally {
     }
   }
 
+  /** Notes the file's total row (src/plan/total-row.ts): not a payment, so not one of the rows. */
+  noteTotalRow(line: number, amountCents: number): void {
+    this.totalRow = { row: line, amount: formatCents(amountCents) };
+  }
+
   count(status: RowStatus): number {
     return this.cents.get(status)?.count ?? 0;
   }
@@ -126,10 +140,95 @@ export class Tally {
       finishedAt,
       rows: this.rows,
       byStatus,
+      ...(this.totalRow ? { totalRow: this.totalRow } : {}),
       sameDay: { count: this.sameDay.count, total: formatCents(this.sameDay.cents) },
       thisRun,
       api,
       exitCode,
     };
+  }
+}
+
+/**
+ * The statuses that need a person (SPEC "Exit codes": 1): never sent, or refused for good. Rows
+ * `unresolved` or `pending` need a rerun, not a person.
+ */
+const NEEDS_A_PERSON: ReadonlySet<RowStatus> = new Set<RowStatus>(['invalid', 'failed', 'review']);
+
+/** Rows kept by NeedsAPerson: the terminal shows the first 20, a notification at most 100. */
+export const KEPT_FOR_A_PERSON = 100;
+
+/** Longest cell a kept row holds (one line): a huge cell of a file never fills the memory. */
+const KEPT_CELL_CHARS = 500;
+
+/** A row that needs a person, as the terminal and a notification show it. */
+export interface RowNeedingAPerson {
+  row: number;
+  status: RowStatus;
+  /** Why, on one line (errorMessage of results.csv). */
+  errorMessage: string;
+  paymentId?: string;
+  /** As results.csv shows it: two decimals for a valid row, as given for an invalid one. */
+  amount?: string;
+  /** As given in the file (a funding source, or whatever an invalid row holds). */
+  destination?: string;
+}
+
+/** The first rows needing a person and how many there are in all. */
+export interface RowsNeedingAPerson {
+  first: RowNeedingAPerson[];
+  count: number;
+}
+
+/** One line, at most KEPT_CELL_CHARS: line breaks and runs of spaces become one space. */
+function oneLine(value: string | number | undefined): string | undefined {
+  if (value === undefined || value === '') {
+    return undefined;
+  }
+  const text = String(value).replace(/\s+/g, ' ').trim();
+  return text.length > KEPT_CELL_CHARS ? `${text.slice(0, KEPT_CELL_CHARS - 1)}…` : text;
+}
+
+/** What a results line holds of a row: ResultRow's cells. */
+interface LineCells {
+  row: number;
+  status: RowStatus;
+  paymentId?: string | number;
+  destination?: string | number;
+  amount?: string | number;
+  errorMessage?: string | number;
+}
+
+/**
+ * Collects the rows that need a person as the results are written: every one is counted, the
+ * first KEPT_FOR_A_PERSON are kept, so memory stays flat however large the file.
+ */
+export class NeedsAPerson implements RowsNeedingAPerson {
+  readonly first: RowNeedingAPerson[] = [];
+  count = 0;
+
+  constructor(private readonly keep = KEPT_FOR_A_PERSON) {}
+
+  /** Counts (and keeps, while there is room) a results line whose status needs a person. */
+  add(line: LineCells): void {
+    if (!NEEDS_A_PERSON.has(line.status)) {
+      return;
+    }
+    this.count++;
+    if (this.first.length >= this.keep) {
+      return;
+    }
+    const kept: RowNeedingAPerson = {
+      row: line.row,
+      status: line.status,
+      errorMessage: oneLine(line.errorMessage) ?? '',
+    };
+    for (const name of ['paymentId', 'amount', 'destination'] as const) {
+      const value = oneLine(line[name]);
+      if (value !== undefined) {
+        kept[name] = value;
+      }
+    }
+    this.first.push(kept);
   }
 }

@@ -136,12 +136,32 @@ describe('run-options', () => {
     );
   });
 
+  it('--delimiter, --columns and --no-bom: how the file is read and results are written', () => {
+    const d = resolveRunSettings({ file: 'a.csv' }, {});
+    expect([d.delimiter, d.columns, d.bom]).to.deep.equal([undefined, [], true]);
+    const s = resolveRunSettings(
+      { file: 'a.csv', delimiter: 'tab', columns: 'Amount (USD)=amount,Funding Source=destination', bom: false },
+      {},
+    );
+    expect(s.delimiter).to.equal('\t');
+    expect(s.columns).to.deep.equal([
+      { header: 'Amount (USD)', target: 'amount' },
+      { header: 'Funding Source', target: 'destination' },
+    ]);
+    expect(s.bom).to.equal(false);
+    expect(resolveRunSettings({ file: 'a.csv', noBom: true }, {}).bom).to.equal(false);
+    usage(() => resolveRunSettings({ file: 'a.csv', delimiter: '|' }, {}), '--delimiter');
+    usage(() => resolveRunSettings({ file: 'a.csv', columns: 'Total=sum' }, {}), "--columns: 'sum'");
+  });
+
   it('refuses out-of-range or malformed options', () => {
     usage(() => resolveRunSettings({ file: 'a.csv', concurrency: 0 }, {}), '--concurrency');
     usage(() => resolveRunSettings({ file: 'a.csv', concurrency: 65 }, {}), '--concurrency');
     usage(() => resolveRunSettings({ file: 'a.csv', batchId: 'a b' }, {}), '--batch-id');
     usage(() => resolveRunSettings({ file: 'a.csv', batchId: '..' }, {}), '--batch-id');
-    usage(() => resolveRunSettings({ file: 'a.csv', maxAmount: '$5' }, {}), '--max-amount');
+    usage(() => resolveRunSettings({ file: 'a.csv', maxAmount: '5,00' }, {}), '--max-amount');
+    usage(() => resolveRunSettings({ file: 'a.csv', maxAmount: '0' }, {}), '--max-amount');
+    expect(resolveRunSettings({ file: 'a.csv', maxAmount: '$20,000.00' }, {}).maxAmountCents).to.equal(2_000_000);
     // yargs refuses an unknown --env first; flags from an untyped caller are still checked.
     const staging: RunFlags = JSON.parse('{ "file": "a.csv", "env": "staging" }');
     usage(() => resolveRunSettings(staging, {}), '--env');
@@ -154,11 +174,17 @@ describe('run-options', () => {
     expect(resolveRunSettings({ file: 'a.csv' }, { PAYOUTS_SIMULATOR_BALANCE: '' }).simulatorBalance).to.equal(
       undefined,
     );
-    for (const ok of ['250000.00', '7', '0.5']) {
+    // Read as amounts are, and handed to the simulator with two decimals.
+    for (const [ok, balance] of [
+      ['250000.00', '250000.00'],
+      ['7', '7.00'],
+      ['0.5', '0.50'],
+      ['$250,000', '250000.00'],
+    ]) {
       const s = resolveRunSettings({ file: 'a.csv' }, { PAYOUTS_SIMULATOR_BALANCE: ok });
-      expect(s.simulatorBalance).to.equal(ok);
+      expect(s.simulatorBalance).to.equal(balance);
     }
-    for (const bad of ['abc', '-1.00', '1,000.00', '1.234', '$5']) {
+    for (const bad of ['abc', '-1.00', '1.000,00', '1.234', '€5']) {
       usage(
         () => resolveRunSettings({ file: 'a.csv' }, { PAYOUTS_SIMULATOR_BALANCE: bad }),
         `PAYOUTS_SIMULATOR_BALANCE must be a dollar amount like 250000.00 for the embedded simulator's balance (got '${bad}')`,

@@ -16,8 +16,8 @@ describe('results: writeReport', () => {
   beforeEach(async () => (dir = await tempDir()));
   afterEach(() => removeDir(dir));
 
-  async function report(summarize: (tally: Tally) => void = () => undefined) {
-    const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', FILE));
+  async function report(summarize: (tally: Tally) => void = () => undefined, file = FILE) {
+    const csv = await openPayeeCsv(await writeCsv(dir, 'in.csv', file));
     const invalid: InvalidRow[] = [];
     const summary = await writeReport({
       csv,
@@ -64,6 +64,26 @@ describe('results: writeReport', () => {
     });
     expect(summary.sameDay).to.deep.equal({ count: 1, total: '10.00' });
     expect(JSON.parse(await readFile(join(dir, 'out', 'plan.json'), 'utf8'))).to.deep.equal(summary);
+  });
+
+  it('writes a total row as such, amount as given, apart from the rows the summary counts', async () => {
+    await mkdir(join(dir, 'out'));
+    const { summary } = await report(undefined, `${FILE},,"$13.50",Total\n`);
+    const rows: CsvRow[] = await readCsvRows(join(dir, 'out', 'plan.csv'));
+    expect(rows.map((r) => [r.row, r.status, r.amount, r.name])).to.deep.equal([
+      ['2', 'planned', '10.00', 'Ann'],
+      ['3', 'invalid', '1.00', 'bad'],
+      ['4', 'planned', '2.50', 'Cy'],
+      ['5', 'total', '$13.50', 'Total'],
+    ]);
+    expect(rows[3]!.errorMessage).to.equal('total row: 13.50, matches the sum of the 3 rows above');
+    expect(rows[3]!.idempotencyKey).to.equal('');
+    expect(summary.rows).to.equal(3);
+    expect(summary.byStatus).to.deep.equal({
+      planned: { count: 2, total: '12.50' },
+      invalid: { count: 1, total: '1.00' },
+    });
+    expect(summary.totalRow).to.deep.equal({ row: 5, amount: '13.50' });
   });
 
   it("removes the temp files of a killed earlier report before writing, and keeps a live process's", async () => {

@@ -3,19 +3,24 @@
  * turns what happened into the exit code. The edges live here: the clock, signals, the terminal.
  */
 import type { Logger } from 'pino';
+import { digestNote } from '../../batch/approval.js';
 import type { RunSettings } from '../../batch/settings.js';
 import type { Summary } from '../../results/tally.js';
 import { displayPath } from '../display-path.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
 import { createLogger } from '../logger.js';
+import { needsAPersonLines } from '../needs-a-person.js';
+import { notifyRunEnd, type RunEnd } from '../notify.js';
 import { ProgressMeter, progressText } from '../progress.js';
-import { type RunFlags, resolveRunSettings } from '../run-options.js';
+import { defaultBatchId, type RunFlags, resolveRunSettings } from '../run-options.js';
 
 function describeCounts(summary: Summary): string {
-  return Object.entries(summary.byStatus)
+  const counts = Object.entries(summary.byStatus)
     .filter(([, t]) => t.count > 0)
-    .map(([status, t]) => `${t.count} ${status} (${t.total})`)
-    .join(', ');
+    .map(([status, t]) => `${t.count} ${status} (${t.total})`);
+  // The file's total row is not one of its rows (not a payment): said apart.
+  const total = summary.totalRow ? [`plus the total row ${summary.totalRow.row} (${summary.totalRow.amount})`] : [];
+  return [...counts, ...total].join(', ');
 }
 
 function plural(n: number, noun: string): string {
@@ -128,25 +133,34 @@ function stopOnSignals(log: Logger) {
   };
 }
 
-async function dryRunBatch(settings: RunSettings, log: Logger): Promise<number> {
+async function dryRunBatch(settings: RunSettings, log: Logger): Promise<RunEnd> {
   const { dryRun } = await import('../../batch/dry-run.js');
-  const { summary, planPath, lookups } = await dryRun(settings, () => new Date(), log);
+  const { summary, planPath, lookups, needsAPerson, plan } = await dryRun(settings, () => new Date(), log);
+  const people = needsAPersonLines(needsAPerson, summary, displayPath(planPath));
   const lookupNote =
     lookups > 0
       ? `${lookups} paymentId row(s) are new to this installation: a real run first looks each up at Dwolla by its correlationId (a dry run has no network).\n`
       : '';
   process.stdout.write(
     `Dry run of ${settings.file} as batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ` +
-      `${summary.sameDay.count} would go Same Day. Nothing was sent.\n${lookupNote}Plan: ${displayPath(planPath)}\n`,
+      `${summary.sameDay.count} would go Same Day. Nothing was sent.\n${lookupNote}${people.map((l) => `${l}\n`).join('')}Plan: ${displayPath(planPath)}\n`,
   );
-  return summary.exitCode;
+  process.stdout.write(digestNote(settings, plan, defaultBatchId(settings.file)));
+  return {
+    batchId: settings.batchId,
+    dryRun: true,
+    exitCode: summary.exitCode,
+    summary,
+    needsAPerson,
+    resultsFile: displayPath(planPath),
+  };
 }
 
-async function sendBatch(settings: RunSettings, log: Logger): Promise<number> {
+async function sendBatch(settings: RunSettings, log: Logger): Promise<RunEnd> {
   const { batchRun } = await import('../../batch/run.js');
   const signals = stopOnSignals(log);
   try {
-    const { summary, resultsPath, simulated } = await batchRun(settings, {
+    const { summary, resultsPath, simulated, needsAPerson } = await batchRun(settings, {
       log,
       clock: () => new Date(),
       say: (line) => process.stdout.write(`${line}\n`),
@@ -154,22 +168,66 @@ async function sendBatch(settings: RunSettings, log: Logger): Promise<number> {
       ...(process.stderr.isTTY ? { onProgress: progressLine(settings, Date.now()) } : {}),
     });
     const { exitCode } = summary;
+    const resultsFile = displayPath(resultsPath);
+    const people = needsAPersonLines(needsAPerson, summary, resultsFile).map((l) => `${l}\n`);
     process.stdout.write(
       `${describeThisRun(summary)}\nBatch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
-        `${simulated ? ' Simulated: no money moved.' : ''}\n${NEXT_STEP[exitCode] ?? ''}\nResults: ${displayPath(resultsPath)}\n`,
+        `${simulated ? ' Simulated: no money moved.' : ''}\n${people.join('')}${NEXT_STEP[exitCode] ?? ''}\nResults: ${resultsFile}\n`,
     );
-    return exitCode;
+    return { batchId: settings.batchId, dryRun: false, exitCode, summary, needsAPerson, resultsFile, simulated };
   } finally {
     signals.release();
   }
 }
 
+/** What the run knew when it ended: its settings and logger, once resolved. */
+interface Known {
+  settings?: RunSettings;
+  log?: Logger;
+}
+
+/**
+ * How a run that threw ended: exit 2 or 4, said on stderr (exitCodeForError). An unexpected error
+ * is kept, to be thrown after the notification.
+ */
+function endedBy(err: unknown, flags: RunFlags, known: Known): RunEnd & { unexpected?: unknown } {
+  const batchId = known.settings?.batchId ?? flags.batchId ?? '';
+  const dryRun = flags.dryRun ?? false;
+  try {
+    return { batchId, dryRun, exitCode: exitCodeForError(err), error: (err as Error).message };
+  } catch (unexpected) {
+    return { batchId, dryRun, exitCode: EXIT.incomplete, unexpected };
+  }
+}
+
+/**
+ * --notify-url: once the options are resolved, the run's end is posted whatever its exit code but
+ * 4 (the run that holds the lock notifies); never changes the exit code (src/cli/notify.ts).
+ */
+async function notifyEnd(known: Known, end: RunEnd): Promise<void> {
+  const url = known.settings?.notifyUrl;
+  if (url === undefined || end.exitCode === EXIT.locked) {
+    return;
+  }
+  const secrets = [process.env.DWOLLA_SECRET ?? '', known.settings?.credentials?.secret ?? ''];
+  await notifyRunEnd(url, end, { secrets, ...(known.log ? { log: known.log } : {}) });
+}
+
 export async function runAction(flags: RunFlags): Promise<number> {
+  const known: Known = {};
+  let end: RunEnd & { unexpected?: unknown };
   try {
     const settings = resolveRunSettings(flags, process.env);
+    known.settings = settings;
     const log = createLogger({ level: settings.logLevel, file: settings.logFile });
-    return await (settings.dryRun ? dryRunBatch(settings, log) : sendBatch(settings, log));
+    known.log = log;
+    end = await (settings.dryRun ? dryRunBatch(settings, log) : sendBatch(settings, log));
   } catch (err) {
-    return exitCodeForError(err);
+    end = endedBy(err, flags, known);
   }
+  await notifyEnd(known, end);
+  if (end.unexpected !== undefined) {
+    throw end.unexpected;
+  }
+  return end.exitCode;
 }

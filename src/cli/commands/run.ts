@@ -66,11 +66,47 @@ const runOptions = {
     requiresArg: true,
     describe: 'fix the clock for every clearing decision (ISO-8601; without an offset, Central Time)',
   },
+  'notify-url': {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'when the run ends, POST summary.json, the rows needing a person and a Slack-compatible text to this webhook; env PAYOUTS_NOTIFY_URL',
+  },
   'max-amount': {
     type: 'string',
     requiresArg: true,
     default: DEFAULTS.maxAmount,
     describe: 'largest amount accepted for one row, in USD',
+  },
+  delimiter: {
+    type: 'string',
+    requiresArg: true,
+    describe: "the input's delimiter: , or ';' or tab (default: detected from the header line)",
+  },
+  columns: {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'read the file\'s own headers as these columns: "Amount (USD)=amount,Funding Source=destination" (a header holding , = or " in double quotes, as in CSV)',
+  },
+  // yargs reads --no-bom as bom=false; --help lists the flag people type, --no-bom.
+  bom: { type: 'boolean', default: true, hidden: true },
+  'no-bom': {
+    type: 'boolean',
+    describe:
+      'write results.csv and plan.csv without the UTF-8 BOM (written by default, so that Excel reads them right)',
+  },
+  strict: { type: 'boolean', describe: 'send nothing when any row is invalid (exit 2 naming the first invalid rows)' },
+  approve: {
+    type: 'string',
+    requiresArg: true,
+    describe:
+      'send only if the plan digest (printed by --dry-run; the whole digest or its first 16+ hex digits) is still DIGEST; else exit 2 saying what changed',
+  },
+  'require-approval': {
+    type: 'boolean',
+    describe:
+      'refuse to send anything without a matching --approve (env PAYOUTS_REQUIRE_APPROVAL=1); a rerun with nothing left to send needs none',
   },
 } as const satisfies Record<string, Options>;
 

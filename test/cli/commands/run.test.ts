@@ -45,7 +45,18 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     ).to.equal(true);
     const header = Object.keys(rows[0]!);
     expect(header.slice(0, RESULT_COLUMNS.length)).to.deep.equal([...RESULT_COLUMNS]);
-    expect(header.slice(RESULT_COLUMNS.length)).to.deep.equal(['name', 'email', 'invoice', 'department', 'notes']);
+    // Every input column the results do not show in their own (SPEC "Results"), in input order.
+    expect(header.slice(RESULT_COLUMNS.length)).to.deep.equal([
+      'name',
+      'email',
+      'currency',
+      'invoice',
+      'department',
+      'destinationAddenda',
+      'feeAmount',
+      'feeChargeTo',
+      'notes',
+    ]);
 
     const plan = JSON.parse(await readFile(join(out, 'payees', 'plan.json'), 'utf8'));
     const totalCents = rows.reduce((sum, x) => sum + Math.round(Number(x.amount!.replace('.', ''))), 0);
@@ -67,8 +78,8 @@ describe('payouts run --dry-run (built CLI, child process)', () => {
     expect(r.code, r.stderr).to.equal(1);
     const rows = await readCsvRows(join(out, 'payees-with-errors', 'plan.csv'));
     const expectations: Array<[string, string]> = [
-      ['amount with a dollar sign', 'currency symbol'],
-      ['amount with a thousands separator', 'thousands separator'],
+      ['amount with a decimal comma', 'looks like a decimal comma; write 1234.56'],
+      ['negative amount in accounting parentheses', 'a negative amount in accounting style'],
       ['amount with three decimals', 'more than 2 decimals'],
       ['zero amount', 'at least 0.01'],
       ['negative amount', 'negative'],
