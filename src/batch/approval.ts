@@ -115,7 +115,10 @@ export interface ApprovalCheck {
  * approval it was not given. Nothing has been sent when it is called.
  */
 export async function refuseUnapproved(
-  s: Pick<RunSettings, 'approve' | 'requireApproval' | 'file' | 'outDir' | 'batchId' | 'clearing'>,
+  s: Pick<
+    RunSettings,
+    'approve' | 'requireApproval' | 'file' | 'outDir' | 'batchId' | 'clearing' | 'delimiter' | 'columns' | 'resume'
+  >,
   check: ApprovalCheck,
 ): Promise<void> {
   if (s.approve !== undefined) {
@@ -129,7 +132,7 @@ export async function refuseUnapproved(
       'BATCH_NOT_APPROVED',
       `approval is required (--require-approval or PAYOUTS_REQUIRE_APPROVAL) and no --approve was given: ` +
         `${check.toSend} row(s) would be sent; nothing was sent.\n` +
-        `Get the plan digest with: payouts run ${shellWord(s.file)} --dry-run (and this run's other options), ` +
+        `Get the plan digest with: ${planCommand(s, ['--dry-run'])}, ` +
         'have a second person check plan.csv and approve the digest, then run with --approve DIGEST.',
     );
   }
@@ -191,13 +194,13 @@ async function findApprovedPlan(
 
 /** The message of a refused --approve: what the approved plan was, what the file's is now, and the first rows that differ. */
 async function whatChanged(
-  s: Pick<RunSettings, 'file' | 'outDir' | 'batchId' | 'clearing'>,
+  s: Pick<RunSettings, 'file' | 'outDir' | 'batchId' | 'clearing' | 'delimiter' | 'columns' | 'resume'>,
   approval: string,
   check: ApprovalCheck,
 ): Promise<string> {
   const { plan } = check;
   const head = `the plan of ${s.file} is not the approved one (--approve ${approval}): nothing was sent.`;
-  const again = `Dry-run the file again (payouts run ${shellWord(s.file)} --dry-run), have the new plan approved, then run with its digest.`;
+  const again = `Dry-run the file again (${planCommand(s, ['--dry-run'])}), have the new plan approved, then run with its digest.`;
   const approved = await findApprovedPlan(s, approval);
   if (!approved) {
     return [
@@ -244,23 +247,44 @@ async function rowChanges(planCsv: string, check: ApprovalCheck): Promise<string
   }
 }
 
+/** How --columns is written back: each header quoted when it holds a comma, an equals sign or a quote. */
+function columnsOption(columns: RunSettings['columns']): string {
+  const header = (h: string) => (/[,="]/.test(h) ? `"${h.replaceAll('"', '""')}"` : h);
+  return columns.map((c) => `${header(c.header)}=${c.target}`).join(',');
+}
+
+/**
+ * `payouts run FILE` with the options that decide how the file is read and planned (so the
+ * digest of a command that follows this hint is the digest it talks about), then `tail`.
+ */
+function planCommand(
+  s: Pick<RunSettings, 'file' | 'batchId' | 'clearing' | 'delimiter' | 'columns' | 'resume'>,
+  tail: readonly string[],
+  fileBatchId?: string,
+): string {
+  const options = [
+    ...(s.batchId === fileBatchId ? [] : ['--batch-id', s.batchId]),
+    ...(s.clearing === 'auto' ? [] : ['--clearing', s.clearing]),
+    ...(s.delimiter === undefined ? [] : ['--delimiter', s.delimiter === '\t' ? 'tab' : s.delimiter]),
+    ...(s.columns.length === 0 ? [] : ['--columns', columnsOption(s.columns)]),
+    ...(s.resume ? ['--resume'] : []),
+  ];
+  return ['payouts', 'run', s.file, ...options, ...tail].map(shellWord).join(' ');
+}
+
 /**
  * The dry run's words about its plan digest: the digest, what it covers, and the command that
  * sends exactly this plan (with the options the digest depends on: a batch id other than the
  * file's own, and --clearing).
  */
 export function digestNote(
-  s: Pick<RunSettings, 'file' | 'batchId' | 'clearing'>,
+  s: Pick<RunSettings, 'file' | 'batchId' | 'clearing' | 'delimiter' | 'columns' | 'resume'>,
   plan: PlanDigestResult,
   fileBatchId: string,
 ): string {
-  const options = [
-    ...(s.batchId === fileBatchId ? [] : ['--batch-id', s.batchId]),
-    ...(s.clearing === 'auto' ? [] : ['--clearing', s.clearing]),
-  ];
-  const command = ['payouts', 'run', s.file, ...options, '--approve', plan.hex].map(shellWord).join(' ');
+  const command = planCommand(s, ['--approve', plan.hex], fileBatchId);
   return (
     `Plan digest: ${plan.hex} (${rowsTotalling(plan.rows, plan.totalCents)}).\n` +
-    `Once a second person has checked the plan, send exactly it with: ${command} (and this dry run's other options)\n`
+    `Once a second person has checked the plan, send exactly it with: ${command} (plus the API, source and state options of the real run)\n`
   );
 }

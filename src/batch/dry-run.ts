@@ -184,6 +184,10 @@ async function predict(
       },
       onInvalid: (row) => {
         plan.invalid.add(row);
+        if (row.planned) {
+          // The run's digest is taken before emails are resolved: the same rows go in.
+          plan.digest.addRow(row.planned, s.clearing);
+        }
         log.debug({ row: row.line, status: 'invalid', errors: row.errors }, 'row invalid');
       },
       people,

@@ -233,7 +233,7 @@ export class EmailDestinations {
     }
     if (resolution?.kind === 'invalid') {
       const { line, cells, given } = row;
-      return { status: 'invalid', line, cells, given, errors: [resolution.message] };
+      return { status: 'invalid', line, cells, given, errors: [resolution.message], planned: row };
     }
     if (resolution?.kind === 'failed') {
       return { ...row, hold: { status: 'pending', reason: resolution.message } };

@@ -57,6 +57,11 @@ export interface ValidRow extends RowBase {
 export interface InvalidRow extends RowBase {
   status: 'invalid';
   errors: string[];
+  /**
+   * The valid row it was when planned, for a row made invalid only later (its destinationEmail
+   * did not resolve to one bank): the plan digest counts it as planned, as a real run's does.
+   */
+  planned?: ValidRow;
 }
 
 /**

@@ -125,7 +125,8 @@ export function validResult(row: ValidRow, status: RowStatus, shown: OutcomeCell
     row: row.line,
     status,
     paymentId: row.payment.paymentId ?? '',
-    destination: paid ? paid.destination : row.given.destination,
+    // An email row not resolved yet (a dry run, a failed lookup) shows the email it is paid by.
+    destination: paid ? paid.destination : row.given.destination || (row.payment.destinationEmail ?? ''),
     amount: formatCents(paid ? paid.amountCents : row.payment.amountCents),
     clearing: shown.clearing,
     sameDayCutoff: shown.sameDayCutoff,

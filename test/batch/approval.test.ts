@@ -48,6 +48,9 @@ describe('approval (maker-checker)', () => {
     clearing: 'auto' as const,
     approve: undefined as string | undefined,
     requireApproval: false,
+    delimiter: undefined,
+    columns: [],
+    resume: false,
     ...over,
   });
 
@@ -87,7 +90,7 @@ describe('approval (maker-checker)', () => {
     const err = await refusal(() => refuseUnapproved(s, { plan, toSend: 2, rows: () => each(rows) }));
     expect(err.code).to.equal('BATCH_NOT_APPROVED');
     expect(err.message).to.contain('2 row(s) would be sent; nothing was sent');
-    expect(err.message).to.contain("payouts run 'pay roll.csv' --dry-run");
+    expect(err.message).to.contain("payouts run 'pay roll.csv' --batch-id test-batch --dry-run");
   });
 
   it('a matching --approve (whole or 16+ digit prefix) is accepted, with or without --require-approval', async () => {
@@ -140,11 +143,30 @@ describe('approval (maker-checker)', () => {
 
   it("the dry run's note: the digest and the command that sends exactly this plan", async () => {
     const { plan } = await planOf(FILE);
-    const note = digestNote({ file: 'pay.csv', batchId: 'nov', clearing: 'standard' }, plan, 'pay');
+    const reading = { delimiter: undefined, columns: [], resume: false };
+    const note = digestNote({ file: 'pay.csv', batchId: 'nov', clearing: 'standard', ...reading }, plan, 'pay');
     expect(note).to.contain(`Plan digest: ${plan.hex} (2 rows totalling 30.00).`);
     expect(note).to.contain(`payouts run pay.csv --batch-id nov --clearing standard --approve ${plan.hex}`);
-    expect(digestNote({ file: 'pay.csv', batchId: 'pay', clearing: 'auto' }, plan, 'pay')).to.contain(
+    expect(digestNote({ file: 'pay.csv', batchId: 'pay', clearing: 'auto', ...reading }, plan, 'pay')).to.contain(
       `payouts run pay.csv --approve ${plan.hex}`,
+    );
+  });
+
+  it('the commands it suggests keep the options that decide how the file is read: --delimiter, --columns, --resume', async () => {
+    const { plan } = await planOf(FILE);
+    const s = {
+      file: 'pay.csv',
+      batchId: 'pay',
+      clearing: 'auto' as const,
+      delimiter: ';' as const,
+      columns: [
+        { header: 'Amount (USD)', target: 'amount' },
+        { header: 'Payee, email', target: 'destinationEmail' },
+      ],
+      resume: true,
+    };
+    expect(digestNote(s, plan, 'pay')).to.contain(
+      `payouts run pay.csv --delimiter ';' --columns 'Amount (USD)=amount,"Payee, email"=destinationEmail' --resume --approve ${plan.hex}`,
     );
   });
 });

@@ -6,6 +6,7 @@
  * finished batch sends nothing. The dry run against the same API resolves too, writing no state.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DwollaClient } from '../../src/dwolla/client.js';
@@ -149,15 +150,21 @@ describe('payouts run with payees by email (built CLI, child process, standalone
     expect(offline.code, offline.stderr).to.equal(0);
     const offlinePlan = await readCsvRows(join(dir, 'offline', 'sheet', 'plan.csv'));
     expect(offlinePlan.map((r) => [r.status, r.destination, r.errorMessage])).to.deep.equal([
-      ['planned', '', 'destination: resolved from pat.lee@example.com when sent'],
-      ['planned', '', 'destination: resolved from nobody@example.com when sent'],
-      ['planned', '', 'destination: resolved from twobanks@example.com when sent'],
-      ['planned', '', 'destination: resolved from pat.lee@example.com when sent'],
+      ['planned', 'pat.lee@example.com', 'destination: resolved from pat.lee@example.com when sent'],
+      ['planned', 'nobody@example.com', 'destination: resolved from nobody@example.com when sent'],
+      ['planned', 'twobanks@example.com', 'destination: resolved from twobanks@example.com when sent'],
+      ['planned', 'pat.lee@example.com', 'destination: resolved from pat.lee@example.com when sent'],
     ]);
     // The same keys with and without the network: an email row's identity is its email.
     for (const i of [0, 3]) {
       expect(offlinePlan[i]!.idempotencyKey).to.equal(plan[i]!.idempotencyKey);
     }
+    // One plan digest with and without the network, rows that did not resolve included (as a
+    // real run's digest, taken before emails are looked up, has them): an approval of either holds.
+    const digestOf = async (path: string) => JSON.parse(await readFile(path, 'utf8')).planDigest as string;
+    const online = await digestOf(join(out, 'sheet', 'plan.json'));
+    expect(online).to.match(/^[0-9a-f]{64}$/);
+    expect(await digestOf(join(dir, 'offline', 'sheet', 'plan.json'))).to.equal(online);
   });
 
   it('--strict: an email that resolves to no single bank sends nothing (exit 2), naming the row', async () => {

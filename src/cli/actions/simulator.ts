@@ -98,7 +98,7 @@ function describeSimulator(
     `Default source: ${SIMULATOR.defaultSourceId} (${source})`,
     `Default source balance: ${formatCents(balance.cents)} USD (${balance.from}; GET ${source}/balance)`,
     ...describeCredentials(credentials),
-    `Use it: payouts run FILE.csv --api-url ${sim.url}`,
+    `Use it (with the credentials above in DWOLLA_KEY and DWOLLA_SECRET): payouts run FILE.csv --api-url ${sim.url} --source ${SIMULATOR.defaultSourceId}`,
     specialSourcesHelp,
     specialEmailsHelp,
     `Faults: ${describeFaults(faults)}`,

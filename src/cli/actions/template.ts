@@ -17,8 +17,15 @@ interface TemplateColumn {
   optional?: true;
 }
 
-/** A payee's funding source (a bare UUID; the `…/funding-sources/{id}` URL works too). */
-const EXAMPLE_DESTINATION = '3f1c8a0e-5b6d-4e2f-9a7b-1c2d3e4f5a6b';
+/**
+ * A payee's funding source (a bare UUID; the `…/funding-sources/{id}` URL works too), the customer
+ * who owns it (a fee may be charged only to a party of the transfer), and a bank source (Dwolla
+ * refuses metadata on a transfer from a balance). The simulator's own ids, as in samples/payees.csv,
+ * so that the example line is paid as it stands in a rehearsal.
+ */
+const EXAMPLE_DESTINATION = '8d116ece-1738-47d9-bd9c-172411e20b8f';
+const EXAMPLE_PAYEE_CUSTOMER = '7b0df562-46af-4691-a470-ed7efc508817';
+const EXAMPLE_BANK_SOURCE = '5bec1a10-0000-4000-8000-000000000001';
 
 /**
  * In the order a person fills them in. `destinationEmail` is left empty in the example: a row gives
@@ -30,12 +37,12 @@ const TEMPLATE_COLUMNS: readonly TemplateColumn[] = [
   { header: 'destinationEmail', example: '', optional: true },
   { header: 'amount', example: '1,250.00' },
   { header: 'currency', example: 'USD', optional: true },
-  { header: 'source', example: '', optional: true },
+  { header: 'source', example: EXAMPLE_BANK_SOURCE, optional: true },
   { header: 'paymentId', example: 'INV-2026-11-0001' },
   { header: 'correlationId', example: 'inv-2026-11-0001', optional: true },
   { header: 'metadata.invoice', example: 'INV-2026-11-0001', optional: true },
   { header: 'feeAmount', example: '2.50', optional: true },
-  { header: 'feeChargeTo', example: 'dddddddd-eeee-4fff-8aaa-bbbbbbbbbbbb', optional: true },
+  { header: 'feeChargeTo', example: EXAMPLE_PAYEE_CUSTOMER, optional: true },
   { header: 'sourceAddenda', example: 'Payout INV-2026-11-0001', optional: true },
   { header: 'destinationAddenda', example: 'Invoice INV-2026-11-0001', optional: true },
   { header: 'clearing', example: 'auto', optional: true },

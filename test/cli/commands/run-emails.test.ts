@@ -79,15 +79,15 @@ describe('payouts run: payees by email against the embedded simulator (built CLI
     expect(rerun[0]).to.include({ status: 'created', destination: alice!.destination, transferId: alice!.transferId });
   });
 
-  it('a dry run plans email rows with an empty destination, "resolved … when sent", and the same keys as the run', async () => {
+  it('a dry run plans email rows by their email (in the destination column), "resolved … when sent", and the same keys as the run', async () => {
     const file = await writeCsv(dir, 'team.csv', PAYEES);
     const dry = await runCli(['run', file, '--dry-run', '--out', out]);
     expect(dry.code, dry.stderr).to.equal(1);
     const plan = await readCsvRows(join(out, 'team', 'plan.csv'));
     expect(plan.slice(0, 3).map((r) => [r.status, r.destination, r.errorMessage])).to.deep.equal([
-      ['planned', '', 'destination: resolved from alice.smith@example.com when sent'],
-      ['planned', '', 'destination: resolved from nobody@example.com when sent'],
-      ['planned', '', 'destination: resolved from twobanks@example.com when sent'],
+      ['planned', 'alice.smith@example.com', 'destination: resolved from alice.smith@example.com when sent'],
+      ['planned', 'nobody@example.com', 'destination: resolved from nobody@example.com when sent'],
+      ['planned', 'twobanks@example.com', 'destination: resolved from twobanks@example.com when sent'],
     ]);
     const run = await runCli(['run', file, '--out', out, '--log-level', 'warn']);
     expect(run.code, run.stderr).to.equal(1);

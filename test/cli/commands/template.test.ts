@@ -57,5 +57,15 @@ describe('payouts template (built CLI, child process)', () => {
       const rows = await readCsvRows(join(out, 'payees', 'plan.csv'));
       expect(rows.map((x) => [x.status, x.amount, x.errorMessage])).to.deep.equal([['planned', '1250.00', '']]);
     });
+
+    it(`the example line of 'payouts template ${flags.join(' ')}' is paid as it stands by a rehearsal (embedded simulator, exit 0)`, async () => {
+      const template = await runCli(['template', ...flags]);
+      const file = await writeCsv(dir, 'payees.csv', template.stdout);
+      const out = join(dir, 'out');
+      const r = await runCli(['run', file, '--out', out]);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      const rows = await readCsvRows(join(out, 'payees', 'results.csv'));
+      expect(rows.map((x) => [x.status, x.amount, x.errorMessage])).to.deep.equal([['created', '1250.00', '']]);
+    });
   }
 });
