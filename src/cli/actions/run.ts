@@ -142,7 +142,7 @@ async function dryRunBatch(settings: RunSettings, log: Logger): Promise<RunEnd> 
       ? `${lookups} paymentId row(s) are new to this installation: a real run first looks each up at Dwolla by its correlationId (a dry run has no network).\n`
       : '';
   process.stdout.write(
-    `Dry run of ${settings.file} as batch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ` +
+    `Dry run of ${settings.file} as batch ${settings.batchId}: ${plural(summary.rows, 'row')}: ${describeCounts(summary) || 'none'}; ` +
       `${summary.sameDay.count} would go Same Day. Nothing was sent.\n${lookupNote}${people.map((l) => `${l}\n`).join('')}Plan: ${displayPath(planPath)}\n`,
   );
   process.stdout.write(digestNote(settings, plan, defaultBatchId(settings.file)));
@@ -171,7 +171,7 @@ async function sendBatch(settings: RunSettings, log: Logger): Promise<RunEnd> {
     const resultsFile = displayPath(resultsPath);
     const people = needsAPersonLines(needsAPerson, summary, resultsFile).map((l) => `${l}\n`);
     process.stdout.write(
-      `${describeThisRun(summary)}\nBatch ${settings.batchId}: ${summary.rows} rows: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
+      `${describeThisRun(summary)}\nBatch ${settings.batchId}: ${plural(summary.rows, 'row')}: ${describeCounts(summary) || 'none'}; ${summary.sameDay.count} Same Day (${summary.sameDay.total}).` +
         `${simulated ? ' Simulated: no money moved.' : ''}\n${people.join('')}${NEXT_STEP[exitCode] ?? ''}\nResults: ${resultsFile}\n`,
     );
     return { batchId: settings.batchId, dryRun: false, exitCode, summary, needsAPerson, resultsFile, simulated };
