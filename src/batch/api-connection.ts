@@ -10,7 +10,7 @@ import { SIMULATOR } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
 import { requireKnownAccount } from './batch-place.js';
 import type { RunSettings } from './settings.js';
-import { type ApiIdentity, readLastAccount, writeLastAccount } from './state-dir.js';
+import { type ApiIdentity, apiIdentity, readLastAccount, writeLastAccount } from './state-dir.js';
 
 interface ApiEndpoint {
   baseUrl: string;
@@ -74,6 +74,18 @@ export interface ApiAccess {
   close(): Promise<void>;
 }
 
+interface AccessDeps {
+  say: (line: string) => void;
+  log: Logger;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Gives up asking: the client is closed (a request under way fails at once), no attempt follows,
+   * and the promise rejects without a warning or a fallback account. A run asks while it plans the
+   * file, and gives up when the plan fails.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * The account of the run's API: the embedded simulator's own; else `GET /` when credentials are
  * set (and recorded as the account this API answered last); else the account it answered last,
@@ -82,7 +94,7 @@ export interface ApiAccess {
 export async function accessApi(
   s: Pick<RunSettings, 'apiUrl' | 'credentials' | 'timeoutMs' | 'maxAttempts' | 'stateDir' | 'simulatorBalance'>,
   api: ApiIdentity,
-  deps: { say: (line: string) => void; log: Logger; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> },
+  deps: AccessDeps,
 ): Promise<ApiAccess> {
   let opened: Promise<ApiSession> | undefined;
   const session = () => {
@@ -96,9 +108,17 @@ export async function accessApi(
   if (api.embedded || !s.credentials) {
     return { accountId: await requireKnownAccount(s, api), session, close };
   }
+  const closeOnAbort = () => {
+    close().catch(() => undefined);
+  };
+  deps.signal?.addEventListener('abort', closeOnAbort, { once: true });
   try {
     return { accountId: await askAccount(s, api, deps, session), session, close };
   } catch (err) {
+    if (deps.signal?.aborted) {
+      await close();
+      throw err;
+    }
     const refused = credentialsRefused(err, api.label);
     const known = await readLastAccount(s.stateDir, api);
     if (refused) {
@@ -118,7 +138,40 @@ export async function accessApi(
     }
     deps.say(`warning: ${api.label} did not answer GET / (${callFailure(err).summary}); using account ${known}`);
     return { accountId: known, session, close };
+  } finally {
+    deps.signal?.removeEventListener('abort', closeOnAbort);
   }
+}
+
+/** `accessApi` under way, started ahead of what needs it. */
+export interface Asking {
+  access: Promise<ApiAccess>;
+  /** Stops the asking (see AccessDeps.signal) and closes what it opened. */
+  giveUp(): Promise<void>;
+}
+
+/**
+ * Starts `accessApi` for the settings' API now (POST /token, GET /: waits on the network), to be
+ * awaited once the work done meanwhile (loading the run, planning the file) is over.
+ */
+export function startAccess(
+  s: Parameters<typeof accessApi>[0] & Pick<RunSettings, 'env'>,
+  deps: Omit<AccessDeps, 'signal'>,
+): Asking {
+  const stop = new AbortController();
+  const access = accessApi(s, apiIdentity(s), { ...deps, signal: stop.signal });
+  // Awaited later either way; until then a failure of the asking is not an unhandled rejection.
+  access.catch(() => undefined);
+  return {
+    access,
+    giveUp: async () => {
+      stop.abort();
+      await access.then(
+        (opened) => opened.close(),
+        () => undefined,
+      );
+    },
+  };
 }
 
 /**
@@ -141,11 +194,15 @@ function credentialsRefused(err: unknown, label: string): UsageError | undefined
 async function askAccount(
   s: Pick<RunSettings, 'maxAttempts' | 'stateDir'>,
   api: ApiIdentity,
-  deps: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void> },
+  deps: Pick<AccessDeps, 'sleep' | 'signal'>,
   session: () => Promise<ApiSession>,
 ): Promise<string> {
   const { client } = await session();
-  const retry = { maxAttempts: s.maxAttempts, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
+  const retry = {
+    maxAttempts: s.maxAttempts,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
   const { value: root } = await withRetries(() => client.getRoot(), retry);
   await writeLastAccount(s.stateDir, api, root.accountId);
   return root.accountId;

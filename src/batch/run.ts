@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { DwollaClient } from '../dwolla/client.js';
 import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
@@ -34,7 +35,7 @@ import {
   type Tally,
   ThisRunCounter,
 } from '../results/tally.js';
-import { type ApiAccess, accessApi } from './api-connection.js';
+import { type ApiAccess, type Asking, startAccess } from './api-connection.js';
 import { InvalidRows, planSummary, refuseInvalidRows, refuseUnapproved } from './approval.js';
 import { checkBalances } from './balance-preflight.js';
 import { batchFiles } from './batch-folder.js';
@@ -45,12 +46,12 @@ import { Journal, type JournalState, type OutcomeRecord, readJournal } from './j
 import { KeySet } from './key-set.js';
 import { Ledger } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
-import { preflightSources } from './preflight.js';
+import { type PreflightOptions, preflightSources, type SourceCheck } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
 import { type EmailDestinations, refuseInvalidEmails, runEmailDestinations } from './resolve-emails.js';
 import type { RunSettings } from './settings.js';
-import { apiIdentity } from './state-dir.js';
+import { type ApiIdentity, apiIdentity } from './state-dir.js';
 import { type LedgerSink, Submitter } from './submit.js';
 
 export interface BatchRunDeps {
@@ -64,6 +65,11 @@ export interface BatchRunDeps {
   onStoppable?: (stop: () => void) => void;
   /** Retry waits, injectable for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The API's account, asked for by the caller ahead of the run (`startAccess` with the same
+   * settings), which the run then owns; else the run asks while it plans the file.
+   */
+  asking?: Asking;
 }
 
 export interface BatchRunResult {
@@ -86,6 +92,8 @@ interface BatchPlan {
   planDigest: PlanDigestResult;
   /** The invalid rows: --strict sends nothing when there is one. */
   invalid: InvalidRows;
+  /** The sources the valid rows name (the first EARLY_SOURCES of them): looked up early (EarlySources). */
+  sources: Set<string>;
 }
 
 /** What this run's sending did. */
@@ -149,10 +157,10 @@ export async function batchRun(s: RunSettings, deps: BatchRunDeps): Promise<Batc
 async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch): Promise<BatchRunResult> {
   const startedAt = deps.clock();
   const runId = randomUUID();
-  let plan = await planBatch(s, CURRENT_KEY_VERSION);
-  refuseInvalidRows(s, plan.invalid);
   const api = apiIdentity(s);
-  const access = await accessApi(s, api, deps);
+  const asked = await planWhileAsking(s, deps);
+  let plan = asked.plan;
+  const { access } = asked;
   try {
     const place = await placeBatch(s, api, access.accountId, { write: true, say: deps.say });
     const lock = await acquireBatchLock(place.stateDir, {
@@ -164,10 +172,12 @@ async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch)
       if (state.keyVersion !== undefined && state.keyVersion !== plan.keyVersion) {
         plan = await planBatch(s, state.keyVersion);
       }
+      const early = EarlySources.start(s, deps, { api, access, plan, state });
       const ledger = Ledger.open(place.account.ledger);
       try {
-        return await runLocked(s, deps, { runId, startedAt, plan, state, place, access, ledger, input });
+        return await runLocked(s, deps, { runId, startedAt, plan, state, place, access, ledger, input, early });
       } finally {
+        early?.stop();
         ledger.close();
       }
     } finally {
@@ -175,6 +185,23 @@ async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch)
     }
   } finally {
     await access.close();
+  }
+}
+
+/**
+ * Step 1 beside the API's account: the account is asked (POST /token, GET /: waits on the
+ * network) while the file is planned (CPU). Nothing of the batch is read or written before both
+ * are done, and the plan's failures and refusals still come first: they stop the asking.
+ */
+async function planWhileAsking(s: RunSettings, deps: BatchRunDeps): Promise<{ plan: BatchPlan; access: ApiAccess }> {
+  const asking = deps.asking ?? startAccess(s, deps);
+  try {
+    const plan = await planBatch(s, CURRENT_KEY_VERSION);
+    refuseInvalidRows(s, plan.invalid);
+    return { plan, access: await asking.access };
+  } catch (err) {
+    await asking.giveUp();
+    throw err;
   }
 }
 
@@ -191,15 +218,88 @@ async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchP
   const keys = new KeySet();
   const planDigest = new PlanDigest(s.batchId);
   const invalid = new InvalidRows();
+  const sources = new Set<string>();
   for await (const row of planner.rows(csv.batches)) {
     if (row.status === 'valid') {
       keys.add(row.key);
       planDigest.addRow(row, s.clearing);
+      if (row.payment.sourceId !== undefined && sources.size < EARLY_SOURCES) {
+        sources.add(row.payment.sourceId);
+      }
     } else if (row.status === 'invalid') {
       invalid.add(row);
     }
   }
-  return { digest: csv.digest(), keyVersion, keys, planDigest: planDigest.finish(), invalid };
+  return { digest: csv.digest(), keyVersion, keys, planDigest: planDigest.finish(), invalid, sources };
+}
+
+/** At most this many distinct sources of the file are looked up ahead of the preflight. */
+const EARLY_SOURCES = 64;
+
+/**
+ * The preflight's source lookups (`GET /funding-sources/{id}`, read-only), started as soon as the
+ * batch's state is loaded, so that they wait on the network while the rows are surveyed rather
+ * than after. Only for a batch none of whose rows is journalled yet (the file's sources are then
+ * those it sends from), through an API already open (the embedded simulator is not started for
+ * them). Nothing is decided from them before the preflight, which still runs before the first
+ * send: it takes the answers of the sources it needs from here and looks up any other.
+ */
+class EarlySources {
+  private readonly stopping = new AbortController();
+  private readonly checks: Promise<Map<string, SourceCheck> | undefined>;
+
+  private constructor(access: ApiAccess, ids: Set<string>, opts: PreflightOptions, concurrency: number) {
+    const signal = this.stopping.signal;
+    this.checks = access
+      .session()
+      .then(({ client }) => preflightSources(client, ids, { ...opts, signal }, concurrency))
+      .catch(() => undefined); // the preflight looks them up again, and says why they fail
+  }
+
+  static start(
+    s: RunSettings,
+    deps: BatchRunDeps,
+    run: { api: ApiIdentity; access: ApiAccess; plan: BatchPlan; state: JournalState },
+  ): EarlySources | undefined {
+    if (run.api.embedded || !s.credentials || run.state.byKey.size > 0 || run.plan.sources.size === 0) {
+      return undefined;
+    }
+    return new EarlySources(run.access, run.plan.sources, preflightOptions(s, deps), s.concurrency);
+  }
+
+  /** The preflight: each of `wanted` checked once, from the early answers where there is one. */
+  static async check(
+    early: EarlySources | undefined,
+    client: DwollaClient,
+    wanted: Set<string>,
+    opts: PreflightOptions,
+    concurrency: number,
+  ): Promise<Map<string, SourceCheck>> {
+    const known = (await early?.checks) ?? new Map<string, SourceCheck>();
+    const rest = await preflightSources(
+      client,
+      [...wanted].filter((id) => !known.has(id)),
+      opts,
+      concurrency,
+    );
+    const checks = new Map<string, SourceCheck>();
+    for (const id of wanted) {
+      const check = known.get(id) ?? rest.get(id);
+      if (check) {
+        checks.set(id, check);
+      }
+    }
+    return checks;
+  }
+
+  /** Stops lookups still under way (the run ended before its preflight). */
+  stop(): void {
+    this.stopping.abort();
+  }
+}
+
+function preflightOptions(s: RunSettings, { sleep }: BatchRunDeps): PreflightOptions {
+  return { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
 }
 
 /**
@@ -233,6 +333,8 @@ interface LockedRun {
   place: BatchPlace;
   access: ApiAccess;
   ledger: Ledger;
+  /** The sources' lookups started ahead of the preflight, if any. */
+  early: EarlySources | undefined;
 }
 
 /** The steps after the lock, with the clock of the run's decisions and the repeat checks. */
@@ -345,8 +447,8 @@ async function submitRows(
 ): Promise<Sent> {
   const { log, clock, sleep } = deps;
   const { client } = await run.access.session();
-  const opts = { maxAttempts: s.maxAttempts, ...(sleep ? { sleep } : {}) };
-  const sources = await preflightSources(client, survey.sources, opts, s.concurrency);
+  const opts = preflightOptions(s, deps);
+  const sources = await EarlySources.check(run.early, client, survey.sources, opts, s.concurrency);
   const ledger = ledgerSink(run.ledger, s.batchId);
   const submitter = new Submitter({ client, journal, ledger, log, clock, ...(sleep ? { sleep } : {}) }, s, sources);
   deps.onStoppable?.(() => submitter.stop());

@@ -18,7 +18,9 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
+// Types only: axios itself (about 100 ms to load) is imported by `axiosTransport` on its first
+// request, so a run that never goes through a proxy never loads it.
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -55,20 +57,27 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
  */
 export function axiosTransport(): Transport & { close(): void } {
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  const client = axios.create({
-    httpAgent: agents.http,
-    httpsAgent: agents.https,
-    // The answer as it came: any status, no redirect (the token would go along), raw text.
-    validateStatus: () => true,
-    maxRedirects: 0,
-    responseType: 'text',
-    transformRequest: [(data: unknown) => data],
-    transformResponse: [(data: unknown) => data],
-    maxContentLength: MAX_BODY_BYTES,
-    maxBodyLength: MAX_BODY_BYTES,
-  });
+  let created: Promise<AxiosInstance> | undefined;
+  const axiosClient = () => {
+    created ??= import('axios').then(({ default: axios }) =>
+      axios.create({
+        httpAgent: agents.http,
+        httpsAgent: agents.https,
+        // The answer as it came: any status, no redirect (the token would go along), raw text.
+        validateStatus: () => true,
+        maxRedirects: 0,
+        responseType: 'text',
+        transformRequest: [(data: unknown) => data],
+        transformResponse: [(data: unknown) => data],
+        maxContentLength: MAX_BODY_BYTES,
+        maxBodyLength: MAX_BODY_BYTES,
+      }),
+    );
+    return created;
+  };
   const loopback = new Map<string, boolean>();
   const send: Transport = async (req) => {
+    const client = await axiosClient();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
     const config: AxiosRequestConfig = {

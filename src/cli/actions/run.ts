@@ -10,7 +10,7 @@ import { displayPath } from '../display-path.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
 import { createLogger } from '../logger.js';
 import { needsAPersonLines } from '../needs-a-person.js';
-import { notifyRunEnd, type RunEnd } from '../notify.js';
+import type { RunEnd } from '../notify.js';
 import { ProgressMeter, progressText } from '../progress.js';
 import { defaultBatchId, type RunFlags, resolveRunSettings } from '../run-options.js';
 
@@ -157,13 +157,18 @@ async function dryRunBatch(settings: RunSettings, log: Logger): Promise<RunEnd> 
 }
 
 async function sendBatch(settings: RunSettings, log: Logger): Promise<RunEnd> {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  // The API's account is asked for (waits on the network) while the rest of the run loads.
+  const { startAccess } = await import('../../batch/api-connection.js');
+  const asking = startAccess(settings, { log, say });
   const { batchRun } = await import('../../batch/run.js');
   const signals = stopOnSignals(log);
   try {
     const { summary, resultsPath, simulated, needsAPerson } = await batchRun(settings, {
       log,
       clock: () => new Date(),
-      say: (line) => process.stdout.write(`${line}\n`),
+      say,
+      asking,
       onStoppable: signals.onStoppable,
       ...(process.stderr.isTTY ? { onProgress: progressLine(settings, Date.now()) } : {}),
     });
@@ -210,6 +215,8 @@ async function notifyEnd(known: Known, end: RunEnd): Promise<void> {
     return;
   }
   const secrets = [process.env.DWOLLA_SECRET ?? '', known.settings?.credentials?.secret ?? ''];
+  // Loaded only to notify: it brings axios (about 100 ms to load), which no other run needs.
+  const { notifyRunEnd } = await import('../notify.js');
   await notifyRunEnd(url, end, { secrets, ...(known.log ? { log: known.log } : {}) });
 }
 

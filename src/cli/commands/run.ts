@@ -4,7 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
 import { CLEARING_POLICIES } from '../../input/validation.js';
-import { apiAndLogOptions, DEFAULTS } from '../options.js';
+import { apiAndLogOptions, DEFAULTS, undescribed } from '../options.js';
 
 const fileArgument = {
   type: 'string',
@@ -121,7 +121,11 @@ export type RunArgs = ArgumentsCamelCase<RunOptionTypes>;
 export const runCommand: CommandModule<object, RunOptionTypes> = {
   command: 'run <file>',
   describe: 'validate a payee CSV and send every valid row as a Dwolla transfer',
-  builder: (yargs: Argv) => yargs.positional('file', fileArgument).options(runOptions).epilogue(EPILOGUE),
+  // The descriptions only when they may be shown (`helpOrVersion`): see `undescribed`.
+  builder: (yargs: Argv, helpOrVersion?: boolean) =>
+    helpOrVersion
+      ? yargs.positional('file', fileArgument).options(runOptions).epilogue(EPILOGUE)
+      : yargs.positional('file', { ...fileArgument, describe: undefined }).options(undescribed(runOptions)),
   handler: async (args) => {
     const { runAction } = await import('../actions/run.js');
     process.exitCode = await runAction(args);

@@ -1,10 +1,10 @@
 /**
- * `payouts simulator`: its options, and a handler that loads the simulator only when it runs.
+ * `payouts simulator`: its options, and a handler that loads the simulator only when it runs. The
+ * help's lists of special sources and emails come from the simulator's modules too, loaded only
+ * when this command is parsed: every other command starts without them.
  */
 import type { Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
 import { SIMULATOR } from '../../dwolla/types.js';
-import { specialEmailsHelp } from '../../simulator/customers.js';
-import { STARTING_BALANCES, specialSourcesHelp } from '../../simulator/funding-sources.js';
 
 export const simulatorOptions = {
   port: { type: 'number', default: 8787, describe: 'port to listen on (0: any free port)' },
@@ -28,19 +28,31 @@ export const simulatorOptions = {
   balance: {
     type: 'string',
     requiresArg: true,
-    describe: `starting amount of the default balance, USD (default ${STARTING_BALANCES.defaultBalance}; env PAYOUTS_SIMULATOR_BALANCE)`,
+    // The builder adds the default (from the simulator's modules).
+    describe: 'starting amount of the default balance, USD (env PAYOUTS_SIMULATOR_BALANCE)',
   },
 } as const satisfies Record<string, Options>;
 
-/** What --help says after the options: credentials, balances, and the special funding sources. */
-const EPILOGUE = [
-  `Credentials: POST /token accepts only DWOLLA_KEY and DWOLLA_SECRET from the environment when both are set, else the published pair ${SIMULATOR.key} / ${SIMULATOR.secret}; any other pair gets 401 invalid_client.`,
-  `Balance: the default source starts with --balance, else PAYOUTS_SIMULATOR_BALANCE, else ${STARTING_BALANCES.defaultBalance} USD (the embedded simulator of \`payouts run\` reads PAYOUTS_SIMULATOR_BALANCE too); a transfer beyond it is refused with InsufficientFunds. See GET /funding-sources/{id}/balance.`,
-  '',
-  specialSourcesHelp,
-  '',
-  specialEmailsHelp,
-].join('\n');
+/** The options and what --help says after them: credentials, balances, and the special funding sources. */
+async function describedOptions(yargs: Argv) {
+  const [{ specialEmailsHelp }, { STARTING_BALANCES, specialSourcesHelp }] = await Promise.all([
+    import('../../simulator/customers.js'),
+    import('../../simulator/funding-sources.js'),
+  ]);
+  const balance = {
+    ...simulatorOptions.balance,
+    describe: `starting amount of the default balance, USD (default ${STARTING_BALANCES.defaultBalance}; env PAYOUTS_SIMULATOR_BALANCE)`,
+  };
+  const epilogue = [
+    `Credentials: POST /token accepts only DWOLLA_KEY and DWOLLA_SECRET from the environment when both are set, else the published pair ${SIMULATOR.key} / ${SIMULATOR.secret}; any other pair gets 401 invalid_client.`,
+    `Balance: the default source starts with --balance, else PAYOUTS_SIMULATOR_BALANCE, else ${STARTING_BALANCES.defaultBalance} USD (the embedded simulator of \`payouts run\` reads PAYOUTS_SIMULATOR_BALANCE too); a transfer beyond it is refused with InsufficientFunds. See GET /funding-sources/{id}/balance.`,
+    '',
+    specialSourcesHelp,
+    '',
+    specialEmailsHelp,
+  ].join('\n');
+  return yargs.options({ ...simulatorOptions, balance }).epilogue(epilogue);
+}
 
 /** The options of `payouts simulator` as yargs parses them (read by their --names). */
 export type SimulatorArgs = InferredOptionTypes<typeof simulatorOptions>;
@@ -48,7 +60,7 @@ export type SimulatorArgs = InferredOptionTypes<typeof simulatorOptions>;
 export const simulatorCommand: CommandModule<object, SimulatorArgs> = {
   command: 'simulator',
   describe: 'run the Dwolla-compatible simulator as a standalone server until stopped',
-  builder: (yargs: Argv) => yargs.options(simulatorOptions).epilogue(EPILOGUE),
+  builder: describedOptions,
   handler: async (args) => {
     const { simulatorAction } = await import('../actions/simulator.js');
     process.exitCode = await simulatorAction(args);
