@@ -49,6 +49,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ValidRow } from '../plan/planner.js';
 
 type LedgerStatus = 'intent' | 'created' | 'failed' | 'unresolved';
 type LedgerOutcomeStatus = Exclude<LedgerStatus, 'intent'>;
@@ -1064,4 +1065,16 @@ function namedParams(sql: string): string[] {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A row's payment as the ledger records it with each intent and outcome of the row. */
+export function ledgerPaymentOf(row: ValidRow) {
+  return {
+    row: row.line,
+    paymentId: row.payment.paymentId,
+    destination: row.payment.destinationId,
+    amountCents: row.payment.amountCents,
+    correlationId: row.correlationId,
+    source: row.payment.sourceId ?? '',
+  };
 }

@@ -44,7 +44,7 @@ import { loadBatchState, refuseByLedger } from './batch-state.js';
 import { fateOf, type Held, rowsToSend, type Survey, surveyRows } from './decide-rows.js';
 import { Journal, type JournalState, type OutcomeRecord, readJournal } from './journal.js';
 import { KeySet } from './key-set.js';
-import { Ledger } from './ledger.js';
+import { Ledger, ledgerPaymentOf } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
 import { type PreflightOptions, preflightSources, type SourceCheck } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
@@ -586,16 +586,8 @@ function heldRow(held: Held): ReportedRow {
 
 /** The submitter's records of intents and outcomes into the ledger, for this batch. */
 function ledgerSink(ledger: Ledger, batchId: string): LedgerSink {
-  const payment = (row: ValidRow) => ({
-    row: row.line,
-    paymentId: row.payment.paymentId,
-    destination: row.payment.destinationId,
-    amountCents: row.payment.amountCents,
-    correlationId: row.correlationId,
-    source: row.payment.sourceId ?? '',
-  });
   return {
-    intent: (row, i) => ledger.recordIntent({ batchId, key: i.key, ...payment(row), at: i.at }),
+    intent: (row, i) => ledger.recordIntent({ batchId, key: i.key, ...ledgerPaymentOf(row), at: i.at }),
     outcome: (row, o) =>
       ledger.recordOutcome({
         batchId,
@@ -605,7 +597,7 @@ function ledgerSink(ledger: Ledger, batchId: string): LedgerSink {
         transferId: o.transferId,
         via: o.via,
         at: o.at,
-        ...payment(row),
+        ...ledgerPaymentOf(row),
       }),
     flush: () => ledger.flush(),
   };

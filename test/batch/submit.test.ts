@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Journal } from '../../src/batch/journal.js';
-import { Ledger } from '../../src/batch/ledger.js';
+import { Ledger, ledgerPaymentOf } from '../../src/batch/ledger.js';
 import type { RowOutcome } from '../../src/batch/outcome.js';
 import { preflightSources } from '../../src/batch/preflight.js';
 import { type LedgerSink, Submitter } from '../../src/batch/submit.js';
 import { DwollaClient } from '../../src/dwolla/client.js';
 import { SIMULATOR } from '../../src/dwolla/types.js';
-import { isSendable, type SendableRow, type ValidRow } from '../../src/plan/planner.js';
+import { isSendable, type SendableRow } from '../../src/plan/planner.js';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
 import { planCsv, removeDir, tempDir } from '../helpers.js';
 import { makePayees, payeesCsv, readJournalLines } from './helpers.js';
@@ -22,18 +22,6 @@ import { makePayees, payeesCsv, readJournalLines } from './helpers.js';
 async function sendableRows(payees: Parameters<typeof payeesCsv>[0]): Promise<SendableRow[]> {
   const planned = await planCsv(payeesCsv(payees), { defaultSourceId: SIMULATOR.defaultSourceId });
   return planned.filter((r): r is SendableRow => r.status === 'valid' && isSendable(r));
-}
-
-/** A row's payment as the ledger records it (as src/batch/run.ts's sink does). */
-function paymentOf(row: ValidRow) {
-  return {
-    row: row.line,
-    paymentId: row.payment.paymentId,
-    destination: row.payment.destinationId,
-    amountCents: row.payment.amountCents,
-    correlationId: row.correlationId,
-    source: row.payment.sourceId ?? '',
-  };
 }
 
 function simulatorClient(sim: SimulatorHandle): DwollaClient {
@@ -190,12 +178,12 @@ describe('Submitter with a balance source: the next intent is written while the 
     let intents = 0;
     const sink: LedgerSink = {
       intent: async (row, i) => {
-        await ledger.recordIntent({ batchId: 'B', key: i.key, ...paymentOf(row), at: i.at });
+        await ledger.recordIntent({ batchId: 'B', key: i.key, ...ledgerPaymentOf(row), at: i.at });
         events.push(`ledger ${i.key}`);
         onIntent(++intents);
       },
       outcome: (row, o) =>
-        ledger.recordOutcome({ batchId: 'B', key: o.key, status: o.status, at: o.at, ...paymentOf(row) }),
+        ledger.recordOutcome({ batchId: 'B', key: o.key, status: o.status, at: o.at, ...ledgerPaymentOf(row) }),
       flush: () => ledger.flush(),
     };
     const sources = await preflightSources(client, [SIMULATOR.defaultSourceId], { maxAttempts: 2 });
