@@ -15,7 +15,7 @@ import type { RunSettings } from './settings.js';
 export async function loadBatchState(
   s: Pick<RunSettings, 'batchId' | 'file' | 'resume'>,
   journalPath: string,
-  digest: string,
+  input: BatchInput,
 ): Promise<JournalState> {
   let state: JournalState;
   try {
@@ -29,20 +29,41 @@ export async function loadBatchState(
     }
     throw err;
   }
-  refuseChangedFile(s, state, digest);
+  refuseChangedFile(s, state, input);
   return state;
 }
 
-/** A file that changed since the batch's last run continues the batch only with --resume. */
+/** The file as this run reads it: its bytes' digest, and how it is read (src/input/header.ts `readingOf`). */
+export interface BatchInput {
+  digest: string;
+  reading: string;
+}
+
+/**
+ * A file that changed since the batch's last run continues the batch only with --resume. So does
+ * the same file read another way (--columns, --delimiter): a column newly read as paymentId, say,
+ * makes every row another payment, which would be paid again. Runs recorded before readings were
+ * kept name none: only their digest is compared.
+ */
 export function refuseChangedFile(
   s: Pick<RunSettings, 'batchId' | 'file' | 'resume'>,
   state: JournalState,
-  digest: string,
+  input: BatchInput,
 ): void {
-  if (state.lastDigest !== undefined && state.lastDigest !== digest && !s.resume) {
+  if (s.resume || state.lastDigest === undefined) {
+    return;
+  }
+  if (state.lastDigest !== input.digest) {
     throw new BatchStateError(
       'BATCH_INPUT_CHANGED',
       `batch ${s.batchId} was run with a different ${s.file} (it has changed since). Run again with --resume to continue that batch with the edited file (rows already created are not sent again), or with a new --batch-id to start a separate batch.`,
+    );
+  }
+  const before = state.runs[state.runs.length - 1]?.reading;
+  if (before !== undefined && before !== input.reading) {
+    throw new BatchStateError(
+      'BATCH_INPUT_CHANGED',
+      `batch ${s.batchId} read ${s.file} another way (--columns or --delimiter differ): it was read as "${before}", now as "${input.reading}". Nothing was sent. Run it with the options of its earlier runs; or with --resume to continue the batch reading it this way (rows already sent are not sent again; new rows to payees it already paid are held for review); or with a new --batch-id for a separate batch.`,
     );
   }
 }

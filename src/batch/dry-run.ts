@@ -20,7 +20,7 @@ import { NeedsAPerson, type RowsNeedingAPerson, type Summary, summaryApi, type T
 import { InvalidRows, planDigestOf, planSummary, refuseInvalidRows, refuseUnapproved } from './approval.js';
 import { batchFiles, makeBatchFolder } from './batch-folder.js';
 import { knownAccount, placeBatch } from './batch-place.js';
-import { refuseByLedger, refuseChangedFile } from './batch-state.js';
+import { type BatchInput, refuseByLedger, refuseChangedFile } from './batch-state.js';
 import { type Fate, fateOf } from './decide-rows.js';
 import { BatchStateError } from './errors.js';
 import { JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
@@ -193,7 +193,7 @@ async function predict(
       people,
       summarize: (tally) => {
         refuseInvalidRows(s, plan.invalid);
-        refuseAsARunWould(s, found, { digest: csv.digest(), now, sourceless: counts.sourceless });
+        refuseAsARunWould(s, found, { digest: csv.digest(), reading: csv.reading, now, sourceless: counts.sourceless });
         return planJson(s, tally, { inputDigest: csv.digest(), startedAt, finishedAt: clock(), plan: plan.digest });
       },
     });
@@ -268,9 +268,9 @@ function reportedFate(fate: Fate, known: KeyState | undefined): ReportedRow | un
 function refuseAsARunWould(
   s: RunSettings,
   found: FoundBatch,
-  run: { digest: string; now: Date; sourceless: number },
+  run: BatchInput & { now: Date; sourceless: number },
 ): void {
-  refuseChangedFile(s, found.state, run.digest);
+  refuseChangedFile(s, found.state, run);
   if (found.ledger && found.journalPath) {
     refuseByLedger(s, found.ledger, found.state, { digest: run.digest, now: run.now, journalPath: found.journalPath });
   }

@@ -17,6 +17,11 @@ export interface RunRecord {
   host: string;
   inputDigest: string;
   inputFile: string;
+  /**
+   * How the file was read (src/input/header.ts `readingOf`): the same bytes read another way are
+   * another batch input. Absent in journals written before it was kept.
+   */
+  reading?: string;
   resume: boolean;
   /** The batch's key version (src/plan/keys.ts); absent in journals written before v2: v1. */
   keyVersion?: KeyVersion;

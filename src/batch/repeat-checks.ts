@@ -10,7 +10,9 @@
  *    --repeat-window days → held, unless --allow-repeat.
  * 4. On --resume (and on any later run of a batch continued so), a new row without paymentId to a
  *    destination this batch already paid by a row no longer in the file (an edit of a paid row)
- *    → held, unless --allow-repeat.
+ *    → held, unless --allow-repeat. A new paymentId row too (after check 1): SPEC names rows
+ *    without one, but a paymentId added to a paid row (typed in, or a column newly read as
+ *    paymentId) makes it a new payment that the lookup of check 2 cannot find.
  *
  * And a paymentId row this batch already paid whose amount or destination now differs is held:
  * it changed after it was paid; the results show what was paid.
@@ -72,22 +74,24 @@ export class RepeatChecks {
       if (paid) {
         return { held: describePaymentIdRepeat(paymentId, paid) };
       }
-      return { lookUpPaymentId: earlier.length === 0 };
+      // Check 4 for a paymentId row too: a paymentId typed in (or newly read with --columns) on a
+      // row this batch paid without it would be another payment to Dwolla.
+      const edited = this.settings.allowRepeat ? undefined : this.editOfPaidRow(row);
+      return edited ? { held: edited } : { lookUpPaymentId: earlier.length === 0 };
     }
     if (this.settings.allowRepeat) {
       return { lookUpPaymentId: false };
     }
-    const repeat = this.repeatWithinWindow(row);
-    if (repeat) {
-      return { held: repeat };
-    }
+    const held = this.repeatWithinWindow(row) ?? this.editOfPaidRow(row);
+    return held ? { held } : { lookUpPaymentId: false };
+  }
+
+  /** Check 4: the row's destination was paid by this batch through a row no longer in the file. */
+  private editOfPaidRow(row: ValidRow): string | undefined {
     const gone = this.goneByDestination.get(row.payment.destinationId);
-    if (gone) {
-      return {
-        held: `looks like an edit of a paid row: this batch already paid ${formatCents(gone.amountCents)} to ${gone.destination} (row ${gone.row}, ${gone.at.slice(0, 10)}), a row no longer in the file; run with --allow-repeat to send it as well`,
-      };
-    }
-    return { lookUpPaymentId: false };
+    return gone
+      ? `looks like an edit of a paid row: this batch already paid ${formatCents(gone.amountCents)} to ${gone.destination} (row ${gone.row}, ${gone.at.slice(0, 10)}), a row no longer in the file; run with --allow-repeat to send it as well`
+      : undefined;
   }
 
   private repeatWithinWindow(row: ValidRow): string | undefined {

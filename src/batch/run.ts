@@ -84,6 +84,8 @@ export interface BatchRunResult {
 interface BatchPlan {
   /** The file's digest: the same file must still be there when the results are written. */
   digest: string;
+  /** How the file was read (--columns, --delimiter): kept in the run record like the digest. */
+  reading: string;
   /** The key version the rows were planned with: the batch's own. */
   keyVersion: KeyVersion;
   /** The keys of the file's valid rows. */
@@ -168,7 +170,7 @@ async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch)
       onTakeover: (prev) => sayTakenOver(s, deps, prev),
     });
     try {
-      const state = await loadBatchState(s, place.journal, plan.digest);
+      const state = await loadBatchState(s, place.journal, plan);
       if (state.keyVersion !== undefined && state.keyVersion !== plan.keyVersion) {
         plan = await planBatch(s, state.keyVersion);
       }
@@ -230,7 +232,15 @@ async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchP
       invalid.add(row);
     }
   }
-  return { digest: csv.digest(), keyVersion, keys, planDigest: planDigest.finish(), invalid, sources };
+  return {
+    digest: csv.digest(),
+    reading: csv.reading,
+    keyVersion,
+    keys,
+    planDigest: planDigest.finish(),
+    invalid,
+    sources,
+  };
 }
 
 /** At most this many distinct sources of the file are looked up ahead of the preflight. */
@@ -419,6 +429,7 @@ async function journalRunStart(
     host: hostname(),
     inputDigest: plan.digest,
     inputFile: s.file,
+    reading: plan.reading,
     resume: s.resume,
     keyVersion: plan.keyVersion,
     // Transfer URLs under it are journalled by id alone.

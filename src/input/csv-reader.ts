@@ -16,7 +16,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { CsvError, type Parser, parse } from 'csv-parse';
 import { type Delimiter, detectDelimiter } from './delimiter.js';
-import { type ColumnPair, type CsvHeader, readHeader } from './header.js';
+import { type ColumnPair, type CsvHeader, readHeader, readingOf } from './header.js';
 import { UsageError } from './usage-error.js';
 
 export type { CsvHeader, KnownColumn } from './header.js';
@@ -46,6 +46,8 @@ export interface PayeeCsv {
   batches: AsyncIterable<CsvRecord[]>;
   /** Hex SHA-256 of the file's bytes; complete once `records` (or `batches`) is exhausted. */
   digest(): string;
+  /** How it is read: the delimiter and the header of each column read (src/input/header.ts `readingOf`). */
+  reading: string;
 }
 
 const TERMINATOR = /\r\n|\r|\n/g;
@@ -445,6 +447,7 @@ export async function openPayeeCsv(path: string, options: CsvReadOptions = {}): 
     header,
     batches,
     records: oneByOne(batches),
+    reading: readingOf(header, delimiter),
     digest: () => {
       if (state.digest === undefined) {
         throw new Error('digest() called before the records were read to the end');

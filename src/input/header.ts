@@ -300,3 +300,16 @@ export function readHeader(cells: readonly string[], options: HeaderOptions): Cs
   checkRequired(header, options.delimiter);
   return header;
 }
+
+/**
+ * How the file was read, as one line: the delimiter and the header each column the tool reads was
+ * taken from (after --columns), e.g. `delimiter ';'; amount: Amount (USD); paymentId: Invoice`.
+ * The same bytes read another way can be other payments (a column newly read as paymentId changes
+ * every row's identity), so a batch keeps the reading of its runs like the file's digest.
+ */
+export function readingOf(header: CsvHeader, delimiter: Delimiter): string {
+  const columns = Object.entries(header.known).map(([column, index]) => `${column}: ${header.names[index]}`);
+  const metadata = header.metadata.map(({ key, index }) => `metadata.${key}: ${header.names[index]}`);
+  const shown = delimiter === '\t' ? 'tab' : delimiter;
+  return [`delimiter '${shown}'`, ...[...columns, ...metadata].sort()].join('; ');
+}

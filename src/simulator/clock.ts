@@ -1,9 +1,12 @@
 /** Simulated time: flows with real time from `startTime`, plus whatever the tests advance it by. */
 export class SimulatedClock {
   private offsetMs: number;
+  /** The simulated time it started at: what existed at the start (the balances) dates from it. */
+  readonly startMs: number;
 
   constructor(startTime: Date = new Date()) {
-    this.offsetMs = startTime.getTime() - Date.now();
+    this.startMs = startTime.getTime();
+    this.offsetMs = this.startMs - Date.now();
   }
 
   nowMs(): number {

@@ -122,7 +122,7 @@ export class SimulatorState {
       createTransfer: (valid, atMs) => this.transfers.create(valid, atMs, undefined),
     });
     this.massPaymentKeys = new IdempotencyKeys(this.massPayments);
-    this.balances = new Balances(opts.startingBalances, this.clock.nowMs());
+    this.balances = new Balances(opts.startingBalances, this.clock.startMs);
     this.credentials = { ...opts.credentials };
   }
 

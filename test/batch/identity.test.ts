@@ -149,6 +149,45 @@ describe('payment identity: what people do around the command (built CLI, simula
     expect(sim.transfers(), '--allow-repeat sends it as a new payment').to.have.length(3);
   });
 
+  it('a paymentId typed into a paid content row and --resume is held as an edit of a paid row, not paid again', async () => {
+    const sim = await simulator();
+    const file = join(dir, 'late-invoice.csv');
+    await writeFile(file, `paymentId,destination,amount\n,${UUIDS.a},70.00\nINV-2,${UUIDS.b},5.00\n`);
+    expect((await run(file, sim)).code).to.equal(0);
+    await writeFile(file, `paymentId,destination,amount\nINV-1,${UUIDS.a},70.00\nINV-2,${UUIDS.b},5.00\n`);
+    const r = await run(file, sim, ['--resume']);
+    expect(r.code, r.stderr).to.equal(1);
+    const rows = await results('late-invoice');
+    expect(rows.map((x) => x.status)).to.deep.equal(['review', 'created']);
+    expect(rows[0]!.errorMessage).to.contain('looks like an edit of a paid row: this batch already paid 70.00');
+    expect(sim.transfers()).to.have.length(2);
+  });
+
+  it('the same file read with other --columns is refused (exit 2, nothing sent) unless --resume, where paid rows are held', async () => {
+    const sim = await simulator();
+    const file = join(dir, 'invoices.csv');
+    await writeFile(file, `Invoice,destination,amount\nINV-1,${UUIDS.a},10.00\nINV-2,${UUIDS.b},20.00\n`);
+    expect((await run(file, sim)).code).to.equal(0);
+    const mapped = ['--columns', 'Invoice=paymentId'];
+    const refused = await run(file, sim, mapped);
+    expect(refused.code, refused.stderr).to.equal(2);
+    expect(refused.stderr).to.contain('read /');
+    expect(refused.stderr).to.contain('another way (--columns or --delimiter differ)');
+    expect(refused.stderr).to.contain('"delimiter \',\'; amount: amount; destination: destination"');
+    expect(refused.stderr).to.contain(
+      'now as "delimiter \',\'; amount: amount; destination: destination; paymentId: Invoice"',
+    );
+    const dry = await run(file, sim, [...mapped, '--dry-run']);
+    expect(dry.code, 'a dry run refuses as the run would').to.equal(2);
+    const resumed = await run(file, sim, [...mapped, '--resume']);
+    expect(resumed.code, resumed.stderr).to.equal(1);
+    expect((await results('invoices')).map((x) => x.status)).to.deep.equal(['review', 'review']);
+    expect(sim.transfers()).to.have.length(2);
+    const same = await run(file, sim, mapped);
+    expect(same.code, 'the reading of the last run is the batch’s now').to.equal(1);
+    expect(sim.transfers()).to.have.length(2);
+  });
+
   it('a row repeating another batch’s destination and amount within --repeat-window is held; after the window it is paid', async () => {
     const sim = await simulator();
     const row = `destination,amount\n${UUIDS.c},42.00\n`;

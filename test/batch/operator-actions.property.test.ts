@@ -4,7 +4,9 @@
  * again at once, or leave it for later), copy the file under a new name and run the copy (with or
  * without --allow-repeat), edit a row (amount or metadata) and run with --resume, run with another
  * --out or another --source, let days pass (the simulator's clock and --now together), delete an
- * output folder — never pay anything twice and never report `created` without a transfer
+ * output folder, run the same file read another way (`--columns paymentId=metadata.ref`: its
+ * paymentIds read as metadata, the rows then identified by content), with or without --resume
+ * — never pay anything twice and never report `created` without a transfer
  * (SPEC "Payment identity, state and reruns").
  *
  * Real everything: a simulator in this process over HTTP on 127.0.0.1, the built CLI in child
@@ -14,6 +16,9 @@
  * What is counted at the simulator, after every step:
  * 1. No paymentId is paid twice. Every paymentId row has its own destination (generated unique,
  *    never edited), so the transfers to that destination are the transfers of that paymentId.
+ *    One exception: a run with --allow-repeat may pay it again when one of the two payments was
+ *    made by a run that read the file another way (the paymentId unread: no identity to protect),
+ *    unless that run is of the same batch without --resume (refused: the reading changed).
  * 2. No row without paymentId is paid twice unless --allow-repeat allowed it: per batch at most
  *    one transfer per row content; a second transfer of a batch to the same destination (an
  *    edited paid row) only from a run with --allow-repeat; a transfer repeating another batch's
@@ -144,7 +149,15 @@ interface DeleteOutAction {
   kind: 'delete-out';
   out: OutName;
 }
-type Action = RunAction | CopyAction | EditAction | AdvanceAction | DeleteOutAction;
+/** Run the file as it is, reading its paymentId column as metadata.ref (or back, when the last run did). */
+interface RemapAction {
+  kind: 'remap';
+  file: number;
+  resume: boolean;
+  allowRepeat: boolean;
+  kill: Kill;
+}
+type Action = RunAction | CopyAction | EditAction | AdvanceAction | DeleteOutAction | RemapAction;
 
 const killArb: fc.Arbitrary<Kill> = fc.oneof(
   { weight: 3, arbitrary: fc.constant(null) },
@@ -200,6 +213,16 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('delete-out' as const), out: fc.constantFrom<OutName>('main', 'other') }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('remap' as const),
+      file: fileIndexArb,
+      resume: fc.boolean(),
+      allowRepeat: fc.boolean(),
+      kill: killArb,
+    }),
+  },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -221,15 +244,19 @@ interface RunOptions {
   source: SourceName;
   resume: boolean;
   allowRepeat: boolean;
+  /** --columns paymentId=metadata.ref: the paymentIds unread (the rows identified by content). */
+  remap: boolean;
 }
 
-const PLAIN: RunOptions = { out: 'main', source: 'bank', resume: false, allowRepeat: false };
+const PLAIN: RunOptions = { out: 'main', source: 'bank', resume: false, allowRepeat: false, remap: false };
 
 interface RunRecord {
   /** 1-based, as the history names it. */
   n: number;
   batch: string;
   allowRepeat: boolean;
+  resume: boolean;
+  remap: boolean;
   day: number;
   /** Index in sim.transfers() of the first transfer this run may have made. */
   from: number;
@@ -270,6 +297,8 @@ function describeAction(a: Action): string {
       return `advance ${a.days} day(s)`;
     case 'delete-out':
       return `delete the ${a.out} output folder`;
+    case 'remap':
+      return `run file#${a.file} read another way${a.resume ? ' --resume' : ''}${repeat}${kill}`;
   }
 }
 
@@ -374,6 +403,7 @@ class Sequence {
       new Date(this.start.getTime() + this.day * DAY_MS).toISOString(),
       ...(o.resume ? ['--resume'] : []),
       ...(o.allowRepeat ? ['--allow-repeat'] : []),
+      ...(o.remap ? ['--columns', 'paymentId=metadata.ref'] : []),
     ];
   }
 
@@ -427,6 +457,8 @@ async function run(seq: Sequence, f: FileModel, o: RunOptions, kill: Kill): Prom
     n: seq.runs.length + 1,
     batch: f.name,
     allowRepeat: o.allowRepeat,
+    resume: o.resume,
+    remap: o.remap,
     day: seq.day,
     from: seq.sim.transfers().length,
     code: null,
@@ -441,7 +473,7 @@ async function run(seq: Sequence, f: FileModel, o: RunOptions, kill: Kill): Prom
   const exit = killed ? 'killed' : String(result.code);
   stats.exits[exit] = (stats.exits[exit] ?? 0) + 1;
   const made = seq.sim.transfers().length - record.from;
-  const flags = `--out ${o.out} --source ${o.source}${o.resume ? ' --resume' : ''}${o.allowRepeat ? ' --allow-repeat' : ''}`;
+  const flags = `--out ${o.out} --source ${o.source}${o.resume ? ' --resume' : ''}${o.allowRepeat ? ' --allow-repeat' : ''}${o.remap ? ' --columns paymentId=metadata.ref' : ''}`;
   seq.history.push(
     `  run #${record.n} day ${seq.day} ${f.name}.csv ${flags}: ${killed ? 'killed' : `exit ${result.code}`}, ${made} transfer(s)${killed ? '' : `; ${lastLine(result)}`}`,
   );
@@ -535,7 +567,8 @@ function checkTransfers(seq: Sequence): void {
     (p) => seq.paymentIdOf.get(p.destination)!,
   );
   for (const [paymentId, ps] of byPaymentId) {
-    if (ps.length > 1) {
+    const again = ps.slice(1).find((p) => !repaidAnotherWay(ps[0]!.run, p.run));
+    if (again) {
       seq.fail(
         `invariant 1: paymentId ${paymentId} paid ${ps.length} times:\n    ${ps.map(describePaid).join('\n    ')}`,
       );
@@ -558,6 +591,20 @@ function checkTransfers(seq: Sequence): void {
     }
   }
   checkRepeatsAcrossBatches(seq, content);
+}
+
+/**
+ * Invariant 1's exception: `later` had --allow-repeat and one of the two runs read the paymentIds
+ * as metadata, so the two payments share no paymentId; within one batch, only on --resume (a run
+ * of a batch read another way without it is refused before it sends).
+ */
+function repaidAnotherWay(first: RunRecord, later: RunRecord): boolean {
+  if (!later.allowRepeat || !(first.remap || later.remap)) {
+    return false;
+  }
+  // Both read as content: another batch may repeat it with --allow-repeat; the same batch never.
+  const sameBatch = first.batch === later.batch;
+  return first.remap && later.remap ? !sameBatch : !sameBatch || later.resume;
 }
 
 /**
@@ -636,6 +683,11 @@ async function act(seq: Sequence, a: Action): Promise<void> {
       return seq.advance(a.days);
     case 'delete-out':
       return rm(seq.outDir(a.out), { recursive: true, force: true });
+    case 'remap': {
+      const f = seq.fileAt(a.file);
+      const remap = !(f.last?.opts.remap ?? false);
+      return run(seq, f, { ...PLAIN, resume: a.resume, allowRepeat: a.allowRepeat, remap }, a.kill);
+    }
   }
 }
 
@@ -706,6 +758,11 @@ function contentRows(n: number): Payee[] {
   }));
 }
 
+/** `n` rows with paymentIds INV-1…, 10.00 each, to fixed destinations. */
+function paymentIdRows(n: number): Payee[] {
+  return contentRows(n).map((r, i) => ({ ...r, paymentId: `INV-${i + 1}` }));
+}
+
 describe('operator actions, in any order, never pay twice (property, built CLI, simulator)', function () {
   this.timeout(TIME_LIMIT_MS + 120_000);
 
@@ -725,6 +782,22 @@ describe('operator actions, in any order, never pay twice (property, built CLI, 
   });
 
   describe('counterexamples found, replayed', () => {
+    // Found in review: the batch kept the file's digest only, so the same bytes first run with
+    // --columns paymentId=metadata.ref (rows identified by content) and then run plainly were
+    // "the same file": every row became a paymentId row with a new key, which neither the
+    // ledger nor the lookup by correlationId knew, and the run paid all 12 again. Now the
+    // changed reading is refused like a changed file, and on --resume the paymentId rows are
+    // held as edits of paid rows (check 4, for paymentId rows too).
+    it('the same file read another way (--columns) pays nothing twice, with or without --resume', async () => {
+      const remap = (resume: boolean): Action => ({ kind: 'remap', file: 0, resume, allowRepeat: false, kill: null });
+      await sequence(paymentIdRows(12), [
+        remap(false),
+        { kind: 'run', file: 0, out: 'main', source: 'bank', allowRepeat: false, kill: null },
+        remap(true),
+        remap(true),
+      ]);
+    });
+
     // Found with PAYOUTS_PROPERTY_SEED=1 (shrunk: edit+--resume, edit+--resume, run). The second
     // --resume holds the edited row for review ("looks like an edit of a paid row"), but the next
     // run without --resume (the file is unchanged since, so it is not refused) skips check 4 and
