@@ -15,6 +15,11 @@
  *              (rows/s with and without fsync).
  *   scale    — rows × (dry run, real run, rerun) at 100,000 and 1,000,000 rows: rows/s, peak RSS,
  *              journal bytes per row, beside the passthrough baseline.
+ *   mass     — 20,000 rows (no paymentId) from one balance source against a standalone simulator
+ *              with 200 ms latency: `--mode mass-payment` (chunks of 5,000; the simulator's mass
+ *              payments take 1 s a step) wall time and rows/s, beside `--mode transfers` (one
+ *              transfer in flight: about 67 minutes for 20,000 rows, so measured on 1,000 rows and
+ *              its 20,000-row wall time extrapolated), and the ratio.
  * `npm run bench -- dry-run` runs one section.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -521,10 +526,81 @@ async function scaleSection(): Promise<void> {
   }
 }
 
+/** Rows of the mass section's Mass Payment run, and of its (extrapolated) transfers run. */
+const MASS_ROWS = 20_000;
+const MASS_TRANSFER_ROWS = 1_000;
+const MASS_LATENCY_MS = 200;
+
+interface ModeFigures {
+  rows: number;
+  seconds: number;
+  sendSeconds: number;
+  requestsPerRow: number;
+  cpuMsPerRow: number;
+}
+
+/** `payouts run FILE --mode MODE` from the balance against a fresh simulator with 200 ms latency. */
+async function measureMode(mode: 'mass-payment' | 'transfers', rows: number, work: string): Promise<ModeFigures> {
+  const file = join(work, `mass-${mode}-${rows}.csv`);
+  await generatePayees(file, rows, { paymentId: () => undefined });
+  const c: SubmitCase = {
+    name: mode,
+    source: 'one balance source',
+    paymentIds: false,
+    file,
+    args: ['--source', SIMULATOR.defaultSourceId, '--mode', mode],
+    bound: 1000 / MASS_LATENCY_MS,
+  };
+  return withSimulator(async (url) => {
+    const started = process.hrtime.bigint();
+    const { journal, cpuMs } = await runCase(c, url, work);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const requestsPerRow = (await requestsAnswered(url)) / rows;
+    return { rows, seconds, sendSeconds: await sendPhaseSeconds(journal), requestsPerRow, cpuMsPerRow: cpuMs / rows };
+  }, MASS_LATENCY_MS);
+}
+
+/**
+ * One balance source at 200 ms latency, both modes: Mass Payments (the whole command, including
+ * the wait for `complete` and the paging of items) against single transfers (one in flight per
+ * balance source: 5 rows/s at most), measured on fewer rows and extrapolated to the same file.
+ */
+async function massSection(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
+  try {
+    const mass = await measureMode('mass-payment', MASS_ROWS, work);
+    const single = await measureMode('transfers', MASS_TRANSFER_ROWS, work);
+    const massRate = mass.rows / mass.seconds;
+    const singleRate = single.rows / single.seconds;
+    const extrapolated = MASS_ROWS / singleRate;
+    console.log(
+      `payouts run, ${fmt(MASS_ROWS)} rows without paymentId from one balance source, standalone simulator with ${MASS_LATENCY_MS} ms latency (a fresh one and an empty PAYOUTS_HOME per run)`,
+    );
+    console.log('mode                  | rows   | seconds  | rows/s | send s   | requests/row | CPU ms/row');
+    for (const [name, f] of [
+      ['mass-payment', mass],
+      ['transfers (measured)', single],
+    ] as const) {
+      console.log(
+        `${name.padEnd(21)} | ${fmt(f.rows).padStart(6)} | ${fmt(f.seconds, 1).padStart(8)} | ${fmt(f.rows / f.seconds, 1).padStart(6)} | ${fmt(f.sendSeconds, 1).padStart(8)} | ${fmt(f.requestsPerRow, 3).padStart(12)} | ${fmt(f.cpuMsPerRow, 2).padStart(10)}`,
+      );
+    }
+    console.log(
+      `transfers, ${fmt(MASS_ROWS)} rows: ${fmt(extrapolated)} s (${fmt(extrapolated / 60, 1)} min) EXTRAPOLATED from the ${fmt(MASS_TRANSFER_ROWS)}-row run's ${fmt(singleRate, 2)} rows/s (not run: the bound is one transfer in flight / ${MASS_LATENCY_MS} ms = ${fmt(1000 / MASS_LATENCY_MS)} rows/s)`,
+    );
+    console.log(
+      `ratio, ${fmt(MASS_ROWS)} rows: mass-payment ${fmt(massRate / singleRate, 0)}x the rows/s of transfers (${fmt(mass.seconds, 1)} s vs ${fmt(extrapolated / 60, 1)} min extrapolated)`,
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 const SECTIONS: Record<string, () => Promise<void>> = {
   'dry-run': dryRunSection,
   submit: submitSection,
   scale: scaleSection,
+  mass: massSection,
 };
 
 const wanted = process.argv.slice(2);

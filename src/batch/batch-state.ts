@@ -84,8 +84,9 @@ export function refuseByLedger(
   state: JournalState,
   run: { digest: string; now: Date; journalPath: string },
 ): void {
-  for (const p of ledger.paymentsOfBatch(s.batchId)) {
-    if (!state.byKey.has(p.key)) {
+  for (const key of ledger.keysOfBatch(s.batchId)) {
+    const p = state.byKey.has(key) ? undefined : ledger.paymentOfBatch(s.batchId, key);
+    if (p) {
       throw new BatchStateError(
         'BATCH_CORRUPT',
         `the journal ${run.journalPath} lacks row ${p.row} (key ${p.key}) that the ledger recorded on ${p.firstIntentAt}: it was cut short or replaced; nothing is sent. Restore the journal, or look at 'payouts history --batch ${s.batchId}'`,

@@ -6,6 +6,7 @@
 import { isSendable, type ValidRow } from '../plan/planner.js';
 import type { PaidCells } from '../results/rows.js';
 import type { JournalState, KeyState } from './journal.js';
+import type { RowSum } from './key-set.js';
 import { changedAfterSent, type RepeatChecks } from './repeat-checks.js';
 import { needsLookup, type RowToSend } from './submit.js';
 
@@ -36,6 +37,8 @@ export interface Survey {
   sources: Set<string>;
   /** By source: what the rows to send without metadata would take from it, for the balance preflight. */
   amounts: Map<string, SourceAmounts>;
+  /** By source: rows to send that no earlier run sent (--mode auto counts them against its threshold). */
+  fresh: Map<string, number>;
 }
 
 /** What a run would send from one source, in cents (rows with metadata left out: from a balance they fail unsent). */
@@ -48,13 +51,29 @@ export interface SourceAmounts {
   fees: Map<string, number>;
 }
 
-/** Counts each row's fate over the streamed valid rows, keeping nothing per row. */
+/**
+ * Counts each row's fate over the streamed valid rows, keeping nothing per row. With `planned`,
+ * the keys of the file's valid rows as planned (their `rows` summed with what each pays): when
+ * the journal created every one of them, paying what the file still says, each row's fate is
+ * `created`, and `rows` is not read at all (a rerun of a finished batch).
+ */
 export async function surveyRows(
   rows: AsyncIterable<ValidRow>,
   state: JournalState,
   checks: RepeatChecks,
+  planned?: { readonly rows: RowSum },
 ): Promise<Survey> {
-  const survey: Survey = { toSend: 0, held: 0, sourceless: 0, sources: new Set(), amounts: new Map() };
+  const survey: Survey = {
+    toSend: 0,
+    held: 0,
+    sourceless: 0,
+    sources: new Set(),
+    amounts: new Map(),
+    fresh: new Map(),
+  };
+  if (planned && allCreatedAsPlanned(state, planned.rows)) {
+    return survey;
+  }
   for await (const row of rows) {
     const fate = fateOf(row, state, checks);
     if (fate.kind === 'held') {
@@ -69,11 +88,22 @@ export async function surveyRows(
   return survey;
 }
 
+/**
+ * The journal created every planned row's key, and what each key's last intent paid is what its
+ * row pays: `fateOf` would say `created` for every row (`earlierFate`: created, not changed).
+ */
+function allCreatedAsPlanned(state: JournalState, planned: RowSum): boolean {
+  const created = planned.count > 0 ? state.byKey.createdRows?.() : undefined;
+  return created?.equals(planned) ?? false;
+}
+
 function countToSend(survey: Survey, send: RowToSend): void {
   const { payment } = send.row;
   survey.sources.add(payment.sourceId);
   if (send.earlierIntent) {
     survey.sources.add(send.earlierIntent.source);
+  } else {
+    survey.fresh.set(payment.sourceId, (survey.fresh.get(payment.sourceId) ?? 0) + 1);
   }
   if (payment.metadata.length > 0) {
     return;

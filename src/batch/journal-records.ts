@@ -6,6 +6,7 @@
 import type { TransferStatus } from '../dwolla/types.js';
 import type { ClearingColumns } from '../plan/clearing.js';
 import type { KeyVersion } from '../plan/keys.js';
+import type { RowSum } from './key-set.js';
 import type { SettledOutcome } from './outcome.js';
 
 /** Start of every real run. The last run record's `inputDigest` is the batch's current digest. */
@@ -45,6 +46,11 @@ export interface IntentRecord extends Partial<ClearingColumns> {
   destination: string;
   amountCents: number;
   source: string;
+  /**
+   * The mass payment chunk (its correlationId, src/batch/chunk-file.ts) the row was sent in; absent
+   * for a row sent as its own transfer. A rerun settles such a row through its chunk.
+   */
+  massPayment?: string;
 }
 
 /** What became of a row's transfer (src/batch/outcome.ts), after Dwolla answered or retries ran out. */
@@ -112,6 +118,8 @@ export interface KeyState {
 export interface KeyStates extends ReadonlyMap<string, KeyState> {
   /** Some key has a reconcile record: reconcile has run on the batch. */
   readonly anyReconciled: boolean;
+  /** The created keys and what their last intents paid, summed (src/batch/key-set.ts `RowSum`). */
+  createdRows?(): RowSum;
 }
 
 export type JournalErrorCode = 'JOURNAL_CORRUPT' | 'JOURNAL_CLOSED' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_SECRET_FIELD';

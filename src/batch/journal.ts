@@ -50,6 +50,7 @@ import {
   type KeyStates,
   type RunRecord,
 } from './journal-records.js';
+import { paymentTag } from './key-set.js';
 import { type BucketOf, KeyIndex, LineReader } from './key-states.js';
 
 export { JournalDecoder } from './journal-format.js';
@@ -417,7 +418,7 @@ class Scan {
   private note(p: ParsedLine, i: number, offset: number): void {
     switch (p.kind) {
       case 'intent':
-        this.index.noteIntent(i, offset);
+        this.index.noteIntent(i, offset, intentTag(p));
         break;
       case 'outcome':
         this.index.noteOutcome(i, offset, p.status === 'created', p.borrows);
@@ -426,6 +427,14 @@ class Scan {
         this.index.noteReconcile(i, offset);
     }
   }
+}
+
+/** `paymentTag` of a checked intent line: its destination and amount (compact `d`, `m`). */
+function intentTag(p: ParsedLine): number {
+  const f = p.fields;
+  return p.compact
+    ? paymentTag(f.d as string, f.m as number)
+    : paymentTag(f.destination as string, f.amountCents as number);
 }
 
 const CHUNK = 1024 * 1024;

@@ -12,13 +12,65 @@
 const MAX_LOAD = 0.7;
 
 /** The first 64 bits of a UUID-formatted key as two 32-bit halves; lo is never 0 (0 marks an empty slot). */
-function halves(key: string): [number, number] {
+export function halves(key: string): [number, number] {
   const hi = Number.parseInt(key.slice(0, 8), 16) >>> 0;
   const lo = (Number.parseInt(key.slice(9, 13) + key.slice(14, 18), 16) | 1) >>> 0;
   return [hi, lo];
 }
 
+/**
+ * A 32-bit hash of what a row pays, its destination and amount: the fields a rerun compares with
+ * what was sent (`changedAfterSent`).
+ */
+export function paymentTag(destination: string, amountCents: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < destination.length; i++) {
+    h = Math.imul(h ^ destination.charCodeAt(i), 0x01000193);
+  }
+  h = Math.imul(h ^ (amountCents >>> 0), 0x01000193);
+  return Math.imul(h ^ Math.floor(amountCents / 2 ** 32), 0x01000193) >>> 0;
+}
+
+/**
+ * An order-free 64-bit sum over rows of (key, destination, amount), and how many rows: two
+ * multisets of rows with the same count and sum are the same rows, but for a chance of about
+ * 2⁻⁶⁴ (2⁻³² for a row whose key is the same and whose payment differs). A few bytes whatever
+ * the file's length: it lets a rerun see that every row of the file was created as it still
+ * reads (src/batch/decide-rows.ts) without reading the file again.
+ */
+export class RowSum {
+  count = 0;
+  private low = 0;
+  private high = 0;
+
+  /** A row of key `key` (a UUID) paying `amountCents` to `destination`. */
+  addRow(key: string, destination: string, amountCents: number): void {
+    const [hi, lo] = halves(key);
+    this.add(hi, lo, paymentTag(destination, amountCents));
+  }
+
+  /** A row by its key's first 64 bits (`hi`, `lo` as `KeySet` takes them) and `paymentTag`. */
+  add(hi: number, lo: number, tag: number): void {
+    let a = Math.imul(hi ^ tag, 0x9e3779b1) ^ lo;
+    a = Math.imul(a ^ (a >>> 15), 0x85ebca6b);
+    a ^= a >>> 13;
+    let b = Math.imul(lo ^ ((tag << 16) | (tag >>> 16)), 0xc2b2ae35) ^ hi;
+    b = Math.imul(b ^ (b >>> 16), 0x27d4eb2f);
+    b ^= b >>> 15;
+    const low = this.low + (a >>> 0);
+    this.low = low >>> 0;
+    this.high = (this.high + (b >>> 0) + (low > 0xffffffff ? 1 : 0)) >>> 0;
+    this.count++;
+  }
+
+  equals(other: RowSum): boolean {
+    return this.count === other.count && this.low === other.low && this.high === other.high;
+  }
+}
+
 export class KeySet {
+  /** The rows added with what they pay (`add`'s `paid`). */
+  readonly rows = new RowSum();
   private slots: Uint32Array;
   private mask: number;
   private count = 0;
@@ -36,8 +88,12 @@ export class KeySet {
     return this.count;
   }
 
-  add(key: string): void {
+  /** Adds `key`; with `paid`, also counts the row and what it pays in `rows`. */
+  add(key: string, paid?: { destinationId: string; amountCents: number }): void {
     const [hi, lo] = halves(key);
+    if (paid) {
+      this.rows.add(hi, lo, paymentTag(paid.destinationId, paid.amountCents));
+    }
     if (this.insert(hi, lo) && ++this.count > (this.mask + 1) * MAX_LOAD) {
       this.grow();
     }

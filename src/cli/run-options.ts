@@ -8,8 +8,14 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
-import { API_ENVS, type ReconcileSettings, type RunSettings } from '../batch/settings.js';
-import { DWOLLA_URLS, SIMULATOR } from '../dwolla/types.js';
+import {
+  API_ENVS,
+  type MassPaymentSettings,
+  type ReconcileSettings,
+  type RunSettings,
+  SEND_MODES,
+} from '../batch/settings.js';
+import { DWOLLA_URLS, MASS_PAYMENT_MAX_ITEMS, SIMULATOR } from '../dwolla/types.js';
 import { parseDelimiterOption } from '../input/delimiter.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { parseColumnsOption } from '../input/header.js';
@@ -305,6 +311,34 @@ export function resolveRunSettings(flags: RunFlags, env: NodeJS.ProcessEnv): Run
     ...resolveSimulatorBalance(env, api.apiUrl),
     ...inputAndOutputSettings(flags),
     ...approvalSettings(flags, env),
+    ...massPaymentSettings(flags),
+  };
+}
+
+/** --mode and the Mass Payment options. --deferred uses Mass Payments for every row they can carry. */
+function massPaymentSettings(
+  flags: Pick<RunFlags, 'mode' | 'massPaymentThreshold' | 'chunkSize' | 'deferred' | 'wait' | 'noWait'>,
+): MassPaymentSettings {
+  const mode = SEND_MODES.find((m) => m === (flags.mode ?? DEFAULTS.mode));
+  if (mode === undefined) {
+    throw new UsageError('USAGE', `--mode must be one of ${SEND_MODES.join(', ')} (got '${flags.mode}')`);
+  }
+  const deferred = flags.deferred ?? false;
+  if (deferred && mode === 'transfers') {
+    throw new UsageError('USAGE', '--deferred creates mass payments: it cannot go with --mode transfers');
+  }
+  return {
+    mode: deferred ? 'mass-payment' : mode,
+    massPaymentThreshold: integerIn(
+      'mass-payment-threshold',
+      flags.massPaymentThreshold,
+      DEFAULTS.massPaymentThreshold,
+      0,
+      1_000_000_000,
+    ),
+    chunkSize: integerIn('chunk-size', flags.chunkSize, DEFAULTS.chunkSize, 1, MASS_PAYMENT_MAX_ITEMS),
+    deferred,
+    wait: flags.wait !== false && flags.noWait !== true,
   };
 }
 
@@ -323,7 +357,10 @@ function inputAndOutputSettings(
  * Reconcile names its API explicitly (no default): the embedded simulator keeps nothing between
  * runs, so a batch rehearsed on it has nothing left to reconcile. --api-url overrides --env.
  */
-function reconcileApi(flags: Pick<ReconcileFlags, 'env' | 'apiUrl'>): Pick<RunFlags, 'env' | 'apiUrl'> {
+function reconcileApi(
+  flags: Pick<ReconcileFlags, 'env' | 'apiUrl'>,
+  command: string,
+): Pick<RunFlags, 'env' | 'apiUrl'> {
   const env = API_ENVS.find((e) => e === flags.env);
   if (flags.env !== undefined && env === undefined) {
     throw new UsageError('USAGE', `--env must be sandbox or production (got '${flags.env}')`);
@@ -331,21 +368,25 @@ function reconcileApi(flags: Pick<ReconcileFlags, 'env' | 'apiUrl'>): Pick<RunFl
   if (flags.apiUrl !== undefined) {
     return { env, apiUrl: flags.apiUrl };
   }
-  const why =
-    'the embedded simulator keeps nothing between runs, so it has nothing to reconcile; to reconcile a rehearsal, run it against a standalone `payouts simulator` and give its --api-url to both run and reconcile';
+  const why = `the embedded simulator keeps nothing between runs, so it has nothing to ${command}; to ${command} a rehearsal, run it against a standalone \`payouts simulator\` and give its --api-url to both run and ${command}`;
   if (env === undefined) {
-    throw new UsageError('USAGE', `reconcile needs --env sandbox|production or --api-url URL (${why})`);
+    throw new UsageError('USAGE', `${command} needs --env sandbox|production or --api-url URL (${why})`);
   }
   if (env === 'simulator') {
-    throw new UsageError('USAGE', `reconcile cannot use --env simulator: ${why}`);
+    throw new UsageError('USAGE', `${command} cannot use --env simulator: ${why}`);
   }
   return { env };
 }
 
-export function resolveReconcileSettings(flags: ReconcileFlags, env: NodeJS.ProcessEnv): ReconcileSettings {
-  const api = resolveApi(reconcileApi(flags), env, true);
+/** The settings of `payouts reconcile`, and of the commands that find a batch as it does (`command`: approve, cancel). */
+export function resolveReconcileSettings(
+  flags: ReconcileFlags,
+  env: NodeJS.ProcessEnv,
+  command = 'reconcile',
+): ReconcileSettings {
+  const api = resolveApi(reconcileApi(flags, command), env, true);
   if (api.apiUrl === undefined) {
-    throw new UsageError('USAGE', 'reconcile needs --env sandbox|production or --api-url URL');
+    throw new UsageError('USAGE', `${command} needs --env sandbox|production or --api-url URL`);
   }
   const batchId = checkBatchId(flags.batchId);
   const outDir = resolve(flags.out ?? DEFAULTS.out);

@@ -127,6 +127,8 @@ export interface ListMassPaymentItemsQuery {
 
 /** `GET /accounts/{id}/mass-payments` (OpenAPI listMassPayments) of the application's account, one page. */
 export interface ListMassPaymentsQuery {
+  /** A customer's mass payments (`GET /customers/{id}/mass-payments`); default: the account's. */
+  customerId?: string;
   correlationId?: string;
   limit?: number;
   offset?: number;
@@ -423,9 +425,13 @@ export class DwollaClient {
     return { ...list, _embedded: { ...list._embedded, items: Array.isArray(items) ? items : [] } };
   }
 
-  /** `GET /accounts/{id}/mass-payments` of the application's account, newest first, one page; `_embedded['mass-payments']` is always an array. */
+  /**
+   * `GET /accounts/{id}/mass-payments` of the application's account (OpenAPI listMassPayments), or
+   * `GET /customers/{id}/mass-payments` of a customer, newest first, one page;
+   * `_embedded['mass-payments']` is always an array.
+   */
   async listMassPayments(query: ListMassPaymentsQuery = {}): Promise<MassPaymentList> {
-    const owner = (await this.getRoot()).accountUrl;
+    const owner = query.customerId ? this.customerUrl(query.customerId) : (await this.getRoot()).accountUrl;
     const qs = queryString([['correlationId', query.correlationId], ...pagingOf(query)]);
     const list = await this.#getJson<MassPaymentList>(`${owner}/mass-payments${qs}`);
     const found = list._embedded?.['mass-payments'];

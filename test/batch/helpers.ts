@@ -189,3 +189,26 @@ export function expectExactlyOnce(sim: SimulatorHandle, payees: readonly Payee[]
     .map((r) => `${r.paymentId}: ${r.status} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
   expect(notCreated, 'rows not created').to.deep.equal([]);
 }
+
+/**
+ * Mass Payment mode's safety property: every payee paid exactly once (by its row's correlationId),
+ * with its amount, by the transfer its row names; nothing else at the simulator. (An item's
+ * transfer has no Idempotency-Key of its own, so `expectExactlyOnce` does not apply.)
+ */
+export function expectPaidOnce(
+  sim: SimulatorHandle,
+  payees: readonly Payee[],
+  rows: ReadonlyArray<Record<string, string>>,
+): void {
+  const by = transfersByCorrelationId(sim);
+  const wrong: string[] = [];
+  for (const [i, p] of payees.entries()) {
+    const r = rows[i]!;
+    const found = by.get(r.correlationId!) ?? [];
+    if (found.length !== 1 || found[0]!.amount.value !== p.amount || r.transferId !== found[0]!.id) {
+      wrong.push(`${p.paymentId}: ${found.length} transfer(s), row ${r.status} ${r.transferId} ${r.errorMessage}`);
+    }
+  }
+  expect(wrong, 'rows not paid exactly once').to.deep.equal([]);
+  expect(sim.transfers(), 'transfers at the simulator').to.have.length(payees.length);
+}

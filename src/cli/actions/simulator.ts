@@ -132,6 +132,7 @@ export async function simulatorAction(args: SimulatorArgs): Promise<number> {
       host: args.host,
       balance: balance.dollars,
       credentials: { key: credentials.key, secret: credentials.secret },
+      ...(args['mass-payment-step'] === undefined ? {} : { massPaymentStepMs: args['mass-payment-step'] }),
       ...faults,
     });
   } catch (err) {

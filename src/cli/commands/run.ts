@@ -3,6 +3,7 @@
  * (a dry run never loads the HTTP client or the simulator).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionTypes, Options } from 'yargs';
+import { SEND_MODES } from '../../batch/settings.js';
 import { CLEARING_POLICIES } from '../../input/validation.js';
 import { apiAndLogOptions, DEFAULTS, undescribed } from '../options.js';
 
@@ -102,6 +103,37 @@ const runOptions = {
     requiresArg: true,
     describe:
       'send only if the plan digest (printed by --dry-run; the whole digest or its first 16+ hex digits) is still DIGEST; else exit 2 saying what changed',
+  },
+  mode: {
+    choices: SEND_MODES,
+    requiresArg: true,
+    default: DEFAULTS.mode,
+    describe:
+      'one POST /transfers per row, or Dwolla Mass Payments (up to 5,000 items each); auto: Mass Payments for a source with more than --mass-payment-threshold rows to send',
+  },
+  'mass-payment-threshold': {
+    type: 'number',
+    requiresArg: true,
+    default: DEFAULTS.massPaymentThreshold,
+    describe: 'with --mode auto, a source with more rows to send than this uses Mass Payments',
+  },
+  'chunk-size': {
+    type: 'number',
+    requiresArg: true,
+    default: DEFAULTS.chunkSize,
+    describe: 'items per mass payment, 1-5000',
+  },
+  deferred: {
+    type: 'boolean',
+    describe:
+      'create the mass payments deferred: nothing moves until `payouts approve BATCH_ID --approve DIGEST` releases them (implies Mass Payments for every row they can carry)',
+  },
+  // yargs reads --no-wait as wait=false; --help lists the flag people type, --no-wait.
+  wait: { type: 'boolean', default: true, hidden: true },
+  'no-wait': {
+    type: 'boolean',
+    describe:
+      'in Mass Payment mode, exit 3 once the mass payments are created instead of waiting for Dwolla to complete them; the same command finishes later',
   },
   'require-approval': {
     type: 'boolean',

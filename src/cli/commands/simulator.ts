@@ -25,6 +25,11 @@ export const simulatorOptions = {
   'slow-ms': { type: 'number', describe: 'delay of a slow answer, ms (default 60000)' },
   'token-lifetime': { type: 'number', describe: 'expires_in of access tokens, seconds (default 3600)' },
   seed: { type: 'number', describe: 'seed for a repeatable choice of faults' },
+  'mass-payment-step': {
+    type: 'number',
+    describe:
+      'simulated ms a mass payment stays pending, then processing, before it completes (default 1000; POST /sandbox-simulations moves it a step at once)',
+  },
   balance: {
     type: 'string',
     requiresArg: true,

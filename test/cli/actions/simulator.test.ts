@@ -123,6 +123,7 @@ describe('simulator: the `payouts simulator` command', () => {
       'slow-ms',
       'token-lifetime',
       'seed',
+      'mass-payment-step',
       'balance',
     ]);
     for (const option of Object.values(simulatorOptions)) {

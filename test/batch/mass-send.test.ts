@@ -1,0 +1,213 @@
+/**
+ * Mass Payment mode end to end (issue 12): the built CLI against a simulator in this process over
+ * HTTP on 127.0.0.1, real files and state in temp folders. Transfers are counted at the simulator.
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { type SimulatorHandle, type SimulatorOptions, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
+import { type CliResult, readCsvRows, removeDir, runCli, startCli, stateDirOf, tempDir } from '../helpers.js';
+import { DEFAULT_SOURCE, expectPaidOnce, makePayees, runArgs, SIM_ENV, waitFor, writePayees } from './helpers.js';
+
+describe('Mass Payment mode (built CLI, simulator)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  const sims: SimulatorHandle[] = [];
+
+  beforeEach(async () => {
+    dir = await tempDir('payouts-mass-');
+  });
+  afterEach(async () => {
+    await Promise.all(sims.splice(0).map((s) => s.close()));
+    await removeDir(dir);
+  });
+
+  async function simulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
+    const sim = await startSimulator({ port: 0, massPaymentStepMs: 50, ...opts });
+    sims.push(sim);
+    return sim;
+  }
+
+  function run(file: string, sim: SimulatorHandle, extra: string[] = []): Promise<CliResult> {
+    return runCli(runArgs(file, sim, join(dir, 'out'), extra), { env: SIM_ENV });
+  }
+
+  async function results(batch: string): Promise<Array<Record<string, string>>> {
+    return readCsvRows(join(dir, 'out', batch, 'results.csv'));
+  }
+
+  it('--mode mass-payment: one mass payment carries every row; each row gets its item’s transfer; a rerun sends nothing', async () => {
+    const sim = await simulator();
+    const payees = makePayees(30);
+    const file = await writePayees(dir, 'payroll.csv', payees);
+    const r = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(sim.massPayments()).to.have.length(1);
+    expect(sim.massPayments()[0]!.status).to.equal('complete');
+    const rows = await results('payroll');
+    expectPaidOnce(sim, payees, rows);
+    expect(rows.every((x) => x.clearing === 'same-day' || x.clearing === 'standard')).to.equal(true);
+    const again = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.match(/nothing to send/i);
+    expect(sim.massPayments()).to.have.length(1);
+    expectPaidOnce(sim, payees, await results('payroll'));
+  });
+
+  it('--chunk-size splits a source’s rows into mass payments of at most that many items, in file order', async () => {
+    const sim = await simulator();
+    const payees = makePayees(23);
+    const file = await writePayees(dir, 'chunks.csv', payees);
+    const r = await run(file, sim, ['--mode', 'mass-payment', '--chunk-size', '10']);
+    expect(r.code, r.stderr).to.equal(0);
+    const sizes = sim.massPayments().map((m) => m.itemCount);
+    expect(sizes).to.deep.equal([10, 10, 3]);
+    expectPaidOnce(sim, payees, await results('chunks'));
+  });
+
+  it('--mode auto uses Mass Payments only for a source with more rows than --mass-payment-threshold', async () => {
+    const sim = await simulator();
+    const bank = SPECIAL_IDS.accountBank;
+    const payees = [
+      ...makePayees(12, { prefix: 'BAL' }),
+      ...makePayees(3, { prefix: 'BNK' }).map((p) => ({ ...p, source: bank })),
+    ];
+    const file = await writePayees(dir, 'auto.csv', payees);
+    const r = await run(file, sim, ['--mass-payment-threshold', '10']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(sim.massPayments()).to.have.length(1);
+    expect(sim.massPayments()[0]!.itemCount).to.equal(12);
+    const rows = await results('auto');
+    expectPaidOnce(sim, payees, rows);
+    expect(sim.transfers().filter((t) => t._links['source-funding-source']?.href?.endsWith(bank))).to.have.length(3);
+  });
+
+  it('a mixed file: a row with source addenda goes as a single transfer, an invalid row is invalid, a removed destination’s item fails with Dwolla’s error', async () => {
+    const sim = await simulator();
+    const text = [
+      'paymentId,destination,amount,source,sourceAddenda',
+      `P-1,${makePayees(1)[0]!.destination},10.00,,`,
+      `P-2,${SPECIAL_IDS.removedBank},11.00,,`,
+      'P-3,not-a-uuid,12.00,,',
+      `P-4,${makePayees(1)[0]!.destination},13.00,,`,
+      `P-5,${makePayees(1)[0]!.destination},14.00,${SPECIAL_IDS.accountBank},INV-5`,
+    ].join('\n');
+    const file = join(dir, 'mixed.csv');
+    await writeFile(file, `${text}\n`);
+    const r = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(r.code, r.stderr).to.equal(1);
+    const rows = await results('mixed');
+    expect(rows.map((x) => x.status)).to.deep.equal(['created', 'failed', 'invalid', 'created', 'created']);
+    expect(rows[1]!.errorCode, rows[1]!.errorMessage).to.match(/./);
+    expect(sim.massPayments()).to.have.length(1);
+    expect(sim.massPayments()[0]!.itemCount).to.equal(3);
+    expect(sim.transfers()).to.have.length(3);
+    const single = sim.transfers().find((t) => t.amount.value === '14.00');
+    expect(single?.idempotencyKey, 'the source-addenda row went as its own POST /transfers').to.equal(
+      rows[4]!.idempotencyKey,
+    );
+  });
+
+  it('--no-wait exits 3 with the rows pending in their mass payment; the same command later records them, paying nothing twice', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000 });
+    const payees = makePayees(8);
+    const file = await writePayees(dir, 'later.csv', payees);
+    const r = await run(file, sim, ['--mode', 'mass-payment', '--no-wait']);
+    expect(r.code, r.stderr).to.equal(3);
+    const pending = await results('later');
+    expect(pending.map((x) => x.status)).to.deep.equal(Array(8).fill('pending'));
+    expect(pending[0]!.errorMessage).to.match(/in mass payment .* pending at Dwolla: run the same command again/);
+    expect(sim.transfers()).to.have.length(0);
+    sim.simulate();
+    sim.simulate();
+    const done = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(done.code, done.stderr).to.equal(0);
+    expect(sim.massPayments()).to.have.length(1);
+    expectPaidOnce(sim, payees, await results('later'));
+  });
+
+  it('a rerun with --mode transfers still settles rows sent in an earlier run’s mass payment through it', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000 });
+    const payees = makePayees(5);
+    const file = await writePayees(dir, 'switch.csv', payees);
+    expect((await run(file, sim, ['--mode', 'mass-payment', '--no-wait'])).code).to.equal(3);
+    sim.simulate();
+    sim.simulate();
+    const r = await run(file, sim, ['--mode', 'transfers']);
+    expect(r.code, r.stderr).to.equal(0);
+    expectPaidOnce(sim, payees, await results('switch'));
+  });
+
+  it('a 5xx after the mass payment was created, and a dropped connection: retried with the same key, created once', async () => {
+    for (const fault of [{ error5xxAfterRate: 1 }, { dropAfterRate: 1 }]) {
+      const sim = await simulator({ ...fault, seed: 7 });
+      const payees = makePayees(6);
+      const name = `fault-${Object.keys(fault)[0]}`;
+      const file = await writePayees(dir, `${name}.csv`, payees);
+      const r = await run(file, sim, ['--mode', 'mass-payment']);
+      // The retry with the same Idempotency-Key gets the original Location (201), not a second one.
+      expect(r.code, r.stderr).to.equal(0);
+      expect(sim.massPayments(), 'created once, whatever the retries').to.have.length(1);
+      expectPaidOnce(sim, payees, await results(name));
+    }
+  });
+
+  it('SIGTERM while waiting for a mass payment: exit 3, its rows pending, the lock released; the same command finishes it', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000 });
+    const payees = makePayees(6);
+    const file = await writePayees(dir, 'term.csv', payees);
+    const cli = startCli(runArgs(file, sim, join(dir, 'out'), ['--mode', 'mass-payment']), { env: SIM_ENV });
+    await waitFor('the mass payment', () => sim.massPayments().length === 1);
+    cli.child.kill('SIGTERM');
+    const r = await cli.done;
+    expect(r.code, r.stderr).to.equal(3);
+    const rows = await results('term');
+    expect(rows.map((x) => x.status)).to.deep.equal(Array(6).fill('pending'));
+    expect(rows[0]!.errorMessage).to.contain('stopped while waiting');
+    expect(existsSync(join(stateDirOf('term', sim.url), 'lock'))).to.equal(false);
+    sim.simulate();
+    sim.simulate();
+    const done = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(done.code, done.stderr).to.equal(0);
+    expect(sim.massPayments()).to.have.length(1);
+    expectPaidOnce(sim, payees, await results('term'));
+  });
+
+  it('Same Day is decided per chunk when it is sent: before a cutoff its items ask next-available, with --clearing standard none do', async () => {
+    const sim = await simulator();
+    const payees = makePayees(3);
+    const { readChunks, chunkFilePath } = await import('../../src/batch/chunk-file.js');
+    // Wednesday 2 December 2026, 08:00 Central: before the 09:00 cutoff.
+    const morning = ['--mode', 'mass-payment', '--now', '2026-12-02T08:00:00-06:00'];
+    const early = await writePayees(dir, 'early.csv', payees);
+    expect((await run(early, sim, morning)).code).to.equal(0);
+    const [chunk] = [...(await readChunks(chunkFilePath(stateDirOf('early', sim.url)))).values()];
+    expect(chunk!.record.body.items.map((i) => i.clearing)).to.deep.equal(
+      Array(3).fill({ destination: 'next-available' }),
+    );
+    const rows = await results('early');
+    expect(rows.map((x) => [x.clearing, x.sameDayCutoff])).to.deep.equal(
+      Array(3).fill(['same-day', '2026-12-02T09:00:00-06:00']),
+    );
+    const std = await writePayees(dir, 'std.csv', makePayees(3, { prefix: 'STD' }));
+    expect((await run(std, sim, [...morning, '--clearing', 'standard'])).code).to.equal(0);
+    const [plain] = [...(await readChunks(chunkFilePath(stateDirOf('std', sim.url)))).values()];
+    expect(plain!.record.body.items.map((i) => i.clearing)).to.deep.equal([undefined, undefined, undefined]);
+    expect((await results('std')).map((x) => x.clearing)).to.deep.equal(['standard', 'standard', 'standard']);
+  });
+
+  it('the chunk record survives in the batch’s state: mass-payments.jsonl holds its keys, body and Location', async () => {
+    const sim = await simulator();
+    const payees = makePayees(4);
+    const file = await writePayees(dir, 'record.csv', payees);
+    expect((await run(file, sim, ['--mode', 'mass-payment'])).code).to.equal(0);
+    const { readChunks, chunkFilePath } = await import('../../src/batch/chunk-file.js');
+    const chunks = [...(await readChunks(chunkFilePath(stateDirOf('record', sim.url)))).values()];
+    expect(chunks).to.have.length(1);
+    expect(chunks[0]!.record.keys).to.have.length(4);
+    expect(chunks[0]!.record.body.items).to.have.length(4);
+    expect(chunks[0]!.url).to.equal(`${sim.url}/mass-payments/${sim.massPayments()[0]!.id}`);
+    expect(chunks[0]!.record.body._links.source.href).to.contain(DEFAULT_SOURCE);
+  });
+});
