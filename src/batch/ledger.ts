@@ -69,6 +69,8 @@ export interface LedgerIntent {
   source: string;
   /** ISO-8601. */
   at: string;
+  /** The mass payment chunk the row is sent in (its correlationId, src/batch/mass-send.ts); absent for a transfer. */
+  massPayment?: string;
 }
 
 type PaymentFields = Pick<
@@ -200,7 +202,8 @@ const MAY_HAVE_PAID = "('created', 'intent', 'unresolved')";
 
 /** Identifies a payouts ledger (PRAGMA application_id): "PAYL". */
 const APPLICATION_ID = 0x5041594c;
-const SCHEMA_VERSION = 1;
+/** 2: `payments.mass_payment`, the chunk a row was sent in (Mass Payment mode). */
+const SCHEMA_VERSION = 2;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 /** How long an outcome waits for an intent group to ride along with before it commits on its own. */
 const OUTCOME_LINGER_MS = 25;
@@ -244,6 +247,7 @@ CREATE TABLE IF NOT EXISTS payments (
   transfer_id TEXT,
   settled_at TEXT,
   via TEXT CHECK (via IN ('post', 'lookup')),
+  mass_payment TEXT,
   PRIMARY KEY (batch_id, key)
 );
 CREATE INDEX IF NOT EXISTS payments_payment_id ON payments (payment_id, first_intent_at) WHERE payment_id IS NOT NULL;
@@ -271,12 +275,13 @@ const BATCH_COLUMNS = `batch_id AS batchId, input_digest AS inputDigest, input_f
 
 const SQL = {
   insertIntent: `INSERT INTO payments (batch_id, key, row, payment_id, destination, amount_cents, correlation_id,
-      source, first_intent_at, status)
-    VALUES (@batchId, @key, @row, @paymentId, @destination, @amountCents, @correlationId, @source, @at, 'intent')
+      source, first_intent_at, status, mass_payment)
+    VALUES (@batchId, @key, @row, @paymentId, @destination, @amountCents, @correlationId, @source, @at, 'intent',
+      @massPayment)
     ON CONFLICT (batch_id, key) DO UPDATE SET row = excluded.row, payment_id = excluded.payment_id,
       destination = excluded.destination, amount_cents = excluded.amount_cents,
       correlation_id = excluded.correlation_id, source = excluded.source, status = 'intent',
-      transfer_url = NULL, transfer_id = NULL, settled_at = NULL, via = NULL
+      transfer_url = NULL, transfer_id = NULL, settled_at = NULL, via = NULL, mass_payment = excluded.mass_payment
     WHERE payments.status <> 'created'`,
   updateOutcome: `UPDATE payments SET status = @status, transfer_url = @transferUrl, transfer_id = @transferId,
       settled_at = @at, via = @via
@@ -449,7 +454,13 @@ export class Ledger {
   recordIntent(i: LedgerIntent): Promise<void> {
     let params: Row;
     try {
-      params = { ...paymentParams(i, this.path), batchId: i.batchId, key: i.key, at: isoTime(i.at, 'at', this.path) };
+      params = {
+        ...paymentParams(i, this.path),
+        batchId: i.batchId,
+        key: i.key,
+        at: isoTime(i.at, 'at', this.path),
+        massPayment: i.massPayment ?? null,
+      };
     } catch (err) {
       return Promise.reject(err);
     }
@@ -978,6 +989,13 @@ function checkHeader(db: Database.Database, path: string): boolean {
   return version === SCHEMA_VERSION;
 }
 
+/** Schema changes from `from` to SCHEMA_VERSION, in order (run under the write lock). */
+function upgrade(db: Database.Database, from: number): void {
+  if (from < 2) {
+    db.exec('ALTER TABLE payments ADD COLUMN mass_payment TEXT');
+  }
+}
+
 function migrate(db: Database.Database, path: string): void {
   if (checkHeader(db, path)) {
     return;
@@ -985,8 +1003,13 @@ function migrate(db: Database.Database, path: string): void {
   db.transaction(() => {
     // re-checked under the write lock: another process may have created the schema meanwhile
     if (!checkHeader(db, path)) {
-      db.exec(SCHEMA);
-      db.pragma(`application_id = ${APPLICATION_ID}`);
+      const from = Number(db.pragma('user_version', { simple: true }));
+      if (from > 0) {
+        upgrade(db, from);
+      } else {
+        db.exec(SCHEMA);
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+      }
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
   }).immediate();

@@ -69,6 +69,8 @@ interface OpenChunk {
 
 /** Rows looked up together before they join chunks (their order kept). */
 const LOOKUP_WINDOW = 256;
+/** Mass payments this run holds at once, waiting for Dwolla to complete them (their rows in memory). */
+const MAX_OPEN_CHUNKS = 4;
 /** Items per page of `GET /mass-payments/{id}/items`. */
 const ITEMS_PAGE = 200;
 /** Pages of items read at once. */
@@ -338,7 +340,34 @@ export class MassSender {
       deferred: this.settings.deferred,
       rows: rows.map((row, i) => ({ row, clearing: decided[i]!.clearing })),
     };
-    await this.post(chunk, record.body, onSettled);
+    if (chunk.url === undefined) {
+      await this.post(chunk, record.body, onSettled);
+      return;
+    }
+    this.deps.log.warn(
+      { massPayment: chunk.url, correlationId: id },
+      'mass payment found at Dwolla before its POST: not sent again',
+    );
+    await this.recordLocation(chunk, chunk.url);
+    await this.opened(chunk, onSettled);
+  }
+
+  /**
+   * A chunk now at Dwolla joins those being waited for. At most MAX_OPEN_CHUNKS are held at once
+   * (their rows in memory): beyond, the oldest is waited for and recorded before the run goes on.
+   */
+  private async opened(chunk: OpenChunk, onSettled: () => void): Promise<void> {
+    this.open.push(chunk);
+    while (this.open.length > MAX_OPEN_CHUNKS) {
+      await this.finishOne(this.open.shift()!, onSettled);
+    }
+  }
+
+  /** Records where the chunk's mass payment is (a rerun finds it by correlationId when this fails). */
+  private async recordLocation(chunk: OpenChunk, url: string): Promise<void> {
+    await this.deps.chunkFile
+      .append({ type: 'created', id: chunk.id, at: new Date().toISOString(), url })
+      .catch((err: unknown) => this.deps.submitter.stateUnwritable(err));
   }
 
   /** The chunk's POST, retried with its key; its Location recorded. A refusal settles its rows. */
@@ -350,13 +379,12 @@ export class MassSender {
       log.info({ massPayment: value.id, correlationId: chunk.id, items: chunk.rows.length }, 'mass payment created');
       this.made.created++;
       this.made.items += chunk.rows.length;
-      this.open.push(chunk);
-      await this.deps.chunkFile
-        .append({ type: 'created', id: chunk.id, at: new Date().toISOString(), url: value.url })
-        .catch((err: unknown) => submitter.stateUnwritable(err)); // a rerun finds it by correlationId
     } catch (err) {
       await this.refused(chunk, err, onSettled);
+      return;
     }
+    await this.recordLocation(chunk, chunk.url);
+    await this.opened(chunk, onSettled);
   }
 
   /**
@@ -459,7 +487,7 @@ export class MassSender {
       this.cannotTell(chunk, search.failed, onSettled);
     } else if (search.url !== undefined) {
       chunk.url = search.url;
-      this.open.push(chunk);
+      await this.opened(chunk, onSettled);
     } else if (known) {
       await this.post(chunk, known.record.body, onSettled);
     } else {
@@ -522,7 +550,7 @@ export class MassSender {
    */
   async finish(onSettled: () => void): Promise<void> {
     // Dwolla processes them side by side: each is waited for and read on its own.
-    await Promise.all(this.open.map((chunk) => this.finishOne(chunk, onSettled)));
+    await Promise.all(this.open.splice(0).map((chunk) => this.finishOne(chunk, onSettled)));
     await this.deps.submitter.flush();
   }
 

@@ -674,7 +674,14 @@ function heldRow(held: Held): ReportedRow {
 /** The submitter's records of intents and outcomes into the ledger, for this batch. */
 function ledgerSink(ledger: Ledger, batchId: string): LedgerSink {
   return {
-    intent: (row, i) => ledger.recordIntent({ batchId, key: i.key, ...ledgerPaymentOf(row), at: i.at }),
+    intent: (row, i) =>
+      ledger.recordIntent({
+        batchId,
+        key: i.key,
+        ...ledgerPaymentOf(row),
+        at: i.at,
+        ...(i.massPayment ? { massPayment: i.massPayment } : {}),
+      }),
     outcome: (row, o) =>
       ledger.recordOutcome({
         batchId,

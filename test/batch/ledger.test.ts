@@ -179,6 +179,28 @@ describe('ledger', () => {
       expect(thrown(() => Ledger.openReadOnly(file)).code).to.equal('LEDGER_UNREADABLE');
     });
 
+    it('upgrades a schema 1 ledger in place (payments.mass_payment added), keeping its payments', async () => {
+      const l = open();
+      await l.recordIntent(intent('A', 'k1'));
+      l.close();
+      const db = new Database(path);
+      db.exec('ALTER TABLE payments DROP COLUMN mass_payment');
+      db.pragma('user_version = 1');
+      db.close();
+      const again = open();
+      await again.recordIntent(intent('A', 'k2', { massPayment: 'payouts-mp-1' }));
+      expect(keys(again.paymentsOfBatch('A'))).to.deep.equal(['A/k1', 'A/k2']);
+      again.close();
+      const check = new Database(path, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).to.equal(2);
+      const rows = check.prepare('SELECT key, mass_payment AS m FROM payments ORDER BY key').all();
+      check.close();
+      expect(rows).to.deep.equal([
+        { key: 'k1', m: null },
+        { key: 'k2', m: 'payouts-mp-1' },
+      ]);
+    });
+
     it('fails with LEDGER_UNREADABLE on a ledger of a newer schema', () => {
       open().close();
       const db = new Database(path);

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { type SimulatorHandle, type SimulatorOptions, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { type CliResult, readCsvRows, removeDir, runCli, startCli, stateDirOf, tempDir } from '../helpers.js';
@@ -109,6 +110,40 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     );
   });
 
+  it('several sources and a fee: each source its own mass payment, the fee row a single transfer that says so', async () => {
+    const sim = await simulator();
+    // A payee bank and its customer (src/simulator: any UUID is a bank of its own customer; the
+    // fee is charged to that customer, a party to the transfer).
+    const dest = '8d116ece-1738-47d9-bd9c-172411e20b8f';
+    const customer = '7b0df562-46af-4691-a470-ed7efc508817';
+    const bank = SPECIAL_IDS.accountBank;
+    const other = makePayees(4, { prefix: 'S' });
+    const text = [
+      'paymentId,destination,amount,source,feeAmount,feeChargeTo',
+      ...other.slice(0, 2).map((p) => `${p.paymentId},${p.destination},${p.amount},,,`),
+      ...other.slice(2).map((p) => `${p.paymentId},${p.destination},${p.amount},${bank},,`),
+      `F-1,${dest},50.00,,1.00,${customer}`,
+    ].join('\n');
+    const file = join(dir, 'sources.csv');
+    await writeFile(file, `${text}\n`);
+    const r = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(
+      sim
+        .massPayments()
+        .map((m) => m.itemCount)
+        .sort(),
+    ).to.deep.equal([2, 2]);
+    const rows = await results('sources');
+    expect(rows.map((x) => x.status)).to.deep.equal(Array(5).fill('created'));
+    expect(rows[4]!.errorMessage).to.equal(
+      'sent as a single transfer: a mass payment item cannot carry a facilitator fee',
+    );
+    const fee = sim.transfers().find((t) => t.amount.value === '50.00');
+    expect(fee?.idempotencyKey).to.equal(rows[4]!.idempotencyKey);
+    expect(sim.transfers()).to.have.length(5);
+  });
+
   it('--no-wait exits 3 with the rows pending in their mass payment; the same command later records them, paying nothing twice', async () => {
     const sim = await simulator({ massPaymentStepMs: 3_600_000 });
     const payees = makePayees(8);
@@ -197,6 +232,24 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect((await results('std')).map((x) => x.clearing)).to.deep.equal(['standard', 'standard', 'standard']);
   });
 
+  it('the batch’s state lost after a mass payment was created, Dwolla’s key forgotten (25 h): the rerun finds it by correlationId, pays nothing twice', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000 });
+    const payees = makePayees(5).map((p) => ({ ...p, paymentId: '' }));
+    const file = join(dir, 'lost.csv');
+    await writeFile(file, `destination,amount\n${payees.map((p) => `${p.destination},${p.amount}`).join('\n')}\n`);
+    expect((await run(file, sim, ['--mode', 'mass-payment', '--no-wait'])).code).to.equal(3);
+    expect(sim.massPayments()).to.have.length(1);
+    await removeDir(process.env.PAYOUTS_HOME!);
+    await removeDir(join(dir, 'out'));
+    sim.advanceClock(25 * 3600 * 1000);
+    const r = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(sim.massPayments(), 'the one mass payment, not a second').to.have.length(1);
+    const rows = await results('lost');
+    expect(rows.map((x) => x.status)).to.deep.equal(Array(5).fill('created'));
+    expect(sim.transfers()).to.have.length(5);
+  });
+
   it('the chunk record survives in the batch’s state: mass-payments.jsonl holds its keys, body and Location', async () => {
     const sim = await simulator();
     const payees = makePayees(4);
@@ -209,5 +262,16 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect(chunks[0]!.record.body.items).to.have.length(4);
     expect(chunks[0]!.url).to.equal(`${sim.url}/mass-payments/${sim.massPayments()[0]!.id}`);
     expect(chunks[0]!.record.body._links.source.href).to.contain(DEFAULT_SOURCE);
+    // The ledger names the chunk of each row's intent: the chunk's keys, there too.
+    const ledger = new Database(join(stateDirOf('record', sim.url), '..', '..', 'ledger.db'), { readonly: true });
+    try {
+      const keys = ledger
+        .prepare('SELECT key FROM payments WHERE mass_payment = ? ORDER BY row')
+        .pluck()
+        .all(chunks[0]!.record.id);
+      expect(keys).to.deep.equal(chunks[0]!.record.keys);
+    } finally {
+      ledger.close();
+    }
   });
 });
