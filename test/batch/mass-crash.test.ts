@@ -17,12 +17,11 @@
  * none missing; and one mass payment per distinct chunk of mass-payments.jsonl (none twice).
  *
  * Sizes: the rows carry no paymentId (a paymentId the ledger has never seen costs one GET per row
- * before it joins a chunk, SPEC rule 2) and unique destinations. With PAYOUTS_MASS_TRIALS_FULL=1
- * all 20 trials pay 12,000 rows in chunks of 5,000 (5,000/5,000/2,000: a few minutes). By
- * default, to keep CI inside its budget, 3 trials (one each of the intents, chunk-record and
- * mass-payment windows) pay 12,000 rows in chunks of 5,000 and the other 17 pay 1,200 rows in
- * chunks of 500 (500/500/200: the same three-chunk shape). Measured on a 2-CPU machine: the
- * default 20 trials take 86–100 s, the full ones about 3 minutes.
+ * before it joins a chunk, SPEC rule 2) and unique destinations. All 20 trials pay 12,000 rows in
+ * chunks of 5,000 (5,000/5,000/2,000), as issue 12 asks: about 3 minutes on a 2-CPU machine, in
+ * one of the suite's parallel workers (the whole `npm test` takes about 4). PAYOUTS_MASS_TRIALS_QUICK=1
+ * (for a quick local loop) makes 17 of them pay 1,200 rows in chunks of 500 (the same three-chunk
+ * shape) and keeps 12,000 for the trials of the intents, chunk-record and mass-payment windows.
  *
  * Each trial's file, kill moments and faults come from its seed (in the test title); rerun one
  * with PAYOUTS_MASS_CRASH_SEED=<base seed> and `-g "seed <seed>"`; PAYOUTS_CRASH_VERBOSE=1 prints
@@ -58,7 +57,7 @@ import {
 
 const TRIALS = 20;
 const BASE_SEED = Number(process.env.PAYOUTS_MASS_CRASH_SEED ?? 12_052_026);
-const FULL = process.env.PAYOUTS_MASS_TRIALS_FULL === '1';
+const QUICK = process.env.PAYOUTS_MASS_TRIALS_QUICK === '1';
 const BIG = { rows: 12_000, chunkSize: 5_000 };
 const SMALL = { rows: 1_200, chunkSize: 500 };
 /** Runs of one trial, killed or not; the last ones are never killed. */
@@ -426,7 +425,7 @@ describe('kill -9 trials in Mass Payment mode: runs killed in the chunk protocol
   for (let i = 0; i < TRIALS; i++) {
     const seed = BASE_SEED + i;
     const kind = KINDS[i % KINDS.length]!;
-    const size = FULL || i % 7 === 0 ? BIG : SMALL;
+    const size = !QUICK || i % 7 === 0 ? BIG : SMALL;
     it(`trial ${i + 1}/${TRIALS} (seed ${seed}, ${size.rows} rows in chunks of ${size.chunkSize}, kill at ${kind}): every row paid exactly once, one mass payment per chunk`, async () => {
       const started = Date.now();
       const { history } = await trial(seed, kind, size);
