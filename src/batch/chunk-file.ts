@@ -86,9 +86,29 @@ function parseLine(line: string, lineNo: number, path: string): ChunkLine {
   return r as ChunkLine;
 }
 
+/**
+ * Cuts off a torn last line (no final newline: a crash mid-write), which `readChunks` ignores, so
+ * that the next record starts a line of its own. The cut is made durable.
+ */
+async function cutTornTail(path: string): Promise<void> {
+  const text = await readFile(path);
+  if (text.length === 0 || text[text.length - 1] === 0x0a) {
+    return;
+  }
+  const fh = await open(path, 'r+');
+  try {
+    await fh.truncate(text.lastIndexOf(0x0a) + 1);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Appends records durably, one writer at a time (the batch lock). */
 export class ChunkFile {
   private queue: Promise<void> = Promise.resolve();
+  /** A torn last line (a crash mid-write) was cut off before this writer's first append. */
+  private checked = false;
 
   constructor(readonly path: string) {}
 
@@ -101,9 +121,17 @@ export class ChunkFile {
 
   private async write(rec: ChunkLine): Promise<void> {
     const created = !existsSync(this.path);
+    if (!created && !this.checked) {
+      await cutTornTail(this.path);
+    }
+    this.checked = true;
     const fh = await open(this.path, 'a');
     try {
-      await fh.write(`${JSON.stringify(rec)}\n`);
+      const line = Buffer.from(`${JSON.stringify(rec)}\n`);
+      const { bytesWritten } = await fh.write(line);
+      if (bytesWritten !== line.length) {
+        throw new Error(`${this.path}: only ${bytesWritten} of ${line.length} bytes written`);
+      }
       await fh.datasync();
     } finally {
       await fh.close();

@@ -7,6 +7,7 @@ import { isSendable, type ValidRow } from '../plan/planner.js';
 import type { PaidCells } from '../results/rows.js';
 import type { JournalState, KeyState } from './journal.js';
 import type { RowSum } from './key-set.js';
+import { MASS_PAYMENT_CANCELLED } from './mass-send.js';
 import { changedAfterSent, type RepeatChecks } from './repeat-checks.js';
 import { needsLookup, type RowToSend } from './submit.js';
 
@@ -105,7 +106,9 @@ function countToSend(survey: Survey, send: RowToSend): void {
   } else {
     survey.fresh.set(payment.sourceId, (survey.fresh.get(payment.sourceId) ?? 0) + 1);
   }
-  if (payment.metadata.length > 0) {
+  // Metadata from a balance fails unsent. A row of a mass payment an earlier run sent is settled
+  // through it (its items), sending no new money; only a chunk Dwolla never got is sent again.
+  if (payment.metadata.length > 0 || (send.earlierIntent?.massPayment !== undefined && !send.failedBefore)) {
     return;
   }
   let amounts = survey.amounts.get(payment.sourceId);
@@ -172,7 +175,17 @@ export function fateOf(
     return { kind: 'sourceless' };
   }
   if (known?.intent) {
-    return { kind: 'send', send: { row, earlierIntent: known.intent, firstIntentAt: known.firstIntentAt } };
+    // Refused by Dwolla: sent again. Cancelled by a person (`payouts cancel`): never.
+    const failedBefore = known.outcome?.status === 'failed' && known.outcome.errorCode !== MASS_PAYMENT_CANCELLED;
+    return {
+      kind: 'send',
+      send: {
+        row,
+        earlierIntent: known.intent,
+        firstIntentAt: known.firstIntentAt,
+        ...(failedBefore ? { failedBefore } : {}),
+      },
+    };
   }
   return { kind: 'send', send: first?.lookUpPaymentId ? { row, lookUpPaymentId: true } : { row } };
 }

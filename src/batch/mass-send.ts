@@ -58,13 +58,22 @@ export interface MassSendDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** One chunk this run sent or settles: its rows here, each with the clearing it was sent with. */
+/** A row of a chunk: the row, and the correlationId and clearing it was sent with. */
+interface ChunkRow {
+  row: SendableRow;
+  correlationId: string;
+  clearing: Partial<ClearingColumns>;
+}
+
+/** One chunk this run sent or settles: its rows here. */
 interface OpenChunk {
   id: string;
   url: string | undefined;
   source: string;
   deferred: boolean;
-  rows: Array<{ row: SendableRow; clearing: Partial<ClearingColumns> }>;
+  /** This run POSTed it: its items are this run's sends (else they are recorded as found). */
+  mine: boolean;
+  rows: ChunkRow[];
 }
 
 /** Rows looked up together before they join chunks (their order kept). */
@@ -78,6 +87,8 @@ const PAGES_AT_ONCE = 4;
 const POLL_FIRST_MS = 500;
 const POLL_MAX_MS = 10_000;
 const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
+/** The error code of the rows of a cancelled mass payment: a person's decision, never sent again. */
+export const MASS_PAYMENT_CANCELLED = 'MassPaymentCancelled';
 /** A mass payment found by correlationId is a row's only if made at most this long before its first intent (clocks differ). */
 const LOOKUP_SKEW_MS = 5 * 60_000;
 /**
@@ -142,11 +153,20 @@ export class MassSender {
 
   /** Mass payments carry this row (a fresh row of a mass source that fits, or a row of an earlier chunk). */
   takes(r: RowToSend): boolean {
-    if (r.earlierIntent) {
-      return r.earlierIntent.massPayment !== undefined;
+    const chunk = r.earlierIntent?.massPayment;
+    if (r.earlierIntent && chunk === undefined) {
+      return false; // sent as its own transfer before: looked up, and sent so again if need be
     }
-    const source = this.massSource(r.row);
-    return source !== undefined && massPaymentMisfit(r.row.payment) === undefined;
+    if (chunk !== undefined && !r.failedBefore && this.deps.known.has(chunk)) {
+      return true; // settled through its recorded chunk, whatever --mode says now
+    }
+    // A fresh row; a row whose item failed (sent again, as a new payment); a row of a chunk never
+    // recorded (never sent): in a mass payment if one can carry it now, else as a transfer.
+    return this.fits(r.row);
+  }
+
+  private fits(row: SendableRow): boolean {
+    return this.massSource(row) !== undefined && massPaymentMisfit(row.payment) === undefined;
   }
 
   /**
@@ -223,7 +243,7 @@ export class MassSender {
       if (this.stopped) {
         break;
       }
-      if (r.earlierIntent?.massPayment !== undefined) {
+      if (r.earlierIntent?.massPayment !== undefined && !r.failedBefore) {
         this.gather(r.earlierIntent.massPayment, r.row, r.earlierIntent);
         continue;
       }
@@ -287,6 +307,10 @@ export class MassSender {
   private async sendChunk(sourceId: string, rows: SendableRow[], onSettled: () => void): Promise<void> {
     const { submitter, client } = this.deps;
     if (rows.length === 0 || this.stopped) {
+      // Stopped before this chunk's POST: its rows (some with an intent of a refused chunk) were not sent.
+      for (const row of rows) {
+        submitter.neverSent(row.key);
+      }
       return;
     }
     const source = this.sources.get(sourceId) as UsableSource;
@@ -299,7 +323,11 @@ export class MassSender {
       rows.map((row, i) => submitter.writeIntent(row, decided[i]!.clearing, decided[i]!.now, id)),
     );
     if (unwritten.some((u) => u !== undefined)) {
-      return; // the run stops: its rows are pending, their intents name a chunk never recorded
+      // The run stops: its rows are pending, their intents (those written) name a chunk never recorded.
+      for (const row of rows) {
+        submitter.neverSent(row.key);
+      }
+      return;
     }
     const body = massPaymentRequest(
       { sourceId, sourceType: source.type, correlationId: id, deferred: this.settings.deferred },
@@ -338,7 +366,8 @@ export class MassSender {
       url: 'url' in search ? search.url : undefined,
       source: sourceId,
       deferred: this.settings.deferred,
-      rows: rows.map((row, i) => ({ row, clearing: decided[i]!.clearing })),
+      mine: false,
+      rows: rows.map((row, i) => ({ row, correlationId: row.correlationId, clearing: decided[i]!.clearing })),
     };
     if (chunk.url === undefined) {
       await this.post(chunk, record.body, onSettled);
@@ -371,16 +400,22 @@ export class MassSender {
   }
 
   /** The chunk's POST, retried with its key; its Location recorded. A refusal settles its rows. */
-  private async post(chunk: OpenChunk, body: KnownChunk['record']['body'], onSettled: () => void): Promise<void> {
+  private async post(
+    chunk: OpenChunk,
+    body: KnownChunk['record']['body'],
+    onSettled: () => void,
+    keys: readonly string[] = chunk.rows.map((r) => r.row.key),
+  ): Promise<void> {
     const { client, submitter, log } = this.deps;
     try {
       const { value } = await withRetries(() => client.createMassPayment(body, chunk.id), submitter.retryOptions);
       chunk.url = value.url;
+      chunk.mine = true;
       log.info({ massPayment: value.id, correlationId: chunk.id, items: chunk.rows.length }, 'mass payment created');
       this.made.created++;
       this.made.items += chunk.rows.length;
     } catch (err) {
-      await this.refused(chunk, err, onSettled);
+      await this.refused(chunk, err, onSettled, keys);
       return;
     }
     await this.recordLocation(chunk, chunk.url);
@@ -392,7 +427,7 @@ export class MassSender {
    * item's errors, the rest sent again as a chunk of their own); or unknown (unresolved: a rerun
    * looks it up first).
    */
-  private async refused(chunk: OpenChunk, err: unknown, onSettled: () => void): Promise<void> {
+  private async refused(chunk: OpenChunk, err: unknown, onSettled: () => void, keys: readonly string[]): Promise<void> {
     const { submitter } = this.deps;
     const failure = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
     if (failure.reason === 'aborted' && failure.attempts === 0) {
@@ -415,7 +450,7 @@ export class MassSender {
       }
       return;
     }
-    await this.refusedForGood(chunk, failure, onSettled);
+    await this.refusedForGood(chunk, failure, onSettled, keys);
   }
 
   /** A chunk Dwolla refused (4xx): each row with its item's errors; the rows it did not refuse go again. */
@@ -423,14 +458,18 @@ export class MassSender {
     chunk: OpenChunk,
     failure: ReturnType<typeof callFailure>,
     onSettled: () => void,
+    keys: readonly string[],
   ): Promise<void> {
     const { submitter } = this.deps;
     const attempts = failure.attempts ?? 1;
-    const byItem = itemErrors(failure.dwollaError);
+    // Item errors are pathed by the index in the body sent: its keys' order (a recorded body may
+    // hold rows that are not in this run's file any more).
+    const errors = itemErrors(failure.dwollaError);
+    const byKey = new Map([...errors].map(([i, e]) => [keys[i] ?? '', e]));
     const rest: SendableRow[] = [];
-    for (const [i, { row, clearing }] of chunk.rows.entries()) {
-      const own = byItem.get(i);
-      if (own === undefined && byItem.size > 0) {
+    for (const { row, clearing } of chunk.rows) {
+      const own = byKey.get(row.key);
+      if (own === undefined && errors.size > 0) {
         rest.push(row);
         continue;
       }
@@ -476,7 +515,9 @@ export class MassSender {
       url: known?.url,
       source,
       deferred: known?.record.deferred ?? false,
-      rows: rows.map(({ row, intent }) => ({ row, clearing: clearingOf(intent) })),
+      mine: false,
+      // The correlationId sent is the intent's: the file's may have been edited since (--resume).
+      rows: rows.map(({ row, intent }) => ({ row, correlationId: intent.correlationId, clearing: clearingOf(intent) })),
     };
     const firstIntentMs = Math.min(...rows.map(({ intent }) => Date.parse(intent.at)));
     const search =
@@ -489,7 +530,7 @@ export class MassSender {
       chunk.url = search.url;
       await this.opened(chunk, onSettled);
     } else if (known) {
-      await this.post(chunk, known.record.body, onSettled);
+      await this.post(chunk, known.record.body, onSettled, known.record.keys);
     } else {
       // Never recorded, so never sent (the record precedes the POST), and a row joins a chunk only
       // once nothing else may have paid it (its lookups came before its first chunk): chunked again.
@@ -569,6 +610,10 @@ export class MassSender {
       this.settleCancelled(chunk, status, onSettled);
     } else {
       this.leavePending(chunk, status);
+      if (chunk.mine) {
+        // Sent by this run, recorded by a later one: "sent" now, never "nothing to send".
+        this.deps.submitter.counts.sent += chunk.rows.length;
+      }
     }
   }
 
@@ -620,8 +665,8 @@ export class MassSender {
     for (const { row, clearing } of chunk.rows) {
       this.deps.submitter.settle(row, {
         status: 'failed',
-        attempts: 1,
-        errorCode: 'MassPaymentCancelled',
+        attempts: 0,
+        errorCode: MASS_PAYMENT_CANCELLED,
         errorMessage: `mass payment ${mp.id} was cancelled before it was processed: nothing was paid; to pay the row, run it in a new batch (--batch-id)`,
         ...clearing,
       });
@@ -632,30 +677,24 @@ export class MassSender {
   /** Pages through the items; each becomes its row's outcome (matched by correlationId, destination and amount). */
   private async recordItems(chunk: OpenChunk, onSettled: () => void): Promise<void> {
     const { client, submitter } = this.deps;
-    const byItem = new Map<string, OpenChunk['rows']>();
-    for (const entry of chunk.rows) {
-      const k = itemKey(entry.row.correlationId, entry.row.payment.destinationId, entry.row.payment.amountCents);
-      byItem.set(k, [...(byItem.get(k) ?? []), entry]);
-    }
+    const match = new ItemMatch(chunk.rows);
     try {
       for await (const page of this.itemPages(chunk.url!)) {
         for (const item of page) {
-          const dest = parseFundingSourceRef(item._links.destination?.href ?? '') ?? '';
-          const entry = byItem.get(itemKey(item.correlationId ?? '', dest, centsOf(item.amount.value)))?.shift();
+          const entry = match.take(item);
           if (entry) {
-            submitter.settle(entry.row, itemOutcome(item, entry.clearing, client));
+            submitter.settle(entry.row, itemOutcome(item, entry.clearing, client, chunk.mine));
             onSettled();
           }
         }
       }
     } catch (err) {
       const { summary } = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
-      const left = [...byItem.values()].flat();
       const why = `the items of mass payment ${chunk.url} could not be read (${summary})`;
-      this.leavePending({ ...chunk, rows: left }, undefined, why);
+      this.leavePending({ ...chunk, rows: match.left() }, undefined, why);
       return;
     }
-    this.unmatched([...byItem.values()].flat(), chunk, onSettled);
+    this.unmatched(match.left(), chunk, onSettled);
   }
 
   /**
@@ -695,8 +734,52 @@ export class MassSender {
   }
 }
 
-function itemKey(correlationId: string, destination: string, cents: number): string {
-  return `${correlationId}\n${destination.toLowerCase()}\n${cents}`;
+/**
+ * Which row an item is: by the correlationId its row was sent with, its destination and amount.
+ * OpenAPI's MassPaymentItem schema does not list `correlationId` (Dwolla's docs show it on items):
+ * an item without one is matched by destination and amount within its mass payment.
+ */
+class ItemMatch {
+  private readonly exact = new Map<string, ChunkRow[]>();
+  private readonly loose = new Map<string, ChunkRow[]>();
+  private readonly done = new Set<ChunkRow>();
+
+  constructor(private readonly rows: readonly ChunkRow[]) {
+    for (const entry of rows) {
+      const { destinationId, amountCents } = entry.row.payment;
+      push(this.exact, `${entry.correlationId}\n${looseKey(destinationId, amountCents)}`, entry);
+      push(this.loose, looseKey(destinationId, amountCents), entry);
+    }
+  }
+
+  take(item: MassPaymentItem): ChunkRow | undefined {
+    const dest = parseFundingSourceRef(item._links.destination?.href ?? '') ?? '';
+    const loose = looseKey(dest, centsOf(item.amount.value));
+    const from =
+      item.correlationId === undefined ? this.loose.get(loose) : this.exact.get(`${item.correlationId}\n${loose}`);
+    const entry = from?.find((e) => !this.done.has(e));
+    if (entry) {
+      this.done.add(entry);
+    }
+    return entry;
+  }
+
+  left(): ChunkRow[] {
+    return this.rows.filter((e) => !this.done.has(e));
+  }
+}
+
+function push(map: Map<string, ChunkRow[]>, key: string, entry: ChunkRow): void {
+  const list = map.get(key);
+  if (list) {
+    list.push(entry);
+  } else {
+    map.set(key, [entry]);
+  }
+}
+
+function looseKey(destination: string, cents: number): string {
+  return `${destination.toLowerCase()}\n${cents}`;
 }
 
 function centsOf(value: string): number {
@@ -710,17 +793,24 @@ function clearingOf(intent: IntentRecord): Partial<ClearingColumns> {
 }
 
 /** A processed item as its row's outcome: `success` → created with its transfer; `failed` → Dwolla's errors. */
-function itemOutcome(item: MassPaymentItem, clearing: Partial<ClearingColumns>, client: DwollaClient): RowOutcome {
+function itemOutcome(
+  item: MassPaymentItem,
+  clearing: Partial<ClearingColumns>,
+  client: DwollaClient,
+  mine: boolean,
+): RowOutcome {
+  // An item of a mass payment an earlier run sent was found, not sent, by this run.
+  const attempts = mine ? 1 : 0;
   if (item.status === 'success') {
     const href = item._links.transfer?.href;
     const transferId = href?.split('/').pop();
     return {
       status: 'created',
-      attempts: 1,
+      attempts,
       ...(transferId ? { transferId, transferUrl: href ?? client.transferUrl(transferId) } : {}),
-      httpStatus: 201,
+      ...(mine ? { httpStatus: 201 } : {}),
       ...clearing,
-      via: 'post',
+      via: mine ? 'post' : 'lookup',
     };
   }
   if (item.status === 'failed') {
@@ -728,7 +818,7 @@ function itemOutcome(item: MassPaymentItem, clearing: Partial<ClearingColumns>, 
     const first = errors[0];
     return {
       status: 'failed',
-      attempts: 1,
+      attempts,
       errorCode: first?.code ?? 'MassPaymentItemFailed',
       errorMessage: errors.map((e) => `${e.message}${e.path ? ` (${e.path})` : ''}`).join('; ') || 'the item failed',
       ...clearing,

@@ -48,6 +48,7 @@ import { KeySet } from './key-set.js';
 import { Ledger, ledgerPaymentOf } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
 import { MassSender, massSources } from './mass-send.js';
+import { PendingMassItems } from './pending-mass-items.js';
 import { type PreflightOptions, preflightSources, type SourceCheck } from './preflight.js';
 import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
@@ -359,6 +360,12 @@ interface DecidingRun extends LockedRun {
   emails: EmailDestinations;
 }
 
+/** How far back the lookups before a first send search mass payments not yet complete (deferred ones wait). */
+const PENDING_MASS_PAYMENTS_DAYS = 30;
+
+/** The file's keys once the survey has used them: none. */
+const EMPTY_KEYS = new KeySet(0);
+
 /** Nothing of the file's keys is needed when the journal has none (the edited-row check compares them). */
 const NO_KEYS = { has: () => false };
 
@@ -377,6 +384,8 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   });
   await refuseInvalidEmails(s, { ...s, keyVersion: plan.keyVersion }, emails);
   const survey = await surveyRows(validRows(s, plan.keyVersion, emails), state, checks, plan.keys);
+  // Nothing reads the file's keys after the survey (8 bytes a row): freed before sending and the results.
+  plan.keys = EMPTY_KEYS;
   if (survey.sourceless > 0) {
     throw new UsageError(
       'USAGE',
@@ -478,6 +487,9 @@ async function submitRows(
   const progress = () => deps.onProgress?.(++done, survey.toSend);
   const toSendNow = () => rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks, settled);
   const mass = await massSender(s, deps, { run, client, submitter, sources, survey });
+  submitter.watchMassPayments(
+    new PendingMassItems(client, submitter.retryOptions, run.now.getTime() - PENDING_MASS_PAYMENTS_DAYS * 86_400_000),
+  );
   submitter.annotate((row) => (isSendable(row) ? mass.sender.singleNote(row) : undefined));
   if (mass.used) {
     // Mass payments first: Dwolla processes them while the single transfers go.
@@ -617,7 +629,7 @@ function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: Jou
     return reportedOutcome(own.outcome, reconcileOf(run.state, row.key));
   }
   // In a mass payment not yet complete (deferred, --no-wait, stopped), or withheld by --deferred.
-  const waiting = run.sent.mass?.pendingReason(row.key);
+  const waiting = run.sent.mass?.pendingReason(row.key) ?? run.sent.submitter?.pendingReason(row.key);
   if (waiting !== undefined) {
     return { status: 'pending', shown: { errorMessage: waiting }, sameDay: false };
   }

@@ -28,6 +28,7 @@ import type { SendableRow, ValidRow } from '../plan/planner.js';
 import { ThisRunCounter } from '../results/tally.js';
 import type { IntentRecord, Journal, OutcomeRecord } from './journal.js';
 import type { RowOutcome } from './outcome.js';
+import type { PendingMassItems } from './pending-mass-items.js';
 import { metadataRefusal, ownerOf, type SourceCheck, type UsableSource } from './preflight.js';
 import { Slots } from './slots.js';
 
@@ -70,6 +71,8 @@ export interface RowToSend {
   lookUpPaymentId?: boolean;
   /** The row's last intent of an earlier run, without a created outcome: look it up before sending. */
   earlierIntent?: IntentRecord;
+  /** Its last outcome was `failed` (Dwolla refused it): it is sent again, as a new payment. */
+  failedBefore?: boolean;
 }
 
 /** The failure as results columns: Dwolla's code, status and one-line message. */
@@ -595,6 +598,40 @@ export class Submitter {
     return outcome;
   }
 
+  /**
+   * Also looks among the items of mass payments Dwolla has not completed (src/batch/pending-mass-items.ts)
+   * before a row's first send, or the send of a row whose chunk was never recorded: such an item
+   * has no transfer yet. Undefined (send it) when none carries the row; else it is pending.
+   */
+  private async inPendingMassPayment(
+    row: ValidRow,
+    customerId: string | undefined,
+    correlationId: string,
+    intent: IntentRecord | undefined,
+  ): Promise<RowOutcome | undefined> {
+    const wanted = this.pendingMassItems !== undefined && (intent === undefined || intent.massPayment !== undefined);
+    const url = wanted ? await this.pendingMassItems!.find(customerId, correlationId) : undefined;
+    if (url === undefined) {
+      return undefined;
+    }
+    const reason = `an item of mass payment ${url}, not complete at Dwolla, has this row's correlationId: not sent; run the same command again once Dwolla has processed it`;
+    this.heldPending.set(row.key, reason);
+    return { status: 'pending', attempts: 0, errorCode: 'InMassPayment', errorMessage: reason };
+  }
+
+  /** Lookups before a first send also search these (Mass Payment mode's items not yet processed). */
+  watchMassPayments(items: PendingMassItems): void {
+    this.pendingMassItems = items;
+  }
+
+  private pendingMassItems: PendingMassItems | undefined;
+  private readonly heldPending = new Map<string, string>();
+
+  /** Why a row the lookups left pending (its payment may be an item of a mass payment not yet complete). */
+  pendingReason(key: string): string | undefined {
+    return this.heldPending.get(key);
+  }
+
   /** Says why a row created as its own transfer went so (Mass Payment mode), in its errorMessage. */
   annotate(noteFor: (row: ValidRow) => string | undefined): void {
     this.noteFor = noteFor;
@@ -648,7 +685,7 @@ export class Submitter {
       );
       const match = page._embedded.transfers.find((t) => isTransferOf(t, wanted));
       if (!match) {
-        return undefined;
+        return await this.inPendingMassPayment(row, known.customerId, wanted.correlationId, intent);
       }
       const { clearing, sameDayCutoff, fundsAvailableBy } = intent ?? {};
       const outcome: RowOutcome = {

@@ -250,6 +250,63 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect(sim.transfers()).to.have.length(5);
   });
 
+  it('the state lost while a mass payment is pending, then chunked otherwise: paymentId rows are found among its items, never sent again', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000 });
+    const payees = makePayees(6);
+    const file = await writePayees(dir, 'pending.csv', payees);
+    expect((await run(file, sim, ['--mode', 'mass-payment', '--chunk-size', '3', '--no-wait'])).code).to.equal(3);
+    expect(sim.massPayments()).to.have.length(2);
+    await removeDir(process.env.PAYOUTS_HOME!);
+    // Another chunk size makes other chunks: the chunk-id search cannot find them; the items can.
+    const held = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(held.code, held.stderr).to.equal(3);
+    expect(sim.massPayments(), 'no third mass payment').to.have.length(2);
+    const rows = await results('pending');
+    expect(rows.map((x) => x.status)).to.deep.equal(Array(6).fill('pending'));
+    expect(rows[0]!.errorMessage).to.match(
+      /an item of mass payment .* not complete at Dwolla, has this row's correlationId/,
+    );
+    sim.simulate();
+    sim.simulate();
+    const done = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(done.code, done.stderr).to.equal(0);
+    expect(sim.massPayments()).to.have.length(2);
+    expectPaidOnce(sim, payees, await results('pending'));
+  });
+
+  it('a row whose item failed (InsufficientFunds) is sent again by the next run, as a new payment', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000, balance: '100.00' });
+    const file = join(dir, 'retry.csv');
+    const [a, b] = makePayees(2);
+    await writeFile(file, `paymentId,destination,amount\nX-1,${a!.destination},40.00\nX-2,${b!.destination},40.00\n`);
+    expect((await run(file, sim, ['--mode', 'mass-payment', '--no-wait'])).code).to.equal(3);
+    // Another batch takes 50.00 of the 100.00 before the mass payment is processed: X-2's item fails.
+    const other = join(dir, 'other.csv');
+    await writeFile(other, `paymentId,destination,amount\nY-1,${makePayees(1)[0]!.destination},50.00\n`);
+    expect((await run(other, sim, ['--mode', 'transfers'])).code).to.equal(0);
+    sim.simulate();
+    sim.simulate();
+    const first = await run(file, sim, ['--mode', 'mass-payment']);
+    expect(first.code, first.stderr).to.equal(1);
+    expect((await results('retry')).map((x) => `${x.status} ${x.errorCode}`)).to.deep.equal([
+      'created ',
+      'failed InsufficientFunds',
+    ]);
+    expect(first.stdout).to.contain('Sent no transfers');
+    // The balance is topped up from the account's bank; the next run sends X-2 again, alone, in a
+    // new mass payment (X-1 is not sent again).
+    const topUp = join(dir, 'topup.csv');
+    await writeFile(topUp, `destination,amount\n${DEFAULT_SOURCE},100.00\n`);
+    expect((await run(topUp, sim, ['--mode', 'transfers', '--source', SPECIAL_IDS.accountBank])).code).to.equal(0);
+    for (let i = 0; i < 4; i++) {
+      sim.simulate();
+    }
+    const again = await run(file, sim, ['--mode', 'mass-payment', '--no-wait']);
+    expect(again.code, again.stderr).to.equal(3);
+    expect(sim.massPayments().map((m) => m.itemCount)).to.deep.equal([2, 1]);
+    expect((await results('retry')).map((x) => x.status)).to.deep.equal(['created', 'pending']);
+  });
+
   it('the chunk record survives in the batch’s state: mass-payments.jsonl holds its keys, body and Location', async () => {
     const sim = await simulator();
     const payees = makePayees(4);
