@@ -328,7 +328,19 @@ async function runCase(c: SubmitCase, url: string, work: string): Promise<{ jour
     PAYOUTS_HOME: home,
     BENCH_CPU_FILE: cpuFile,
   };
-  const args = ['run', c.file, '--api-url', url, '--out', join(work, 'out'), '--batch-id', batchId];
+  // Transfers mode: the bound is per transfer (--mode auto would use Mass Payments above 500 rows).
+  const args = [
+    'run',
+    c.file,
+    '--api-url',
+    url,
+    '--out',
+    join(work, 'out'),
+    '--batch-id',
+    batchId,
+    '--mode',
+    'transfers',
+  ];
   const probe = ['--import', join(HERE, 'rss-probe.js')];
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     const run = spawn(process.execPath, [...probe, CLI, ...args, '--log-level', 'warn', ...c.args], {
@@ -477,7 +489,22 @@ async function scaleSize(rows: number, work: string, url: string): Promise<Scale
   const out = join(work, `out-${rows}`);
   const base = await measure([join(HERE, 'baseline.js'), file, join(work, 'baseline.csv')], work, home);
   const dry = await measure([CLI, 'run', file, '--dry-run', '--out', out, '--log-level', 'warn'], work, home);
-  const send = [CLI, 'run', file, '--api-url', url, '--out', out, '--log-level', 'warn', '--concurrency', '32'];
+  // Transfers mode: the flat-memory figures of issue 10 (--mode auto would use Mass Payments for these sources).
+  const send = [
+    CLI,
+    'run',
+    file,
+    '--api-url',
+    url,
+    '--out',
+    out,
+    '--log-level',
+    'warn',
+    '--concurrency',
+    '32',
+    '--mode',
+    'transfers',
+  ];
   const journal = journalPath(
     batchStateDir(accountState(home, apiIdentity({ env: 'simulator', apiUrl: url }), SIMULATOR.accountId), batchId),
   );
