@@ -278,13 +278,16 @@ function planCommand(
  * file's own, and --clearing).
  */
 export function digestNote(
-  s: Pick<RunSettings, 'file' | 'batchId' | 'clearing' | 'delimiter' | 'columns' | 'resume'>,
+  s: Pick<RunSettings, 'file' | 'batchId' | 'clearing' | 'delimiter' | 'columns' | 'resume'> & { deferred?: boolean },
   plan: PlanDigestResult,
   fileBatchId: string,
 ): string {
+  const digest = `Plan digest: ${plan.hex} (${rowsTotalling(plan.rows, plan.totalCents)}).\n`;
+  if (s.deferred) {
+    // Approval in Dwolla: the run creates the mass payments deferred; the second person releases them.
+    const run = planCommand(s, ['--deferred'], fileBatchId);
+    return `${digest}With --deferred, run ${run} (plus the API, source and state options of the real run) to create the mass payments held at Dwolla; once a second person has checked the plan, they release exactly it with: payouts approve ${s.batchId} --approve ${plan.hex} (and the run's API options)\n`;
+  }
   const command = planCommand(s, ['--approve', plan.hex], fileBatchId);
-  return (
-    `Plan digest: ${plan.hex} (${rowsTotalling(plan.rows, plan.totalCents)}).\n` +
-    `Once a second person has checked the plan, send exactly it with: ${command} (plus the API, source and state options of the real run)\n`
-  );
+  return `${digest}Once a second person has checked the plan, send exactly it with: ${command} (plus the API, source and state options of the real run)\n`;
 }

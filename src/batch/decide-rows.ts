@@ -3,6 +3,7 @@
  * a person (`review`), or to send — first looked up at Dwolla when an earlier run may have sent
  * it, or when it is a paymentId the ledger has never seen.
  */
+import { massPaymentMisfit } from '../dwolla/mass-payment-request.js';
 import { isSendable, type ValidRow } from '../plan/planner.js';
 import type { PaidCells } from '../results/rows.js';
 import type { JournalState, KeyState } from './journal.js';
@@ -38,7 +39,10 @@ export interface Survey {
   sources: Set<string>;
   /** By source: what the rows to send without metadata would take from it, for the balance preflight. */
   amounts: Map<string, SourceAmounts>;
-  /** By source: rows to send that no earlier run sent (--mode auto counts them against its threshold). */
+  /**
+   * By source: rows to send that no earlier run sent and a mass payment item can carry (--mode
+   * auto counts them against its threshold).
+   */
   fresh: Map<string, number>;
 }
 
@@ -103,7 +107,7 @@ function countToSend(survey: Survey, send: RowToSend): void {
   survey.sources.add(payment.sourceId);
   if (send.earlierIntent) {
     survey.sources.add(send.earlierIntent.source);
-  } else {
+  } else if (massPaymentMisfit(payment) === undefined) {
     survey.fresh.set(payment.sourceId, (survey.fresh.get(payment.sourceId) ?? 0) + 1);
   }
   // Metadata from a balance fails unsent. A row of a mass payment an earlier run sent is settled

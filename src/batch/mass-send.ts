@@ -21,6 +21,7 @@
  * Dwolla holds), and say so.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DwollaClient } from '../dwolla/client.js';
 import { DwollaApiError, type DwollaError } from '../dwolla/errors.js';
@@ -206,9 +207,9 @@ export class MassSender {
     if (created === 0 && byStatus.size === 0) {
       return undefined;
     }
-    const states = [...byStatus].map(
-      ([status, n]) => `${n} ${status}${status === 'deferred' ? ' (waiting for payouts approve)' : ''}`,
-    );
+    const { batchId, releaseOptions } = this.settings;
+    const release = ` (waiting: a second person checks the plan with --dry-run, then runs 'payouts approve ${batchId} ${releaseOptions} --approve DIGEST'; then run this command again)`;
+    const states = [...byStatus].map(([status, n]) => `${n} ${status}${status === 'deferred' ? release : ''}`);
     const made = created > 0 ? `${created} created (${items} item${items === 1 ? '' : 's'})` : 'none created';
     return `Mass payments: ${made}${states.length ? `; ${states.join(', ')}` : ''}.`;
   }
@@ -667,7 +668,7 @@ export class MassSender {
         status: 'failed',
         attempts: 0,
         errorCode: MASS_PAYMENT_CANCELLED,
-        errorMessage: `mass payment ${mp.id} was cancelled before it was processed: nothing was paid; to pay the row, run it in a new batch (--batch-id)`,
+        errorMessage: `mass payment ${mp.id} was cancelled before it was processed: nothing was paid; to pay the row, run it in a new batch (--batch-id NEW --allow-repeat, the file being this batch's)`,
         ...clearing,
       });
       onSettled();
@@ -845,12 +846,7 @@ function itemErrors(err: DwollaError | undefined): Map<number, { code: string; m
   return byItem;
 }
 
+/** Waits `ms`, or less when `signal` aborts (its listener removed either way). */
 async function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await delay(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
 }

@@ -48,7 +48,8 @@ export interface ReleaseSettings extends ReconcileSettings {
 }
 
 /** Hex digits of a plan digest shown when an approval does not name it. */
-const SHOWN_DIGEST_DIGITS = 16;
+/** Fewer than an approval needs (16): a refusal shows which plan, never a digest that could be copied to approve it. */
+const SHOWN_DIGEST_DIGITS = 8;
 
 /**
  * What became of one deferred mass payment: moved now (`released`, `cancelled`); found already

@@ -152,6 +152,15 @@ describe('approval (maker-checker)', () => {
     );
   });
 
+  it('with --deferred, the note says to run deferred and release with payouts approve (never run --approve)', async () => {
+    const { plan } = await planOf(FILE);
+    const s = { file: 'pay.csv', batchId: 'pay', clearing: 'auto' as const, delimiter: undefined, columns: [] };
+    const note = digestNote({ ...s, resume: false, deferred: true }, plan, 'pay');
+    expect(note).to.contain('run payouts run pay.csv --deferred');
+    expect(note).to.contain(`payouts approve pay --approve ${plan.hex}`);
+    expect(note).not.to.contain(`payouts run pay.csv --approve`);
+  });
+
   it('the commands it suggests keep the options that decide how the file is read: --delimiter, --columns, --resume', async () => {
     const { plan } = await planOf(FILE);
     const s = {

@@ -57,11 +57,13 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
   });
 
   it('--chunk-size splits a source’s rows into mass payments of at most that many items, in file order', async () => {
-    const sim = await simulator();
+    // Slow enough that each of the 3 is polled several times (the waits share one stop signal).
+    const sim = await simulator({ massPaymentStepMs: 2000 });
     const payees = makePayees(23);
     const file = await writePayees(dir, 'chunks.csv', payees);
     const r = await run(file, sim, ['--mode', 'mass-payment', '--chunk-size', '10']);
     expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr, 'no listener left behind by a poll').not.to.contain('MaxListenersExceededWarning');
     const sizes = sim.massPayments().map((m) => m.itemCount);
     expect(sizes).to.deep.equal([10, 10, 3]);
     expectPaidOnce(sim, payees, await results('chunks'));
@@ -82,6 +84,25 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     const rows = await results('auto');
     expectPaidOnce(sim, payees, rows);
     expect(sim.transfers().filter((t) => t._links['source-funding-source']?.href?.endsWith(bank))).to.have.length(3);
+  });
+
+  it('--mode auto counts only the rows a mass payment can carry against the threshold', async () => {
+    const sim = await simulator();
+    const bank = SPECIAL_IDS.accountBank;
+    const [a, b, c] = makePayees(3);
+    const text = [
+      'paymentId,destination,amount,source,sourceAddenda',
+      `A-1,${a!.destination},10.00,${bank},`,
+      `A-2,${b!.destination},11.00,${bank},INV-2`,
+      `A-3,${c!.destination},12.00,${bank},INV-3`,
+    ].join('\n');
+    const file = join(dir, 'addenda.csv');
+    await writeFile(file, `${text}\n`);
+    // One row fits an item: not more than the threshold of 1, so no mass payment for one item.
+    const r = await run(file, sim, ['--mass-payment-threshold', '1']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(sim.massPayments()).to.have.length(0);
+    expect(sim.transfers()).to.have.length(3);
   });
 
   it('a mixed file: a row with source addenda goes as a single transfer, an invalid row is invalid, a removed destination’s item fails with Dwolla’s error', async () => {

@@ -115,7 +115,7 @@ describe('payouts approve / payouts cancel: deferred mass payments (built CLI, s
     for (const name of ['approve', 'cancel'] as const) {
       const r = await command(name, ['--approve', wrong]);
       expect(r.code, r.stderr).to.equal(2);
-      expect(r.stderr).to.contain(`prepared with (${digest.slice(0, 16)}…): nothing was`);
+      expect(r.stderr).to.contain(`prepared with (${digest.slice(0, 8)}…): nothing was`);
       expect(r.stderr).to.contain(`payouts run ${file} --batch-id ${BATCH} --dry-run`);
       expect(statuses()).to.deep.equal(['deferred']);
     }

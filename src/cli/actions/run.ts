@@ -53,9 +53,14 @@ function describeThisRun(summary: Summary): string {
   if (sent === 0 && foundByLookup === 0 && held === 0) {
     return describeIdleRun(summary, createdEarlier);
   }
-  const done = [sent ? `Sent ${plural(sent, 'transfer')}: ${created - foundByLookup} created` : 'Sent no transfers'];
+  const madeNow = created - foundByLookup;
+  // A mass payment's rows are sent before Dwolla processes them: some may not be created yet.
+  const notYet = sent > madeNow ? `, ${sent - madeNow} not created (yet): see their status in the results` : '';
+  const done = [sent ? `Sent ${plural(sent, 'transfer')}: ${madeNow} created${notYet}` : 'Sent no transfers'];
   if (foundByLookup) {
-    done.push(`${plural(foundByLookup, 'row')} found already created at Dwolla by lookup (not sent again)`);
+    done.push(
+      `${plural(foundByLookup, 'row')} found created at Dwolla (by lookup, or in a mass payment an earlier run sent; not sent again)`,
+    );
   }
   if (held) {
     done.push(`${plural(held, 'row')} held for review`);
