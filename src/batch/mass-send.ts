@@ -133,7 +133,7 @@ export class MassSender {
   /** Rows of a mass source that a mass payment cannot carry, kept from sending by --deferred, and why. */
   private readonly withheld = new Map<string, string>();
   /** Rows left pending by this run (deferred, --no-wait, still processing, stopped), and why. */
-  private readonly waiting = new Map<string, string>();
+  private readonly waiting = new Map<string, { reason: string; clearing?: Partial<ClearingColumns> }>();
   /** Fresh rows of each source, waiting to fill a chunk. */
   private readonly filling = new Map<string, SendableRow[]>();
   /** Rows of chunks recorded by earlier runs, by chunk id. */
@@ -214,9 +214,17 @@ export class MassSender {
     return `Mass payments: ${made}${states.length ? `; ${states.join(', ')}` : ''}.`;
   }
 
-  /** Why a row this run did not settle is pending, when this sender knows. */
-  pendingReason(key: string): string | undefined {
-    return this.waiting.get(key) ?? this.withheld.get(key);
+  /**
+   * Why a row this run did not settle is pending, when this sender knows, with the clearing its
+   * mass payment asked for (Same Day is decided when the chunk is sent).
+   */
+  pendingShown(key: string): ({ errorMessage: string } & Partial<ClearingColumns>) | undefined {
+    const waiting = this.waiting.get(key);
+    if (waiting) {
+      return { errorMessage: waiting.reason, ...waiting.clearing };
+    }
+    const withheld = this.withheld.get(key);
+    return withheld === undefined ? undefined : { errorMessage: withheld };
   }
 
   /** The fresh rows of a usable mass source whose metadata its type allows; else undefined. */
@@ -572,7 +580,9 @@ export class MassSender {
   private cannotTell(chunk: OpenChunk, why: string, onSettled: () => void): void {
     for (const { row, clearing } of chunk.rows) {
       if (this.stopped) {
-        this.waiting.set(row.key, `stopped before mass payment ${chunk.id} was looked up: run the same command again`);
+        this.waiting.set(row.key, {
+          reason: `stopped before mass payment ${chunk.id} was looked up: run the same command again`,
+        });
         continue;
       }
       this.deps.submitter.settle(row, {
@@ -657,8 +667,8 @@ export class MassSender {
         : this.stopped
           ? `in mass payment ${mp?.id ?? chunk.url ?? chunk.id} (stopped while waiting for it): run the same command again to record its transfers`
           : `in mass payment ${mp?.id ?? chunk.id}, ${mp?.status ?? 'unknown'} at Dwolla: run the same command again to record its transfers`);
-    for (const { row } of chunk.rows) {
-      this.waiting.set(row.key, reason);
+    for (const { row, clearing } of chunk.rows) {
+      this.waiting.set(row.key, { reason, clearing });
     }
   }
 

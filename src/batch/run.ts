@@ -629,9 +629,11 @@ function describeRow(row: ValidRow, run: DecidingRun & { sent: Sent }, mine: Jou
     return reportedOutcome(own.outcome, reconcileOf(run.state, row.key));
   }
   // In a mass payment not yet complete (deferred, --no-wait, stopped), or withheld by --deferred.
-  const waiting = run.sent.mass?.pendingReason(row.key) ?? run.sent.submitter?.pendingReason(row.key);
+  const lookedUp = run.sent.submitter?.pendingReason(row.key);
+  const waiting =
+    run.sent.mass?.pendingShown(row.key) ?? (lookedUp === undefined ? undefined : { errorMessage: lookedUp });
   if (waiting !== undefined) {
-    return { status: 'pending', shown: { errorMessage: waiting }, sameDay: false };
+    return { status: 'pending', shown: waiting, sameDay: false };
   }
   // An intent this run wrote but never sent (it stopped first) falls through: pending.
   if (own?.openIntent && !run.sent.submitter?.sentNothingFor(row.key)) {

@@ -174,6 +174,8 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     const pending = await results('later');
     expect(pending.map((x) => x.status)).to.deep.equal(Array(8).fill('pending'));
     expect(pending[0]!.errorMessage).to.match(/in mass payment .* pending at Dwolla: run the same command again/);
+    // The clearing its mass payment asked for, decided when it was sent.
+    expect(pending.map((x) => ['same-day', 'standard'].includes(x.clearing!))).to.deep.equal(Array(8).fill(true));
     expect(sim.transfers()).to.have.length(0);
     sim.simulate();
     sim.simulate();
