@@ -21,14 +21,14 @@
  * Dwolla holds), and say so.
  */
 import { createHash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DwollaClient } from '../dwolla/client.js';
 import { DwollaApiError, type DwollaError } from '../dwolla/errors.js';
 import { massPaymentMisfit, massPaymentRequest } from '../dwolla/mass-payment-request.js';
-import { callFailure, withRetries } from '../dwolla/retry.js';
+import { callFailure, defaultSleep, withRetries } from '../dwolla/retry.js';
 import type { MassPayment, MassPaymentItem } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
+import { parseAmount } from '../input/money.js';
 import type { ClearingColumns } from '../plan/clearing.js';
 import type { SendableRow } from '../plan/planner.js';
 import type { ChunkFile, KnownChunk } from './chunk-file.js';
@@ -149,7 +149,7 @@ export class MassSender {
     private readonly sources: ReadonlyMap<string, SourceCheck>,
     private readonly mass: ReadonlySet<string>,
   ) {
-    this.pollSleep = deps.sleep ?? deps.submitter.retryOptions.sleep ?? sleepFor;
+    this.pollSleep = deps.sleep ?? deps.submitter.retryOptions.sleep ?? defaultSleep;
   }
 
   /** Mass payments carry this row (a fresh row of a mass source that fits, or a row of an earlier chunk). */
@@ -438,7 +438,7 @@ export class MassSender {
    */
   private async refused(chunk: OpenChunk, err: unknown, onSettled: () => void, keys: readonly string[]): Promise<void> {
     const { submitter } = this.deps;
-    const failure = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
+    const failure = failureOf(err);
     if (failure.reason === 'aborted' && failure.attempts === 0) {
       for (const { row } of chunk.rows) {
         submitter.neverSent(row.key);
@@ -572,7 +572,7 @@ export class MassSender {
       );
       return { url: found ? (found._links.self?.href ?? client.massPaymentUrl(found.id)) : undefined };
     } catch (err) {
-      return { failed: callFailure(err, (e) => (e instanceof Error ? e.message : String(e))).summary };
+      return { failed: failureOf(err).summary };
     }
   }
 
@@ -641,7 +641,7 @@ export class MassSender {
       try {
         mp = (await withRetries(() => client.getMassPayment(chunk.url!), submitter.retryOptions)).value;
       } catch (err) {
-        const { summary } = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
+        const { summary } = failureOf(err);
         this.leavePending(
           chunk,
           undefined,
@@ -700,7 +700,7 @@ export class MassSender {
         }
       }
     } catch (err) {
-      const { summary } = callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
+      const { summary } = failureOf(err);
       const why = `the items of mass payment ${chunk.url} could not be read (${summary})`;
       this.leavePending({ ...chunk, rows: match.left() }, undefined, why);
       return;
@@ -765,7 +765,7 @@ class ItemMatch {
 
   take(item: MassPaymentItem): ChunkRow | undefined {
     const dest = parseFundingSourceRef(item._links.destination?.href ?? '') ?? '';
-    const loose = looseKey(dest, centsOf(item.amount.value));
+    const loose = looseKey(dest, amountCentsOf(item.amount.value));
     const from =
       item.correlationId === undefined ? this.loose.get(loose) : this.exact.get(`${item.correlationId}\n${loose}`);
     const entry = from?.find((e) => !this.done.has(e));
@@ -789,13 +789,14 @@ function push(map: Map<string, ChunkRow[]>, key: string, entry: ChunkRow): void 
   }
 }
 
-function looseKey(destination: string, cents: number): string {
-  return `${destination.toLowerCase()}\n${cents}`;
+/** Dwolla's two-decimal amount in cents (src/input/money.ts); -1 when it is not one. */
+function amountCentsOf(value: string): number {
+  const parsed = parseAmount(value);
+  return parsed.ok ? parsed.cents : -1;
 }
 
-function centsOf(value: string): number {
-  const [whole = '0', frac = ''] = value.split('.');
-  return Number(whole) * 100 + Number(frac.padEnd(2, '0').slice(0, 2));
+function looseKey(destination: string, cents: number): string {
+  return `${destination.toLowerCase()}\n${cents}`;
 }
 
 function clearingOf(intent: IntentRecord): Partial<ClearingColumns> {
@@ -856,7 +857,7 @@ function itemErrors(err: DwollaError | undefined): Map<number, { code: string; m
   return byItem;
 }
 
-/** Waits `ms`, or less when `signal` aborts (its listener removed either way). */
-async function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
-  await delay(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
+/** Why a call failed, one line: Dwolla's error, or the message of any other error. */
+function failureOf(err: unknown): ReturnType<typeof callFailure> {
+  return callFailure(err, (e) => (e instanceof Error ? e.message : String(e)));
 }

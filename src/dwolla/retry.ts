@@ -189,7 +189,8 @@ export function callFailure(err: unknown, describeOther: (e: unknown) => string 
   };
 }
 
-async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts (never rejects): the retries' wait, and other bounded polls. */
+export async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   try {
     await delay(ms, undefined, signal ? { signal } : undefined);
   } catch {
