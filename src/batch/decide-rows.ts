@@ -97,7 +97,7 @@ export async function surveyRows(
  * The journal created every planned row's key, and what each key's last intent paid is what its
  * row pays: `fateOf` would say `created` for every row (`earlierFate`: created, not changed).
  */
-function allCreatedAsPlanned(state: JournalState, planned: RowSum): boolean {
+export function allCreatedAsPlanned(state: JournalState, planned: RowSum): boolean {
   const created = planned.count > 0 ? state.byKey.createdRows?.() : undefined;
   return created?.equals(planned) ?? false;
 }

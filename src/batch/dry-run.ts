@@ -12,7 +12,7 @@ import type { ClearingPolicy } from '../input/validation.js';
 import { clearingColumns, decideClearing, SAME_DAY_LIMIT_CENTS } from '../plan/clearing.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
 import { PlanDigest, type PlanDigestResult } from '../plan/plan-digest.js';
-import { Planner, type ValidRow } from '../plan/planner.js';
+import { Planner, type RepeatedValues, type ValidRow } from '../plan/planner.js';
 import { PLAN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
@@ -24,6 +24,7 @@ import { type BatchInput, refuseByLedger, refuseChangedFile } from './batch-stat
 import { type Fate, fateOf } from './decide-rows.js';
 import { BatchStateError } from './errors.js';
 import { JournalCorruptError, type JournalState, type KeyState, readJournal } from './journal.js';
+import { KeySet } from './key-set.js';
 import { Ledger } from './ledger.js';
 import { RepeatChecks } from './repeat-checks.js';
 import { dryRunEmailDestinations, emailDestinationNote } from './resolve-emails.js';
@@ -119,19 +120,27 @@ async function readJournalState(path: string): Promise<JournalState> {
   }
 }
 
-/** The valid keys of the file (a first pass), for --resume's check of edited rows. */
-async function keysInFile(s: RunSettings, keyVersion: KeyVersion): Promise<Set<string>> {
+/**
+ * A first pass over the file, for a batch with a journal: which of the journal's keys the file
+ * still has, for the edited-row check (src/batch/repeat-checks.ts), and what the pass found
+ * repeated, so that the pass that writes plan.csv indexes only those (src/plan/planner.ts).
+ */
+async function journalKeysInFile(
+  s: RunSettings,
+  keyVersion: KeyVersion,
+  state: JournalState,
+): Promise<{ keys: KeySet; repeated: RepeatedValues; digest: string }> {
   const csv = await openPayeeCsv(s.file, s);
   const planner = new Planner(csv.header, { ...s, keyVersion });
-  const keys = new Set<string>();
+  const keys = new KeySet();
   for await (const rows of planner.rowBatches(csv.batches)) {
     for (const row of rows) {
-      if (row.status === 'valid') {
+      if (row.status === 'valid' && state.byKey.has(row.key)) {
         keys.add(row.key);
       }
     }
   }
-  return keys;
+  return { keys, repeated: planner.repeated(), digest: csv.digest() };
 }
 
 export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Promise<DryRunOutcome> {
@@ -152,8 +161,8 @@ async function predict(
   const startedAt = clock();
   const now = s.now ?? startedAt;
   const keyVersion = found.state.keyVersion ?? CURRENT_KEY_VERSION;
-  const inFile = found.state.byKey.size > 0 ? await keysInFile(s, keyVersion) : new Set<string>();
-  const checks = new RepeatChecks(found.ledger, { ...s, now }, found.state, inFile);
+  const first = found.state.byKey.size > 0 ? await journalKeysInFile(s, keyVersion, found.state) : undefined;
+  const checks = new RepeatChecks(found.ledger, { ...s, now }, found.state, first?.keys ?? new KeySet(0));
   await refuseUnapprovedPlan(s, keyVersion);
   const emails = await dryRunEmailDestinations(s, { ...s, keyVersion }, found.state, log);
   const csv = await openPayeeCsv(s.file, s);
@@ -167,7 +176,7 @@ async function predict(
   try {
     const summary = await writeReport({
       csv,
-      planner: emails.planner(csv.header, { ...s, keyVersion }),
+      planner: emails.planner(csv.header, { ...s, keyVersion, repeated: first?.repeated }),
       linesPath: files.plan,
       bom: s.bom,
       summaryPath: files.planSummary,
@@ -192,6 +201,10 @@ async function predict(
       },
       people,
       summarize: (tally) => {
+        if (first && csv.digest() !== first.digest) {
+          // Its repeats were found in the file as it was: plan.csv could miss one.
+          throw new UsageError('USAGE', `${s.file} changed while the dry run was reading it: run it again`);
+        }
         refuseInvalidRows(s, plan.invalid);
         refuseAsARunWould(s, found, { digest: csv.digest(), reading: csv.reading, now, sourceless: counts.sourceless });
         return planJson(s, tally, { inputDigest: csv.digest(), startedAt, finishedAt: clock(), plan: plan.digest });

@@ -1,7 +1,7 @@
 /**
  * A compact set of the idempotency keys of a file: 8 bytes a key in one typed array (at most twice
  * that with the table's slack), where a Set of strings costs about a hundred. A key is a
- * UUID-formatted SHA-256 (src/plan/keys.ts), so its first 64 bits are already a fingerprint.
+ * UUID-formatted SHA-256 (src/plan/keys.ts), so 64 of its bits are already a fingerprint.
  *
  * Used to tell which of a batch's journalled keys are no longer in an edited file (rule 4 of the
  * repeat checks). Two keys share 64 bits with probability ~n²/2⁶⁵ (about 3·10⁻⁸ for a million
@@ -11,11 +11,73 @@
 
 const MAX_LOAD = 0.7;
 
-/** The first 64 bits of a UUID-formatted key as two 32-bit halves; lo is never 0 (0 marks an empty slot). */
+/** The value of each lower-case hex digit by char code; -1 for any other. */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
+  if (c >= 48 && c <= 57) {
+    return c - 48;
+  }
+  return c >= 97 && c <= 102 ? c - 87 : -1;
+});
+
+/** `acc` followed by the `n` lower-case hex digits of `key` from `at`, as a number; -1 if one is not. */
+function hexRun(key: string, at: number, n: number, acc = 0): number {
+  if (acc < 0) {
+    return -1;
+  }
+  let value = acc;
+  for (let p = at; p < at + n; p++) {
+    const c = key.charCodeAt(p);
+    const digit = c < 128 ? HEX_VALUE[c]! : -1;
+    if (digit < 0) {
+      return -1;
+    }
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/**
+ * 64 bits of a lower-case UUID (8-4-4-4-12 hex digits) into `out`, folded from its 128 so that
+ * keys differing in any one of their four words differ (a key's bits are a SHA-256's, so the
+ * fold of two keys is as likely to collide as any 64 of their bits); false for any other text.
+ */
+export function keyWords(key: string, out: Uint32Array): boolean {
+  if (key.length !== 36) {
+    return false;
+  }
+  if (key.charCodeAt(8) !== 45 || key.charCodeAt(13) !== 45 || key.charCodeAt(18) !== 45 || key.charCodeAt(23) !== 45) {
+    return false;
+  }
+  const w0 = hexRun(key, 0, 8);
+  const w1 = hexRun(key, 14, 4, hexRun(key, 9, 4));
+  const w2 = hexRun(key, 24, 4, hexRun(key, 19, 4));
+  const w3 = hexRun(key, 28, 8);
+  if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
+    return false;
+  }
+  // Multiplying by an odd constant is one-to-one on 32 bits: one word changed changes a half.
+  out[0] = (w0 ^ Math.imul(w2, 0x9e3779b1)) >>> 0;
+  out[1] = (w3 ^ Math.imul(w1, 0x85ebca6b)) >>> 0;
+  return true;
+}
+
+const WORDS = new Uint32Array(2);
+
+/**
+ * A key as two 32-bit halves: a UUID's `keyWords`, any other text hashed (FNV-1a, two seeds);
+ * lo is never 0 (0 marks an empty slot).
+ */
 export function halves(key: string): [number, number] {
-  const hi = Number.parseInt(key.slice(0, 8), 16) >>> 0;
-  const lo = (Number.parseInt(key.slice(9, 13) + key.slice(14, 18), 16) | 1) >>> 0;
-  return [hi, lo];
+  if (keyWords(key, WORDS)) {
+    return [WORDS[0]!, (WORDS[1]! | 1) >>> 0];
+  }
+  let hi = 0x811c9dc5;
+  let lo = 0x01000193;
+  for (let i = 0; i < key.length; i++) {
+    hi = Math.imul(hi ^ key.charCodeAt(i), 0x01000193);
+    lo = Math.imul(lo ^ key.charCodeAt(i), 0x9e3779b1);
+  }
+  return [hi >>> 0, (lo | 1) >>> 0];
 }
 
 /**
@@ -49,7 +111,7 @@ export class RowSum {
     this.add(hi, lo, paymentTag(destination, amountCents));
   }
 
-  /** A row by its key's first 64 bits (`hi`, `lo` as `KeySet` takes them) and `paymentTag`. */
+  /** A row by its key's 64 bits (`halves`) (`hi`, `lo` as `KeySet` takes them) and `paymentTag`. */
   add(hi: number, lo: number, tag: number): void {
     let a = Math.imul(hi ^ tag, 0x9e3779b1) ^ lo;
     a = Math.imul(a ^ (a >>> 15), 0x85ebca6b);

@@ -1,17 +1,20 @@
 /**
  * `JournalState.byKey`: the state of every key a journal names, in a few bytes per key.
  *
- * A key is held exactly, never by a fingerprint: an idempotency key (src/plan/keys.ts) is a
- * lower-case UUID, held as its 128 bits in four u32 words; any other text (hand-written journals,
- * tests) is held as itself in a side map. Per key it keeps the byte offsets in the journal of the
+ * An idempotency key (src/plan/keys.ts) is a lower-case UUID made of a SHA-256: it is held by 64
+ * bits folded from its 128 (`keyWords`), in two u32 words; any other text (hand-written journals, tests) is held as
+ * itself in a side map. Its text is read back from the journal when asked for (`keys()`). Two keys
+ * of a journal share 64 bits with probability ~n²/2⁶⁵ (about 3·10⁻⁸ for a million keys): both
+ * would take one index, and reading a state back, which checks each record is the key's, would
+ * refuse the journal as damaged; a key is never given another key's state. Per key it keeps the byte offsets in the journal of the
  * records that make its state (the last intent, the deciding outcome, and, only when there are
  * some, the first intent, the intent a borrowing outcome took its row from, and the last
  * reconcile record), and a few flags. A `KeyState` is made when asked for, by reading those lines
  * back (pread on the journal file, kept open) and checking they are the key's.
  *
  * Memory: an open-addressing table of u32 and a u8 tag (at most 3/4 full) onto columns in pages of 16,384
- * keys: 16 bytes of key, 4 + 4 of offsets, 1 of flags, 4 of the last intent's `paymentTag`, 4 per
- * optional offset once used, so about 35-45 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
+ * keys: 8 bytes of key, 4 + 4 of offsets, 1 of flags, 4 of the last intent's `paymentTag`, 4 per
+ * optional offset once used, so about 27-37 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
  * the table.
  */
 import { closeSync, readSync } from 'node:fs';
@@ -25,7 +28,7 @@ import {
   type OutcomeRecord,
   type ReconcileRecord,
 } from './journal-records.js';
-import { halves, RowSum } from './key-set.js';
+import { halves, keyWords, RowSum } from './key-set.js';
 
 const PAGE_BITS = 14;
 const PAGE = 1 << PAGE_BITS;
@@ -96,75 +99,15 @@ const BORROWS = 4;
 /** The key is not a UUID: it is in the side map. */
 const TEXT_KEY = 8;
 
-/** Bucket of a key's four words in the table (before masking). Injectable to test collisions. */
-export type BucketOf = (w0: number, w1: number, w2: number, w3: number) => number;
+/** Bucket of a key's two words in the table (before masking). Injectable to test collisions. */
+export type BucketOf = (hi: number, lo: number) => number;
 
-const mixWords: BucketOf = (w0, w1, w2, w3) => {
-  let h = Math.imul(w0 ^ w3, 0x9e3779b1) ^ Math.imul(w1 ^ w2, 0x85ebca6b);
+const mixWords: BucketOf = (hi, lo) => {
+  let h = Math.imul(hi, 0x9e3779b1) ^ Math.imul(lo, 0x85ebca6b);
   h ^= h >>> 15;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 13);
 };
-
-/** The value of each lower-case hex digit by char code; -1 for any other. */
-const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
-  if (c >= 48 && c <= 57) {
-    return c - 48;
-  }
-  return c >= 97 && c <= 102 ? c - 87 : -1;
-});
-
-/** `acc` followed by the `n` lower-case hex digits of `key` from `at`, as a number; -1 if one is not. */
-function hexRun(key: string, at: number, n: number, acc = 0): number {
-  if (acc < 0) {
-    return -1;
-  }
-  let value = acc;
-  for (let p = at; p < at + n; p++) {
-    const c = key.charCodeAt(p);
-    const digit = c < 128 ? HEX_VALUE[c]! : -1;
-    if (digit < 0) {
-      return -1;
-    }
-    value = value * 16 + digit;
-  }
-  return value;
-}
-
-/** The 128 bits of a lower-case UUID (8-4-4-4-12 hex digits) into `out`; false for any other text. */
-function uuidWords(key: string, out: Uint32Array): boolean {
-  if (key.length !== 36) {
-    return false;
-  }
-  if (key.charCodeAt(8) !== 45 || key.charCodeAt(13) !== 45 || key.charCodeAt(18) !== 45 || key.charCodeAt(23) !== 45) {
-    return false;
-  }
-  const w0 = hexRun(key, 0, 8);
-  const w1 = hexRun(key, 14, 4, hexRun(key, 9, 4));
-  const w2 = hexRun(key, 24, 4, hexRun(key, 19, 4));
-  const w3 = hexRun(key, 28, 8);
-  if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
-    return false;
-  }
-  out[0] = w0;
-  out[1] = w1;
-  out[2] = w2;
-  out[3] = w3;
-  return true;
-}
-
-/** Two hex digits of each byte value. */
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
-function hex8(w: number): string {
-  return HEX_BYTE[w >>> 24]! + HEX_BYTE[(w >>> 16) & 255]! + HEX_BYTE[(w >>> 8) & 255]! + HEX_BYTE[w & 255]!;
-}
-
-function uuidText(w0: number, w1: number, w2: number, w3: number): string {
-  const b = hex8(w1);
-  const c = hex8(w2);
-  return `${hex8(w0)}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex8(w3)}`;
-}
 
 /** Reads records back from the journal by byte offset, through a small window over the file. */
 export class LineReader {
@@ -180,6 +123,15 @@ export class LineReader {
     /** Where the journal's records end (a torn tail is past it). */
     private readonly end: number,
   ) {}
+
+  /** The key of the record at `offset`. */
+  keyAt(offset: number): string {
+    const p = parseLine(this.lineAt(offset));
+    if (typeof p === 'string' || p.kind === 'run') {
+      throw this.corrupt(offset, 'expected a record of a key (the file changed after it was read)');
+    }
+    return p.key;
+  }
 
   /** The key's record of `kind` at `offset`; a line that is not (the file changed) is corruption. */
   record(offset: number, key: string, kind: RecordKind, borrowed?: IntentRecord): JournalRecord {
@@ -273,7 +225,8 @@ export class KeyIndex implements KeyStates {
   private tags = new Uint8Array(1024);
   /** The tag of the key `probe` looked for last. */
   private tag = 0;
-  private readonly words = new Column((n) => new Uint32Array(n), 4);
+  /** The key's 64 bits (`keyWords`). */
+  private readonly words = new Column((n) => new Uint32Array(n), 2);
   private readonly flags = new Column((n) => new Uint8Array(n));
   /** Offsets + 1 (0: none). */
   private readonly lastIntent: Column;
@@ -287,7 +240,7 @@ export class KeyIndex implements KeyStates {
   private readonly paid = new Column((n) => new Uint32Array(n));
   private readonly byText = new Map<string, number>();
   private readonly textOf = new Map<number, string>();
-  private readonly w = new Uint32Array(4);
+  private readonly w = new Uint32Array(2);
   private readonly bucketOf: BucketOf;
   private reader: LineReader | undefined;
 
@@ -337,7 +290,7 @@ export class KeyIndex implements KeyStates {
   /** The index of `key`, added if new. */
   slot(key: string): number {
     const w = this.w;
-    if (!uuidWords(key, w)) {
+    if (!keyWords(key, w)) {
       return this.textSlot(key);
     }
     const pos = this.probe(w);
@@ -346,9 +299,8 @@ export class KeyIndex implements KeyStates {
       return found - 1;
     }
     const i = this.count++;
-    for (let j = 0; j < 4; j++) {
-      this.words.set(i, w[j]!, j);
-    }
+    this.words.set(i, w[0]!, 0);
+    this.words.set(i, w[1]!, 1);
     this.table[pos] = i + 1;
     this.tags[pos] = this.tag;
     if (this.count * 4 > this.table.length * 3) {
@@ -476,7 +428,7 @@ export class KeyIndex implements KeyStates {
 
   private find(key: string): number {
     const w = this.w;
-    if (!uuidWords(key, w)) {
+    if (!keyWords(key, w)) {
       return this.byText.get(key) ?? -1;
     }
     return this.table[this.probe(w)]! - 1;
@@ -485,7 +437,7 @@ export class KeyIndex implements KeyStates {
   /** The table position holding the key of words `w`, or the empty one where it would go. */
   private probe(w: Uint32Array): number {
     const mask = this.table.length - 1;
-    const hash = this.bucketOf(w[0]!, w[1]!, w[2]!, w[3]!);
+    const hash = this.bucketOf(w[0]!, w[1]!);
     const tag = (hash >>> 24) | 1;
     this.tag = tag;
     let pos = hash & mask;
@@ -512,13 +464,26 @@ export class KeyIndex implements KeyStates {
     }
   }
 
+  /** The text of key `i`: read back from any of its records. */
   private keyAt(i: number): string {
     if ((this.flags.get(i) & TEXT_KEY) !== 0) {
       return this.textOf.get(i)!;
     }
+    const offset = this.lastIntent.get(i) || this.outcome.get(i) || this.reconcile.get(i);
+    if (this.reader === undefined || offset === 0) {
+      throw new Error(`key ${i} of the index has no record to read its text from`);
+    }
+    const key = this.reader.keyAt(offset - 1);
     const w = this.w;
-    this.words.copyTo(i, w);
-    return uuidText(w[0]!, w[1]!, w[2]!, w[3]!);
+    if (!keyWords(key, w) || !this.words.equals(i, w)) {
+      throw new JournalCorruptError(
+        this.reader.path,
+        0,
+        `expected a record of key ${i + 1} of the index, found one of key ${key} (the file changed after it was read)`,
+        offset - 1,
+      );
+    }
+    return key;
   }
 
   /** The state of key `key` (index `i`), read back from the journal. */

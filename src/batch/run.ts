@@ -23,7 +23,7 @@ import { openPayeeCsv } from '../input/csv-reader.js';
 import { UsageError } from '../input/usage-error.js';
 import { CURRENT_KEY_VERSION, type KeyVersion } from '../plan/keys.js';
 import { PlanDigest, type PlanDigestResult } from '../plan/plan-digest.js';
-import { isSendable, Planner, type ValidRow } from '../plan/planner.js';
+import { isSendable, Planner, type RepeatedValues, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
 import { type ReportedRow, writeReport } from '../results/report.js';
@@ -42,9 +42,9 @@ import { batchFiles } from './batch-folder.js';
 import { type BatchPlace, claimOutputDir, placeBatch } from './batch-place.js';
 import { loadBatchState, refuseByLedger } from './batch-state.js';
 import { ChunkFile, chunkFilePath, readChunks } from './chunk-file.js';
-import { fateOf, type Held, rowsToSend, type Survey, surveyRows } from './decide-rows.js';
+import { allCreatedAsPlanned, fateOf, type Held, rowsToSend, type Survey, surveyRows } from './decide-rows.js';
 import { Journal, type JournalState, type OutcomeRecord, readJournal } from './journal.js';
-import { KeySet } from './key-set.js';
+import { KeySet, RowSum } from './key-set.js';
 import { Ledger, ledgerPaymentOf } from './ledger.js';
 import { acquireBatchLock, type LockInfo } from './lock.js';
 import { MassSender, massSources } from './mass-send.js';
@@ -91,8 +91,10 @@ interface BatchPlan {
   reading: string;
   /** The key version the rows were planned with: the batch's own. */
   keyVersion: KeyVersion;
-  /** The keys of the file's valid rows. */
-  keys: KeySet;
+  /** The file's valid rows by key and what each pays, summed: a rerun compares it with the journal's created rows. */
+  rows: RowSum;
+  /** What the planning pass found repeated: later passes index only these (src/plan/planner.ts). */
+  repeated: RepeatedValues;
   /** The plan digest of the valid rows: what --approve checks (src/batch/approval.ts). */
   planDigest: PlanDigestResult;
   /** The invalid rows: --strict sends nothing when there is one. */
@@ -222,13 +224,13 @@ function sayTakenOver(s: RunSettings, { say, log }: BatchRunDeps, prev: LockInfo
 async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchPlan> {
   const csv = await openPayeeCsv(s.file, s);
   const planner = new Planner(csv.header, { ...s, keyVersion });
-  const keys = new KeySet();
+  const rows = new RowSum();
   const planDigest = new PlanDigest(s.batchId);
   const invalid = new InvalidRows();
   const sources = new Set<string>();
   for await (const row of planner.rows(csv.batches)) {
     if (row.status === 'valid') {
-      keys.add(row.key, row.payment);
+      rows.addRow(row.key, row.payment.destinationId, row.payment.amountCents);
       planDigest.addRow(row, s.clearing);
       if (row.payment.sourceId !== undefined && sources.size < EARLY_SOURCES) {
         sources.add(row.payment.sourceId);
@@ -241,7 +243,8 @@ async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchP
     digest: csv.digest(),
     reading: csv.reading,
     keyVersion,
-    keys,
+    rows,
+    repeated: planner.repeated(),
     planDigest: planDigest.finish(),
     invalid,
     sources,
@@ -323,13 +326,12 @@ function preflightOptions(s: RunSettings, { sleep }: BatchRunDeps): PreflightOpt
  */
 async function* validRows(
   s: RunSettings,
-  keyVersion: KeyVersion,
+  plan: Pick<BatchPlan, 'keyVersion' | 'repeated'>,
   emails?: EmailDestinations,
 ): AsyncGenerator<ValidRow> {
   const csv = await openPayeeCsv(s.file, s);
-  const planner = emails
-    ? emails.planner(csv.header, { ...s, keyVersion })
-    : new Planner(csv.header, { ...s, keyVersion });
+  const settings = { ...s, keyVersion: plan.keyVersion, repeated: plan.repeated };
+  const planner = emails ? emails.planner(csv.header, settings) : new Planner(csv.header, settings);
   for await (const row of planner.rows(csv.batches)) {
     if (row.status === 'valid') {
       yield row;
@@ -363,11 +365,38 @@ interface DecidingRun extends LockedRun {
 /** How far back the lookups before a first send search mass payments not yet complete (deferred ones wait). */
 const PENDING_MASS_PAYMENTS_DAYS = 30;
 
-/** The file's keys once the survey has used them: none. */
-const EMPTY_KEYS = new KeySet(0);
-
 /** Nothing of the file's keys is needed when the journal has none (the edited-row check compares them). */
 const NO_KEYS = { has: () => false };
+
+/** When no row of the file will be sent, no journal key needs to be told apart: none is taken as gone. */
+const EVERY_KEY = { has: () => true };
+
+/**
+ * Which of the journal's keys the file still has, for the edited-row check (src/batch/repeat-checks.ts):
+ * none needed when the journal has no key, or when it created every row of the file as planned (no
+ * row is then sent: the survey is skipped, and no row meets the check); else the file's keys that the journal names, from a
+ * pass over the file (a batch resumed after a crash or an edit). Memory grows with those, never with
+ * the file alone.
+ */
+async function journalKeysInFile(
+  rows: () => AsyncIterable<ValidRow>,
+  state: JournalState,
+  plan: BatchPlan,
+): Promise<{ has(key: string): boolean }> {
+  if (state.byKey.size === 0) {
+    return NO_KEYS;
+  }
+  if (allCreatedAsPlanned(state, plan.rows)) {
+    return EVERY_KEY;
+  }
+  const keys = new KeySet();
+  for await (const row of rows()) {
+    if (state.byKey.has(row.key)) {
+      keys.add(row.key);
+    }
+  }
+  return keys;
+}
 
 /**
  * Steps 2 to 4 under the lock: the batch-level refusals, each row's fate counted (created
@@ -377,15 +406,14 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   const { plan, state, ledger } = run;
   const now = s.now ?? deps.clock();
   refuseByLedger(s, ledger, state, { digest: plan.digest, now, journalPath: run.place.journal });
-  const checks = new RepeatChecks(ledger, { ...s, now }, state, state.byKey.size > 0 ? plan.keys : NO_KEYS);
   const emails = await runEmailDestinations(s, { ...s, keyVersion: plan.keyVersion }, state, {
     session: () => run.access.session(),
     ...deps,
   });
   await refuseInvalidEmails(s, { ...s, keyVersion: plan.keyVersion }, emails);
-  const survey = await surveyRows(validRows(s, plan.keyVersion, emails), state, checks, plan.keys);
-  // Nothing reads the file's keys after the survey (8 bytes a row): freed before sending and the results.
-  plan.keys = EMPTY_KEYS;
+  const inFile = await journalKeysInFile(() => validRows(s, plan, emails), state, plan);
+  const checks = new RepeatChecks(ledger, { ...s, now }, state, inFile);
+  const survey = await surveyRows(validRows(s, plan, emails), state, checks, plan);
   if (survey.sourceless > 0) {
     throw new UsageError(
       'USAGE',
@@ -395,7 +423,7 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   await refuseUnapproved(s, {
     plan: plan.planDigest,
     toSend: survey.toSend,
-    rows: () => validRows(s, plan.keyVersion),
+    rows: () => validRows(s, plan),
   });
   const deciding: DecidingRun = { ...run, now, checks, emails };
   const sent = await send(s, deps, deciding, survey);
@@ -478,14 +506,14 @@ async function submitRows(
   deps.onStoppable?.(() => submitter.stop());
   // The input file changing under the run stops it: what was planned may no longer be what the file says.
   run.input.onChange(() => submitter.stop());
-  const toSend = () => rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks);
+  const toSend = () => rowsToSend(validRows(s, run.plan, run.emails), run.state, run.checks);
   const settled = await checkBalances({ client, submitter, sources, opts }, survey, toSend, () =>
     start(client.baseUrl),
   );
   await start(client.baseUrl);
   let done = settled.size;
   const progress = () => deps.onProgress?.(++done, survey.toSend);
-  const toSendNow = () => rowsToSend(validRows(s, run.plan.keyVersion, run.emails), run.state, run.checks, settled);
+  const toSendNow = () => rowsToSend(validRows(s, run.plan, run.emails), run.state, run.checks, settled);
   const mass = await massSender(s, deps, { run, client, submitter, sources, survey });
   submitter.watchMassPayments(
     new PendingMassItems(client, submitter.retryOptions, run.now.getTime() - PENDING_MASS_PAYMENTS_DAYS * 86_400_000),
@@ -577,41 +605,50 @@ async function writeResults(
   const mine = await readJournal(run.place.journal, { from: sent.journalFrom });
   await claimOutputDir(run.place);
   const files = batchFiles(run.place.outputDir);
-  const csv = await openPayeeCsv(s.file, s);
   const counts = sent.submitter?.counts ?? new ThisRunCounter();
-  const people = new NeedsAPerson();
-  const summary = await writeReport({
-    csv,
-    planner: run.emails.planner(csv.header, { ...s, keyVersion: run.plan.keyVersion }),
-    linesPath: files.results,
-    bom: s.bom,
-    summaryPath: files.summary,
-    statuses: RUN_STATUSES,
-    // Once reconcile has run on the batch, results keep its columns.
-    extraColumns: state.byKey.anyReconciled ? RECONCILE_COLUMNS : [],
-    describe: (row) => describeRow(row, run, mine),
-    people,
-    summarize: (tally) => {
-      // A run that has sent anything never exits 2: the file changed under it, so the results
-      // describe the file as it is now, and the run is incomplete.
-      const changed = csv.digest() !== run.plan.digest;
-      if (changed) {
-        deps.say(
-          `warning: ${s.file} changed while the batch was running: sending stopped. Run the same command again with --resume to continue with the edited file (nothing is paid twice).`,
-        );
-      }
-      const made = tally.summary({
-        batchId: s.batchId,
-        inputDigest: run.plan.digest,
-        startedAt: run.startedAt.toISOString(),
-        finishedAt: deps.clock().toISOString(),
-        thisRun: { sent: counts.sent, created: counts.created, foundByLookup: counts.foundByLookup, held: run.held },
-        api: summaryApi(s.env, s.apiUrl),
-        exitCode: changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped),
-      });
-      return { ...made, ...planSummary(run.plan.planDigest, s.clearing) };
-    },
-  });
+  // The file streamed with only the repeats the planning pass found indexed; should the file have
+  // changed since, streamed again with every value indexed, so that the results find its repeats.
+  const report = async (repeated: RepeatedValues | undefined) => {
+    const csv = await openPayeeCsv(s.file, s);
+    const people = new NeedsAPerson();
+    let changed = false;
+    const summary = await writeReport({
+      csv,
+      planner: run.emails.planner(csv.header, { ...s, keyVersion: run.plan.keyVersion, repeated }),
+      linesPath: files.results,
+      bom: s.bom,
+      summaryPath: files.summary,
+      statuses: RUN_STATUSES,
+      // Once reconcile has run on the batch, results keep its columns.
+      extraColumns: state.byKey.anyReconciled ? RECONCILE_COLUMNS : [],
+      describe: (row) => describeRow(row, run, mine),
+      people,
+      summarize: (tally) => {
+        // A run that has sent anything never exits 2: the file changed under it, so the results
+        // describe the file as it is now, and the run is incomplete.
+        changed = csv.digest() !== run.plan.digest;
+        const made = tally.summary({
+          batchId: s.batchId,
+          inputDigest: run.plan.digest,
+          startedAt: run.startedAt.toISOString(),
+          finishedAt: deps.clock().toISOString(),
+          thisRun: { sent: counts.sent, created: counts.created, foundByLookup: counts.foundByLookup, held: run.held },
+          api: summaryApi(s.env, s.apiUrl),
+          exitCode: changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped),
+        });
+        return { ...made, ...planSummary(run.plan.planDigest, s.clearing) };
+      },
+    });
+    return { summary, people, changed };
+  };
+  let reported = await report(run.plan.repeated);
+  if (reported.changed) {
+    reported = await report(undefined);
+    deps.say(
+      `warning: ${s.file} changed while the batch was running: sending stopped. Run the same command again with --resume to continue with the edited file (nothing is paid twice).`,
+    );
+  }
+  const { summary, people } = reported;
   if (summary.exitCode === EXIT.ok || summary.exitCode === EXIT.attention) {
     run.ledger.markComplete(s.batchId, run.now.toISOString());
   }

@@ -46,6 +46,11 @@ function hexWord(hex: string, from: number): number {
   return word;
 }
 
+/** The SHA-256 of `value` in hex: the hex form is the fastest one-shot digest in Node (no Buffer per call). */
+export function fingerprintOf(value: string): string {
+  return hash('sha256', value, 'hex');
+}
+
 export class FingerprintIndex {
   private readonly tables: Uint32Array<ArrayBuffer>[] = [];
   private readonly used = new Uint32Array(SEGMENTS);
@@ -66,8 +71,40 @@ export class FingerprintIndex {
 
   /** Records one occurrence of `value` at `line`; says where it was first seen and how often. */
   add(value: string, line: number): Seen {
-    // The hex form is the fastest one-shot digest in Node (no Buffer per call).
-    return this.addDigest(hash('sha256', value, 'hex'), line) ?? { firstLine: line, count: 1 };
+    return this.addDigest(fingerprintOf(value), line) ?? { firstLine: line, count: 1 };
+  }
+
+  /** Whether the value whose SHA-256 (hex) is `hex` is in the index. */
+  hasDigest(hex: string): boolean {
+    const hi = hexWord(hex, 0);
+    const lo = (hexWord(hex, 8) | 1) >>> 0;
+    const table = this.tables[hi >>> (32 - SEGMENT_BITS)]!;
+    const slots = table.length / WORDS;
+    for (let i = home(lo, slots); ; i = i + 1 === slots ? 0 : i + 1) {
+      const at = i * WORDS;
+      if (table[at + 1] === EMPTY) {
+        return false;
+      }
+      if (table[at] === hi && table[at + 1] === lo) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * The values seen more than once, as an index of their fingerprints: all that a later pass over
+   * the same file needs to index to find the same repeats (src/plan/planner.ts). Usually empty.
+   */
+  repeated(): FingerprintIndex {
+    const out = new FingerprintIndex(this.repeats.size);
+    for (const table of this.tables) {
+      for (let at = 0; at < table.length; at += WORDS) {
+        if (table[at + 1] !== EMPTY && this.repeats.has(table[at + 2]!)) {
+          out.place(table[at]!, table[at + 1]!, table[at + 2]!);
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -76,9 +113,12 @@ export class FingerprintIndex {
    * when the value is new (nothing is allocated then); else where it was first seen and how often.
    */
   addDigest(hex: string, line: number): Seen | undefined {
-    const hi = hexWord(hex, 0);
     // lo is never 0, so that lo = 0 marks an empty slot.
-    const lo = (hexWord(hex, 8) | 1) >>> 0;
+    return this.place(hexWord(hex, 0), (hexWord(hex, 8) | 1) >>> 0, line);
+  }
+
+  /** Adds fingerprint (hi, lo) first seen at `line`, or counts one more occurrence of it. */
+  private place(hi: number, lo: number, line: number): Seen | undefined {
     const segment = hi >>> (32 - SEGMENT_BITS);
     const table = this.tables[segment]!;
     const slots = table.length / WORDS;

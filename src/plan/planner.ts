@@ -14,7 +14,7 @@ import {
   type Payment,
   type ValidationSettings,
 } from '../input/validation.js';
-import { FingerprintIndex } from './fingerprint-index.js';
+import { FingerprintIndex, fingerprintOf } from './fingerprint-index.js';
 import {
   CURRENT_KEY_VERSION,
   canonicalContent,
@@ -30,6 +30,21 @@ export interface PlanSettings extends ValidationSettings {
   allowDuplicates: boolean;
   /** The batch's key version: v1 for batches journalled before v2; default: the current one. */
   keyVersion?: KeyVersion;
+  /**
+   * For a later pass over a file already planned once: the values that pass found repeated
+   * (`Planner.repeated()`). Only those are indexed; any other value is taken as seen once, so the
+   * pass holds no index of the whole file. Should the file have changed since, a repeat it now
+   * has is missed: both rows get the same key, which Dwolla pays once, and the run, seeing the
+   * file changed, stops sending.
+   */
+  repeated?: RepeatedValues;
+}
+
+/** The paymentIds, correlationIds and contents a planning pass found more than once, by fingerprint. */
+export interface RepeatedValues {
+  paymentIds: FingerprintIndex;
+  correlationIds: FingerprintIndex;
+  contents: FingerprintIndex;
 }
 
 interface RowBase {
@@ -95,6 +110,21 @@ class RepeatFinder {
 
   constructor(private readonly settings: PlanSettings & { keyVersion: KeyVersion }) {}
 
+  /** What this pass found repeated (for a later pass over the same file). */
+  repeated(): RepeatedValues {
+    return {
+      paymentIds: this.paymentIds.repeated(),
+      correlationIds: this.correlationIds.repeated(),
+      contents: this.contents.repeated(),
+    };
+  }
+
+  /** Notes one occurrence of the value of `digest` in `index`, unless an earlier pass found it once only. */
+  private note(index: keyof RepeatedValues, digest: string, line: number) {
+    const only = this.settings.repeated?.[index];
+    return only && !only.hasDigest(digest) ? undefined : this[index].addDigest(digest, line);
+  }
+
   /**
    * Notes the row's paymentId and correlationId, pushing the repeats found onto `errors`; the
    * paymentId's key digest, or undefined when the row has no paymentId.
@@ -104,15 +134,15 @@ class RepeatFinder {
     let digest: string | undefined;
     if (paymentId !== '') {
       digest = paymentIdKeyDigest(this.settings.batchId, paymentId, this.settings.keyVersion);
-      const repeat = this.paymentIds.addDigest(digest, line);
+      const repeat = this.note('paymentIds', digest, line);
       if (repeat) {
         errors.push(`paymentId: '${paymentId}' repeats row ${repeat.firstLine}`);
       }
     }
     if (correlationId !== '') {
-      const seen = this.correlationIds.add(correlationId, line);
-      if (seen.count > 1) {
-        errors.push(`correlationId: '${correlationId}' repeats row ${seen.firstLine}`);
+      const repeat = this.note('correlationIds', fingerprintOf(correlationId), line);
+      if (repeat) {
+        errors.push(`correlationId: '${correlationId}' repeats row ${repeat.firstLine}`);
       }
     }
     return digest;
@@ -123,7 +153,7 @@ class RepeatFinder {
     const { batchId, keyVersion, allowDuplicates } = this.settings;
     const canonical = canonicalContent(payment, keyVersion);
     const first = contentKeyDigest(batchId, canonical, 1, keyVersion);
-    const repeat = this.contents.addDigest(first, line);
+    const repeat = this.note('contents', first, line);
     if (!repeat) {
       return first;
     }
@@ -154,6 +184,11 @@ export class Planner {
   ) {
     this.repeats = new RepeatFinder({ ...settings, keyVersion: settings.keyVersion ?? CURRENT_KEY_VERSION });
     this.knownCells = knownCellsReader(header);
+  }
+
+  /** The values this pass found repeated, once it is over: a later pass's `repeated` setting. */
+  repeated(): RepeatedValues {
+    return this.repeats.repeated();
   }
 
   /** Every row of the file's records (given in batches, as PayeeCsv reads them), one at a time. */

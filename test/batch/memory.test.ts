@@ -2,7 +2,8 @@
  * Memory stays flat however long the file is: a real run of the built CLI in a child process whose
  * V8 heap is capped at 64 MB. A run that kept anything sizeable per row (a row object, an outcome,
  * a journal state object) runs out of heap and dies (exit 134; the version before streaming does),
- * so the test fails rather than slows down: no timing is asserted. The sending side's bound is
+ * so the test fails rather than slows down: no timing is asserted. One run pays 100,000 rows (far
+ * more than the sender's window of rows in hand), the other reruns a finished 200,000-row batch. The sending side's bound is
  * test/batch/submit.test.ts's (the window of rows in hand); `npm run bench` prints RSS figures.
  */
 import { writeFile } from 'node:fs/promises';
@@ -40,6 +41,37 @@ describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process
   afterEach(async () => {
     await sim.close();
     await removeDir(dir);
+  });
+
+  it('pays a 100,000-row batch for real, one transfer a row, every row created once and reported in input order', async () => {
+    const n = 100_000;
+    const file = join(dir, 'big.csv');
+    await writeFile(file, payeeFile(n));
+    const out = join(dir, 'out');
+    const r = await runCli(
+      [
+        'run',
+        file,
+        '--api-url',
+        sim.url,
+        '--out',
+        out,
+        '--log-level',
+        'warn',
+        '--mode',
+        'transfers',
+        '--concurrency',
+        '16',
+      ],
+      { env: SIM_ENV, nodeArgs: HEAP_CAP },
+    );
+    expect(r.code, r.stderr.slice(-2000)).to.equal(0);
+    const stats = sim.stats();
+    expect([stats.transfersCreated, stats.duplicatesByCorrelationId]).to.deep.equal([n, 0]);
+    const rows = await readCsvRows(join(out, 'big', 'results.csv'));
+    expect(rows).to.have.length(n);
+    expect(rows.every((x, i) => x.status === 'created' && x.row === String(i + 2))).to.equal(true);
+    expect(new Set(rows.map((x) => x.transferId)).size).to.equal(n);
   });
 
   it('reruns a finished 200,000-row batch (journal of 400,000 records) and reports every row as created', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { openPayeeCsv } from '../../src/input/csv-reader.js';
-import type { InvalidRow, PlannedRow, TotalRow, ValidRow } from '../../src/plan/planner.js';
+import type { InvalidRow, PlannedRow, PlanSettings, TotalRow, ValidRow } from '../../src/plan/planner.js';
 import { Planner } from '../../src/plan/planner.js';
 import { planCsv, removeDir, tempDir, UUIDS, writeCsv } from '../helpers.js';
 
@@ -162,6 +163,76 @@ describe('plan: a total row', () => {
       expect(rows.map((r) => r.line)).to.deep.equal(Array.from({ length: n + 1 }, (_, i) => i + 2));
       expect(rows.slice(0, n).every((r) => r.status === 'valid')).to.equal(true);
       expect(total(rows[n]).message).to.equal(`total row: 5050.00, matches the sum of the ${n} rows above`);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+});
+
+describe('plan: a later pass given what the first found repeated (Planner.repeated)', () => {
+  /** Plans `text` twice: once in full, once more given the first pass's repeats; both passes' rows. */
+  async function twoPasses(text: string, settings: Partial<PlanSettings> = {}) {
+    const dir = await tempDir();
+    try {
+      const path = await writeCsv(dir, 'in.csv', text);
+      const pass = async (more: Partial<PlanSettings>) => {
+        const csv = await openPayeeCsv(path);
+        const planner = new Planner(csv.header, { ...SETTINGS, ...settings, ...more });
+        const rows: PlannedRow[] = [];
+        for await (const row of planner.rows(csv.batches)) {
+          rows.push(row);
+        }
+        return { rows, repeated: planner.repeated() };
+      };
+      const first = await pass({});
+      const later = await pass({ repeated: first.repeated });
+      return { first: first.rows, later: later.rows, repeated: first.repeated };
+    } finally {
+      await removeDir(dir);
+    }
+  }
+
+  it('plans every row as the first pass did, over random files of repeated paymentIds, correlationIds and rows', async () => {
+    const dests = [UUIDS.a, UUIDS.b];
+    const cell = (xs: string[]) => fc.constantFrom('', ...xs);
+    const row = fc
+      .tuple(cell(['P1', 'P2', 'P3']), cell(['C1', 'C2']), fc.constantFrom(...dests), fc.constantFrom('1.00', '2.00'))
+      .map((cells) => cells.join(','));
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), fc.boolean(), async (rows, allowDuplicates) => {
+        const text = `paymentId,correlationId,destination,amount\n${rows.join('\n')}\n`;
+        const { first, later } = await twoPasses(text, { allowDuplicates });
+        expect(later).to.deep.equal(first);
+      }),
+      { numRuns: 60, seed: 20261202 },
+    );
+  });
+
+  it('indexes only the values seen more than once', async () => {
+    const text = `${HEADER}P1,C1,${UUIDS.a},1.00,x\nP2,,${UUIDS.a},2.00,y\nP1,C1,${UUIDS.b},3.00,z\n,,${UUIDS.b},4.00,u\n,,${UUIDS.b},4.00,v\n`;
+    const { repeated } = await twoPasses(text);
+    expect([repeated.paymentIds.entries, repeated.correlationIds.entries, repeated.contents.entries]).to.deep.equal([
+      1, 1, 1,
+    ]);
+  });
+
+  it('a repeat the first pass did not see (the file changed since) gives both rows one key: one payment, never two', async () => {
+    const dir = await tempDir();
+    try {
+      const path = await writeCsv(dir, 'in.csv', `${HEADER},,${UUIDS.a},1.00,x\n,,${UUIDS.b},1.00,y\n`);
+      let csv = await openPayeeCsv(path);
+      const first = new Planner(csv.header, { ...SETTINGS, allowDuplicates: true });
+      for await (const _ of first.rows(csv.batches)) {
+        // the first pass
+      }
+      await writeCsv(dir, 'in.csv', `${HEADER},,${UUIDS.a},1.00,x\n,,${UUIDS.a},1.00,x\n`);
+      csv = await openPayeeCsv(path);
+      const later = new Planner(csv.header, { ...SETTINGS, allowDuplicates: true, repeated: first.repeated() });
+      const keys: string[] = [];
+      for await (const row of later.rows(csv.batches)) {
+        keys.push((row as ValidRow).key);
+      }
+      expect(keys[0]).to.equal(keys[1]);
     } finally {
       await removeDir(dir);
     }
