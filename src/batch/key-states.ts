@@ -427,6 +427,10 @@ export class KeyIndex implements KeyStates {
   }
 
   private find(key: string): number {
+    if (this.count === 0) {
+      // A batch's first run asks of every row: nothing to parse.
+      return -1;
+    }
     const w = this.w;
     if (!keyWords(key, w)) {
       return this.byText.get(key) ?? -1;

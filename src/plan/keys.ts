@@ -51,8 +51,7 @@ export interface CanonicalFields {
 export function canonicalContent(f: CanonicalFields, version: KeyVersion = CURRENT_KEY_VERSION): string {
   const metadata =
     f.metadata.length < 2 ? f.metadata : [...f.metadata].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([
-    ...(version === 'v1' ? [f.sourceId ?? null] : []),
+  const fields = [
     f.destinationId,
     f.amountCents,
     f.currency,
@@ -61,7 +60,11 @@ export function canonicalContent(f: CanonicalFields, version: KeyVersion = CURRE
     f.sourceAddenda ?? null,
     f.destinationAddenda ?? null,
     f.correlationId ?? null,
-  ]);
+  ];
+  if (version === 'v1') {
+    fields.unshift(f.sourceId ?? null);
+  }
+  return JSON.stringify(fields);
 }
 
 /** The JSON text the key of a paymentId hashes (the JSON array of the header's list, written out). */

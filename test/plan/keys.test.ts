@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { CURRENT_KEY_VERSION, canonicalContent, idempotencyKey } from '../../src/plan/keys.js';
+import fc from 'fast-check';
+import { CURRENT_KEY_VERSION, canonicalContent, idempotencyKey, type KeyVersion } from '../../src/plan/keys.js';
 import type { ValidRow } from '../../src/plan/planner.js';
 import { planCsv, UUIDS } from '../helpers.js';
 
@@ -210,5 +211,40 @@ describe('idempotency keys', () => {
     )) as ValidRow[];
     expect(rows[0]!.correlationId).to.equal(rows[0]!.key);
     expect(rows[1]!.correlationId).to.equal('mine');
+  });
+});
+
+describe('canonicalContent: written out, the same text as JSON.stringify of its fields', () => {
+  it('for random fields, in v1 and v2', () => {
+    const text = fc.oneof(fc.string(), fc.constantFrom('a"b', 'c\\d', 'e\nf', 'é', '\ud800'));
+    const fields = fc.record({
+      sourceId: fc.option(text, { nil: undefined }),
+      destinationId: text,
+      amountCents: fc.integer({ min: 1, max: 10 ** 12 }),
+      currency: text,
+      metadata: fc.array(fc.tuple(text, text), { maxLength: 4 }),
+      fee: fc.option(fc.record({ cents: fc.integer({ min: 1, max: 10 ** 9 }), chargeToId: text }), { nil: undefined }),
+      sourceAddenda: fc.option(text, { nil: undefined }),
+      destinationAddenda: fc.option(text, { nil: undefined }),
+      correlationId: fc.option(text, { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fields, fc.constantFrom<KeyVersion>('v1', 'v2'), (f, version) => {
+        const metadata = [...f.metadata].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        const expected = JSON.stringify([
+          ...(version === 'v1' ? [f.sourceId ?? null] : []),
+          f.destinationId,
+          f.amountCents,
+          f.currency,
+          metadata,
+          f.fee ? [f.fee.cents, f.fee.chargeToId] : null,
+          f.sourceAddenda ?? null,
+          f.destinationAddenda ?? null,
+          f.correlationId ?? null,
+        ]);
+        expect(canonicalContent(f, version)).to.equal(expected);
+      }),
+      { numRuns: 1000, seed: 20261202 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { ClearingPolicy } from '../../src/input/validation.js';
 import {
@@ -46,6 +47,24 @@ describe('plan digest', () => {
       rows: 1,
       totalCents: 1050,
     });
+  });
+
+  it('is the SHA-256 of its lines however many rows it has (lines are hashed in chunks)', () => {
+    const digest = new PlanDigest('big');
+    const lines = [`${JSON.stringify(['payouts-plan/v1', 'big'])}\n`];
+    for (let i = 0; i < 5000; i++) {
+      const key = `00000000-0000-8000-8000-${String(i).padStart(12, '0')}`;
+      digest.add({
+        key,
+        destination: UUIDS.a,
+        amountCents: i + 1,
+        clearing: 'auto',
+        fee: { cents: 1, chargeToId: UUIDS.b },
+      });
+      lines.push(`${JSON.stringify([key, UUIDS.a, i + 1, 'auto', 1, UUIDS.b])}\n`);
+    }
+    lines.push(`${JSON.stringify(['end', 5000, (5000 * 5001) / 2])}\n`);
+    expect(digest.finish().hex).to.equal(createHash('sha256').update(lines.join('')).digest('hex'));
   });
 
   it('counts and totals the valid rows; invalid rows are not in it', async () => {
