@@ -29,6 +29,7 @@ import { callFailure, defaultSleep, withRetries } from '../dwolla/retry.js';
 import type { MassPayment, MassPaymentItem } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { parseAmount } from '../input/money.js';
+import type { KnownCells } from '../input/validation.js';
 import type { ClearingColumns } from '../plan/clearing.js';
 import type { SendableRow } from '../plan/planner.js';
 import type { ChunkFile, KnownChunk } from './chunk-file.js';
@@ -64,6 +65,21 @@ interface ChunkRow {
   row: SendableRow;
   correlationId: string;
   clearing: Partial<ClearingColumns>;
+}
+
+/** The empty known cells, by the names of a row's: what a row held in an open chunk keeps of them. */
+let noCells: KnownCells | undefined;
+
+/**
+ * A row as a chunk holds it, from the moment it joins one until its mass payment is complete: what
+ * its intent, the request, its item's match and its outcome need (key, line, payment,
+ * correlationId), without its file cells, which nothing reads after planning (results come from
+ * the file streamed again). Up to (MAX_OPEN_CHUNKS + a filling chunk per source) × 5,000 rows are
+ * held at once.
+ */
+function held(row: SendableRow): SendableRow {
+  noCells ??= Object.freeze(Object.fromEntries(Object.keys(row.given).map((c) => [c, '']))) as KnownCells;
+  return { ...row, cells: [], given: noCells };
 }
 
 /** One chunk this run sent or settles: its rows here. */
@@ -276,7 +292,7 @@ export class MassSender {
       rows = [];
       this.earlier.set(id, rows);
     }
-    rows.push({ row, intent });
+    rows.push({ row: held(row), intent });
   }
 
   /** Looks up the rows that need it (together), then adds the rest, in order, to their chunks. */
@@ -302,7 +318,7 @@ export class MassSender {
       filled = [];
       this.filling.set(source, filled);
     }
-    filled.push(row);
+    filled.push(held(row));
     if (filled.length >= this.settings.chunkSize) {
       this.filling.delete(source);
       await this.sendChunk(source, filled, onSettled);
@@ -317,11 +333,11 @@ export class MassSender {
     const { submitter, client } = this.deps;
     if (rows.length === 0 || this.stopped) {
       // Stopped before this chunk's POST: its rows (some with an intent of a refused chunk) were not sent.
-      for (const row of rows) {
-        submitter.neverSent(row.key);
-      }
+      this.neverSent(rows);
       return;
     }
+    // Room first, so that this chunk's body is not held while an older one is waited for.
+    await this.roomForOne(onSettled);
     const source = this.sources.get(sourceId) as UsableSource;
     const id = chunkId(
       this.settings.batchId,
@@ -333,9 +349,7 @@ export class MassSender {
     );
     if (unwritten.some((u) => u !== undefined)) {
       // The run stops: its rows are pending, their intents (those written) name a chunk never recorded.
-      for (const row of rows) {
-        submitter.neverSent(row.key);
-      }
+      this.neverSent(rows);
       return;
     }
     const body = massPaymentRequest(
@@ -362,9 +376,7 @@ export class MassSender {
       await this.deps.chunkFile.append(record);
     } catch (err) {
       submitter.stateUnwritable(err);
-      for (const row of rows) {
-        submitter.neverSent(row.key);
-      }
+      this.neverSent(rows);
       return;
     }
     // Dwolla may have it already though nothing here says so (the batch's state was lost, and its
@@ -376,7 +388,11 @@ export class MassSender {
       source: sourceId,
       deferred: this.settings.deferred,
       mine: false,
-      rows: rows.map((row, i) => ({ row, correlationId: row.correlationId, clearing: decided[i]!.clearing })),
+      rows: rows.map((row, i) => ({
+        row,
+        correlationId: row.correlationId,
+        clearing: decided[i]!.clearing,
+      })),
     };
     if (chunk.url === undefined) {
       await this.post(chunk, record.body, onSettled);
@@ -388,6 +404,20 @@ export class MassSender {
     );
     await this.recordLocation(chunk, chunk.url);
     await this.opened(chunk, onSettled);
+  }
+
+  /** Rows of a chunk that was not POSTed: pending, never sent. */
+  private neverSent(rows: readonly SendableRow[]): void {
+    for (const row of rows) {
+      this.deps.submitter.neverSent(row.key);
+    }
+  }
+
+  /** Waits for the oldest open chunks until one more may be held. */
+  private async roomForOne(onSettled: () => void): Promise<void> {
+    while (this.open.length >= MAX_OPEN_CHUNKS) {
+      await this.finishOne(this.open.shift()!, onSettled);
+    }
   }
 
   /**
@@ -517,6 +547,7 @@ export class MassSender {
     rows: Array<{ row: SendableRow; intent: IntentRecord }>,
     onSettled: () => void,
   ): Promise<void> {
+    await this.roomForOne(onSettled);
     const known = this.deps.known.get(id);
     const source = known?.record.source ?? rows[0]!.intent.source;
     const chunk: OpenChunk = {
@@ -526,7 +557,11 @@ export class MassSender {
       deferred: known?.record.deferred ?? false,
       mine: false,
       // The correlationId sent is the intent's: the file's may have been edited since (--resume).
-      rows: rows.map(({ row, intent }) => ({ row, correlationId: intent.correlationId, clearing: clearingOf(intent) })),
+      rows: rows.map(({ row, intent }) => ({
+        row,
+        correlationId: intent.correlationId,
+        clearing: clearingOf(intent),
+      })),
     };
     const firstIntentMs = Math.min(...rows.map(({ intent }) => Date.parse(intent.at)));
     const search =
