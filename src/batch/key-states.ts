@@ -5,8 +5,9 @@
  * bits folded from its 128 (`keyWords`), in two u32 words; any other text (hand-written journals, tests) is held as
  * itself in a side map. Its text is read back from the journal when asked for (`keys()`). Two keys
  * of a journal share 64 bits with probability ~n²/2⁶⁵ (about 3·10⁻⁸ for a million keys): both
- * would take one index, and reading a state back, which checks each record is the key's, would
- * refuse the journal as damaged; a key is never given another key's state. Per key it keeps the byte offsets in the journal of the
+ * would take one index. Reading a state back checks each record is the key's, so `get` refuses
+ * the journal as damaged rather than give a key another key's state; `has` answers from the bits
+ * alone (it may say yes for a key the journal lacks but whose bits it has). Per key it keeps the byte offsets in the journal of the
  * records that make its state (the last intent, the deciding outcome, and, only when there are
  * some, the first intent, the intent a borrowing outcome took its row from, and the last
  * reconcile record), and a few flags. A `KeyState` is made when asked for, by reading those lines

@@ -326,18 +326,28 @@ export class MassSender {
   }
 
   /**
-   * One chunk: the clearing decided now for each row, their intents durable, the chunk's record
-   * (its exact body) durable, then `POST /mass-payments` with its Idempotency-Key.
+   * One chunk, once there is room for it among the open mass payments (so that no chunk's body is
+   * held while an older one is waited for); nothing of it is written or sent after a stop (a
+   * signal, the file changed), even one that came during that wait.
    */
   private async sendChunk(sourceId: string, rows: SendableRow[], onSettled: () => void): Promise<void> {
-    const { submitter, client } = this.deps;
+    if (rows.length > 0 && !this.stopped) {
+      await this.roomForOne(onSettled);
+    }
     if (rows.length === 0 || this.stopped) {
       // Stopped before this chunk's POST: its rows (some with an intent of a refused chunk) were not sent.
       this.neverSent(rows);
       return;
     }
-    // Room first, so that this chunk's body is not held while an older one is waited for.
-    await this.roomForOne(onSettled);
+    await this.recordAndPost(sourceId, rows, onSettled);
+  }
+
+  /**
+   * The clearing decided now for each row, their intents durable, the chunk's record (its exact
+   * body) durable, then `POST /mass-payments` with its Idempotency-Key.
+   */
+  private async recordAndPost(sourceId: string, rows: SendableRow[], onSettled: () => void): Promise<void> {
+    const { submitter, client } = this.deps;
     const source = this.sources.get(sourceId) as UsableSource;
     const id = chunkId(
       this.settings.batchId,
@@ -548,6 +558,9 @@ export class MassSender {
     onSettled: () => void,
   ): Promise<void> {
     await this.roomForOne(onSettled);
+    if (this.stopped) {
+      return; // as resumeEarlier leaves the chunks after a stop
+    }
     const known = this.deps.known.get(id);
     const source = known?.record.source ?? rows[0]!.intent.source;
     const chunk: OpenChunk = {

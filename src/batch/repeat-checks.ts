@@ -46,23 +46,31 @@ export interface RepeatSettings {
 export type FirstSend = { held: string } | { lookUpPaymentId: boolean };
 
 export class RepeatChecks {
-  /** Destinations this batch paid by rows that are no longer in the file (check 4), by destination. */
-  private readonly goneByDestination = new Map<string, IntentRecord>();
+  /**
+   * Destinations this batch paid by rows that are no longer in the file (check 4), by destination:
+   * found when a row first needs them (a run with no row to send reads no key back).
+   */
+  private gone: Map<string, IntentRecord> | undefined;
 
   constructor(
     private readonly ledger: RepeatLedger | undefined,
     private readonly settings: RepeatSettings,
-    state: JournalState,
-    keysInFile: { has(key: string): boolean },
-  ) {
-    // A batch continued with an edited file (--resume, and every run after it): what it paid by
-    // rows that are no longer in the file.
-    for (const key of state.byKey.keys()) {
-      const ks = keysInFile.has(key) ? undefined : state.byKey.get(key);
-      if (ks?.intent) {
-        this.goneByDestination.set(ks.intent.destination, ks.intent);
+    private readonly state: JournalState,
+    private readonly keysInFile: { has(key: string): boolean },
+  ) {}
+
+  /** A batch continued with an edited file (--resume, and every run after it): what it paid by rows no longer in the file. */
+  private goneByDestination(): Map<string, IntentRecord> {
+    if (this.gone === undefined) {
+      this.gone = new Map();
+      for (const key of this.state.byKey.keys()) {
+        const ks = this.keysInFile.has(key) ? undefined : this.state.byKey.get(key);
+        if (ks?.intent) {
+          this.gone.set(ks.intent.destination, ks.intent);
+        }
       }
     }
+    return this.gone;
   }
 
   /** Checks 1 to 4 for a row this batch has never sent. */
@@ -88,7 +96,7 @@ export class RepeatChecks {
 
   /** Check 4: the row's destination was paid by this batch through a row no longer in the file. */
   private editOfPaidRow(row: ValidRow): string | undefined {
-    const gone = this.goneByDestination.get(row.payment.destinationId);
+    const gone = this.goneByDestination().get(row.payment.destinationId);
     return gone
       ? `looks like an edit of a paid row: this batch already paid ${formatCents(gone.amountCents)} to ${gone.destination} (row ${gone.row}, ${gone.at.slice(0, 10)}), a row no longer in the file; run with --allow-repeat to send it as well`
       : undefined;

@@ -326,7 +326,7 @@ function preflightOptions(s: RunSettings, { sleep }: BatchRunDeps): PreflightOpt
  */
 async function* validRows(
   s: RunSettings,
-  plan: Pick<BatchPlan, 'keyVersion' | 'repeated'>,
+  plan: Pick<BatchPlan, 'keyVersion'> & Partial<Pick<BatchPlan, 'repeated'>>,
   emails?: EmailDestinations,
 ): AsyncGenerator<ValidRow> {
   const csv = await openPayeeCsv(s.file, s);
@@ -506,14 +506,18 @@ async function submitRows(
   deps.onStoppable?.(() => submitter.stop());
   // The input file changing under the run stops it: what was planned may no longer be what the file says.
   run.input.onChange(() => submitter.stop());
-  const toSend = () => rowsToSend(validRows(s, run.plan, run.emails), run.state, run.checks);
+  // The passes that lead to sends index every value again, as the planning pass did, rather than
+  // only its repeats: should the file be edited before the watch sees it, a repeat it now has is
+  // still invalid, never sent (the survey and the results may take the planning pass's word).
+  const sending = { keyVersion: run.plan.keyVersion };
+  const toSend = () => rowsToSend(validRows(s, sending, run.emails), run.state, run.checks);
   const settled = await checkBalances({ client, submitter, sources, opts }, survey, toSend, () =>
     start(client.baseUrl),
   );
   await start(client.baseUrl);
   let done = settled.size;
   const progress = () => deps.onProgress?.(++done, survey.toSend);
-  const toSendNow = () => rowsToSend(validRows(s, run.plan, run.emails), run.state, run.checks, settled);
+  const toSendNow = () => rowsToSend(validRows(s, sending, run.emails), run.state, run.checks, settled);
   const mass = await massSender(s, deps, { run, client, submitter, sources, survey });
   submitter.watchMassPayments(
     new PendingMassItems(client, submitter.retryOptions, run.now.getTime() - PENDING_MASS_PAYMENTS_DAYS * 86_400_000),

@@ -34,8 +34,9 @@ export interface PlanSettings extends ValidationSettings {
    * For a later pass over a file already planned once: the values that pass found repeated
    * (`Planner.repeated()`). Only those are indexed; any other value is taken as seen once, so the
    * pass holds no index of the whole file. Should the file have changed since, a repeat it now
-   * has is missed: both rows get the same key, which Dwolla pays once, and the run, seeing the
-   * file changed, stops sending.
+   * has is missed; so only passes that send nothing take it: a run's survey (it only counts), its
+   * results (written again with every value indexed when the file's digest changed), a dry run's
+   * plan.csv (refused when the digest changed). The passes that lead to sends index every value.
    */
   repeated?: RepeatedValues;
 }

@@ -9,7 +9,16 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { type SimulatorHandle, type SimulatorOptions, SPECIAL_IDS, startSimulator } from '../../src/simulator/index.js';
 import { type CliResult, readCsvRows, removeDir, runCli, startCli, stateDirOf, tempDir } from '../helpers.js';
-import { DEFAULT_SOURCE, expectPaidOnce, makePayees, runArgs, SIM_ENV, waitFor, writePayees } from './helpers.js';
+import {
+  DEFAULT_SOURCE,
+  expectPaidOnce,
+  makePayees,
+  readJournalLines,
+  runArgs,
+  SIM_ENV,
+  waitFor,
+  writePayees,
+} from './helpers.js';
 
 describe('Mass Payment mode (built CLI, simulator)', function () {
   this.timeout(120_000);
@@ -230,6 +239,38 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect(done.code, done.stderr).to.equal(0);
     expect(sim.massPayments()).to.have.length(1);
     expectPaidOnce(sim, payees, await results('term'));
+  });
+
+  it('SIGTERM while a chunk waits for room among 4 open mass payments: nothing of it is journalled or recorded, so a row removed before --resume is never paid', async () => {
+    const sim = await simulator({ massPaymentStepMs: 3_600_000 });
+    const payees = makePayees(10);
+    const file = await writePayees(dir, 'room.csv', payees);
+    const args = ['--mode', 'mass-payment', '--chunk-size', '2'];
+    const cli = startCli(runArgs(file, sim, join(dir, 'out'), args), { env: SIM_ENV });
+    await waitFor('4 mass payments', () => sim.massPayments().length === 4);
+    // The fifth chunk (rows 9 and 10) now waits for the first mass payment to complete.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    cli.child.kill('SIGTERM');
+    expect((await cli.done).code).to.equal(3);
+    const state = stateDirOf('room', sim.url);
+    const intents = (await readJournalLines(join(state, 'journal.jsonl'))).filter((r) => r.type === 'intent');
+    expect(intents.map((r) => r.row)).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9]);
+    const { readChunks, chunkFilePath } = await import('../../src/batch/chunk-file.js');
+    expect((await readChunks(chunkFilePath(state))).size).to.equal(4);
+    // Row 10 (payee 9) is removed; the batch goes on with --resume once Dwolla completes the four.
+    sim.simulate();
+    sim.simulate();
+    const kept = payees.filter((_, i) => i !== 8);
+    await writePayees(dir, 'room.csv', kept);
+    const resumed = await run(file, sim, [...args, '--resume', '--no-wait']);
+    expect(resumed.code, resumed.stderr).to.equal(3);
+    expect(sim.massPayments().map((m) => m.itemCount)).to.deep.equal([2, 2, 2, 2, 1]);
+    const removed = payees[8]!.destination;
+    expect(sim.transfers().filter((t) => t._links.destination?.href.endsWith(removed))).to.deep.equal([]);
+    sim.simulate();
+    sim.simulate();
+    expect((await run(file, sim, [...args, '--resume'])).code).to.equal(0);
+    expectPaidOnce(sim, kept, await results('room'));
   });
 
   it('Same Day is decided per chunk when it is sent: before a cutoff its items ask next-available, with --clearing standard none do', async () => {
