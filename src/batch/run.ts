@@ -372,11 +372,11 @@ const NO_KEYS = { has: () => false };
 const EVERY_KEY = { has: () => true };
 
 /**
- * Which of the journal's keys the file still has, for the edited-row check (src/batch/repeat-checks.ts):
- * none needed when the journal has no key, or when it created every row of the file as planned (no
- * row is then sent: the survey is skipped, and no row meets the check); else the file's keys that the journal names, from a
- * pass over the file (a batch resumed after a crash or an edit). Memory grows with those, never with
- * the file alone.
+ * Which of the journal's keys the file still has, for the edited-row check
+ * (src/batch/repeat-checks.ts). None is needed when the journal has no key, or when it created
+ * every row of the file as planned (no row is then sent: the survey is skipped, and no row meets
+ * the check). Else: the file's keys that the journal names, from a pass over the file (a batch
+ * resumed after a crash or an edit). Memory grows with those, never with the file alone.
  */
 async function journalKeysInFile(
   rows: () => AsyncIterable<ValidRow>,
