@@ -131,8 +131,6 @@ export class RowSum {
 }
 
 export class KeySet {
-  /** The rows added with what they pay (`add`'s `paid`). */
-  readonly rows = new RowSum();
   private slots: Uint32Array;
   private mask: number;
   private count = 0;
@@ -150,12 +148,9 @@ export class KeySet {
     return this.count;
   }
 
-  /** Adds `key`; with `paid`, also counts the row and what it pays in `rows`. */
-  add(key: string, paid?: { destinationId: string; amountCents: number }): void {
+  /** Adds `key`. */
+  add(key: string): void {
     const [hi, lo] = halves(key);
-    if (paid) {
-      this.rows.add(hi, lo, paymentTag(paid.destinationId, paid.amountCents));
-    }
     if (this.insert(hi, lo) && ++this.count > (this.mask + 1) * MAX_LOAD) {
       this.grow();
     }

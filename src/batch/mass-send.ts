@@ -29,7 +29,7 @@ import { callFailure, defaultSleep, withRetries } from '../dwolla/retry.js';
 import type { MassPayment, MassPaymentItem } from '../dwolla/types.js';
 import { parseFundingSourceRef } from '../input/dwolla-ids.js';
 import { parseAmount } from '../input/money.js';
-import type { KnownCells } from '../input/validation.js';
+import { EMPTY_KNOWN_CELLS } from '../input/validation.js';
 import type { ClearingColumns } from '../plan/clearing.js';
 import type { SendableRow } from '../plan/planner.js';
 import type { ChunkFile, KnownChunk } from './chunk-file.js';
@@ -67,9 +67,6 @@ interface ChunkRow {
   clearing: Partial<ClearingColumns>;
 }
 
-/** The empty known cells, by the names of a row's: what a row held in an open chunk keeps of them. */
-let noCells: KnownCells | undefined;
-
 /**
  * A row as a chunk holds it, from the moment it joins one until its mass payment is complete: what
  * its intent, the request, its item's match and its outcome need (key, line, payment,
@@ -78,8 +75,7 @@ let noCells: KnownCells | undefined;
  * held at once.
  */
 function held(row: SendableRow): SendableRow {
-  noCells ??= Object.freeze(Object.fromEntries(Object.keys(row.given).map((c) => [c, '']))) as KnownCells;
-  return { ...row, cells: [], given: noCells };
+  return { ...row, cells: [], given: EMPTY_KNOWN_CELLS };
 }
 
 /** One chunk this run sent or settles: its rows here. */

@@ -60,6 +60,22 @@ export interface ValidationSettings {
 /** The trimmed cells of every known column of a row ('' for a column the file lacks). */
 export type KnownCells = Record<KnownColumn, string>;
 
+/** Every known cell empty: what a row keeps of its cells once nothing reads them (src/batch/mass-send.ts). */
+export const EMPTY_KNOWN_CELLS: KnownCells = Object.freeze({
+  destination: '',
+  destinationEmail: '',
+  amount: '',
+  currency: '',
+  source: '',
+  paymentId: '',
+  correlationId: '',
+  feeAmount: '',
+  feeChargeTo: '',
+  sourceAddenda: '',
+  destinationAddenda: '',
+  clearing: '',
+});
+
 /**
  * A reader of the known cells of a file's rows: the columns are looked up once, in the header,
  * and every row's cells are read into an object of one shape.

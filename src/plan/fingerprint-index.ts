@@ -69,11 +69,6 @@ export class FingerprintIndex {
     return this.size;
   }
 
-  /** Records one occurrence of `value` at `line`; says where it was first seen and how often. */
-  add(value: string, line: number): Seen {
-    return this.addDigest(fingerprintOf(value), line) ?? { firstLine: line, count: 1 };
-  }
-
   /** Whether the value whose SHA-256 (hex) is `hex` is in the index. */
   hasDigest(hex: string): boolean {
     const hi = hexWord(hex, 0);

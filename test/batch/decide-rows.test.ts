@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { surveyRows } from '../../src/batch/decide-rows.js';
 import { Journal, readJournal } from '../../src/batch/journal.js';
-import { KeySet } from '../../src/batch/key-set.js';
+import { KeySet, RowSum } from '../../src/batch/key-set.js';
 import { RepeatChecks } from '../../src/batch/repeat-checks.js';
 import type { ValidRow } from '../../src/plan/planner.js';
 import { planCsv, removeDir, tempDir, UUIDS } from '../helpers.js';
@@ -71,12 +71,15 @@ async function journalOf(
   return readJournal(path);
 }
 
-function planned(rows: ValidRow[]): KeySet {
+/** The file's keys (the edited-row check's) and its planned rows' sum (the survey's), as a run has them. */
+function planned(rows: ValidRow[]): { has(key: string): boolean; rows: RowSum } {
   const keys = new KeySet();
+  const sum = new RowSum();
   for (const row of rows) {
-    keys.add(row.key, row.payment);
+    keys.add(row.key);
+    sum.addRow(row.key, row.payment.destinationId, row.payment.amountCents);
   }
-  return keys;
+  return { has: (key) => keys.has(key), rows: sum };
 }
 
 const SETTINGS = { batchId: 'test-batch', now: new Date(AT), repeatWindowDays: 3, allowRepeat: false };

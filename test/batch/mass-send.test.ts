@@ -47,6 +47,12 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     return readCsvRows(join(dir, 'out', batch, 'results.csv'));
   }
 
+  /** Dwolla completes the mass payments waiting (pending → processing → complete, POST /sandbox-simulations twice). */
+  function completeMassPayments(sim: SimulatorHandle): void {
+    sim.simulate();
+    sim.simulate();
+  }
+
   it('--mode mass-payment: one mass payment carries every row; each row gets its item’s transfer; a rerun sends nothing', async () => {
     const sim = await simulator();
     const payees = makePayees(30);
@@ -186,8 +192,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     // The clearing its mass payment asked for, decided when it was sent.
     expect(pending.map((x) => ['same-day', 'standard'].includes(x.clearing!))).to.deep.equal(Array(8).fill(true));
     expect(sim.transfers()).to.have.length(0);
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     const done = await run(file, sim, ['--mode', 'mass-payment']);
     expect(done.code, done.stderr).to.equal(0);
     expect(sim.massPayments()).to.have.length(1);
@@ -199,8 +204,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     const payees = makePayees(5);
     const file = await writePayees(dir, 'switch.csv', payees);
     expect((await run(file, sim, ['--mode', 'mass-payment', '--no-wait'])).code).to.equal(3);
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     const r = await run(file, sim, ['--mode', 'transfers']);
     expect(r.code, r.stderr).to.equal(0);
     expectPaidOnce(sim, payees, await results('switch'));
@@ -233,8 +237,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect(rows.map((x) => x.status)).to.deep.equal(Array(6).fill('pending'));
     expect(rows[0]!.errorMessage).to.contain('stopped while waiting');
     expect(existsSync(join(stateDirOf('term', sim.url), 'lock'))).to.equal(false);
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     const done = await run(file, sim, ['--mode', 'mass-payment']);
     expect(done.code, done.stderr).to.equal(0);
     expect(sim.massPayments()).to.have.length(1);
@@ -258,8 +261,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     const { readChunks, chunkFilePath } = await import('../../src/batch/chunk-file.js');
     expect((await readChunks(chunkFilePath(state))).size).to.equal(4);
     // Row 10 (payee 9) is removed; the batch goes on with --resume once Dwolla completes the four.
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     const kept = payees.filter((_, i) => i !== 8);
     await writePayees(dir, 'room.csv', kept);
     const resumed = await run(file, sim, [...args, '--resume', '--no-wait']);
@@ -267,8 +269,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect(sim.massPayments().map((m) => m.itemCount)).to.deep.equal([2, 2, 2, 2, 1]);
     const removed = payees[8]!.destination;
     expect(sim.transfers().filter((t) => t._links.destination?.href.endsWith(removed))).to.deep.equal([]);
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     expect((await run(file, sim, [...args, '--resume'])).code).to.equal(0);
     expectPaidOnce(sim, kept, await results('room'));
   });
@@ -330,8 +331,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     expect(rows[0]!.errorMessage).to.match(
       /an item of mass payment .* not complete at Dwolla, has this row's correlationId/,
     );
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     const done = await run(file, sim, ['--mode', 'mass-payment']);
     expect(done.code, done.stderr).to.equal(0);
     expect(sim.massPayments()).to.have.length(2);
@@ -348,8 +348,7 @@ describe('Mass Payment mode (built CLI, simulator)', function () {
     const other = join(dir, 'other.csv');
     await writeFile(other, `paymentId,destination,amount\nY-1,${makePayees(1)[0]!.destination},50.00\n`);
     expect((await run(other, sim, ['--mode', 'transfers'])).code).to.equal(0);
-    sim.simulate();
-    sim.simulate();
+    completeMassPayments(sim);
     const first = await run(file, sim, ['--mode', 'mass-payment']);
     expect(first.code, first.stderr).to.equal(1);
     expect((await results('retry')).map((x) => `${x.status} ${x.errorCode}`)).to.deep.equal([

@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { FingerprintIndex } from '../../src/plan/fingerprint-index.js';
+import { FingerprintIndex, fingerprintOf, type Seen } from '../../src/plan/fingerprint-index.js';
+
+/** One occurrence of `value` at `line`: where it was first seen and how often. */
+function add(index: FingerprintIndex, value: string, line: number): Seen {
+  return index.addDigest(fingerprintOf(value), line) ?? { firstLine: line, count: 1 };
+}
 
 describe('FingerprintIndex', () => {
   it('remembers the first line and counts repeats', () => {
     const index = new FingerprintIndex();
-    expect(index.add('a', 2)).to.deep.equal({ firstLine: 2, count: 1 });
-    expect(index.add('b', 3)).to.deep.equal({ firstLine: 3, count: 1 });
-    expect(index.add('a', 7)).to.deep.equal({ firstLine: 2, count: 2 });
-    expect(index.add('a', 9)).to.deep.equal({ firstLine: 2, count: 3 });
+    expect(add(index, 'a', 2)).to.deep.equal({ firstLine: 2, count: 1 });
+    expect(add(index, 'b', 3)).to.deep.equal({ firstLine: 3, count: 1 });
+    expect(add(index, 'a', 7)).to.deep.equal({ firstLine: 2, count: 2 });
+    expect(add(index, 'a', 9)).to.deep.equal({ firstLine: 2, count: 3 });
     expect(index.entries).to.equal(2);
   });
 
@@ -16,11 +21,11 @@ describe('FingerprintIndex', () => {
     const index = new FingerprintIndex(16);
     const n = 50_000;
     for (let i = 0; i < n; i++) {
-      expect(index.add(`value-${i}`, i + 2).count).to.equal(1);
+      expect(add(index, `value-${i}`, i + 2).count).to.equal(1);
     }
     expect(index.entries).to.equal(n);
     for (let i = 0; i < n; i += 97) {
-      expect(index.add(`value-${i}`, 0)).to.deep.equal({ firstLine: i + 2, count: 2 });
+      expect(add(index, `value-${i}`, 0)).to.deep.equal({ firstLine: i + 2, count: 2 });
     }
   });
 
