@@ -14,7 +14,8 @@
  *              paymentId (one ledger query, no lookup), and the ratio; and the journal's cost
  *              (rows/s with and without fsync).
  *   scale    — rows × (dry run, real run, rerun) at 100,000 and 1,000,000 rows: rows/s, peak RSS,
- *              journal bytes per row, beside the passthrough baseline.
+ *              journal bytes per row, beside the passthrough baseline; the rerun as a cron retry
+ *              makes it (results.csv kept) and again with its results written in full.
  *   mass     — 20,000 rows (no paymentId) from one balance source against a standalone simulator
  *              with 200 ms latency: `--mode mass-payment` (chunks of 5,000; the simulator's mass
  *              payments take 1 s a step) wall time and rows/s, beside `--mode transfers` (one
@@ -32,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Journal, JournalDecoder } from '../src/batch/journal.js';
 import { preflightSources } from '../src/batch/preflight.js';
+import { resultsMemoPath } from '../src/batch/results-memo.js';
 import { accountState, apiIdentity, batchStateDir, journalPath } from '../src/batch/state-dir.js';
 import { Submitter } from '../src/batch/submit.js';
 import { DwollaClient } from '../src/dwolla/client.js';
@@ -477,7 +479,10 @@ interface ScaleFigures {
   base: Measured;
   dry: Measured;
   real?: Measured & { journalBytesPerRow: number };
+  /** The rerun a cron retry makes: it finds results.csv as the real run left it (src/batch/results-memo.ts). */
   rerun: Measured;
+  /** The same rerun without the results memo: every line written anew (e.g. another --out). */
+  rerunInFull: Measured;
 }
 
 /** One size of the scale section: baseline, dry run, real run (small sizes), rerun of the finished batch. */
@@ -505,9 +510,11 @@ async function scaleSize(rows: number, work: string, url: string): Promise<Scale
     '--mode',
     'transfers',
   ];
-  const journal = journalPath(
-    batchStateDir(accountState(home, apiIdentity({ env: 'simulator', apiUrl: url }), SIMULATOR.accountId), batchId),
+  const stateDir = batchStateDir(
+    accountState(home, apiIdentity({ env: 'simulator', apiUrl: url }), SIMULATOR.accountId),
+    batchId,
   );
+  const journal = journalPath(stateDir);
   let real: ScaleFigures['real'];
   if (rows <= REAL_RUN_MAX) {
     const m = await measure(send, work, home);
@@ -516,12 +523,14 @@ async function scaleSize(rows: number, work: string, url: string): Promise<Scale
     await writeFinishedBatch(file, batchId, url, journal);
   }
   const rerun = await measure(send, work, home);
-  for (const m of [base, dry, real, rerun]) {
+  await rm(resultsMemoPath(stateDir), { force: true });
+  const rerunInFull = await measure(send, work, home);
+  for (const m of [base, dry, real, rerun, rerunInFull]) {
     if (m && m.code !== 0) {
       throw new Error(`a run of the scale section (${rows} rows) exited ${m.code}`);
     }
   }
-  return { base, dry, ...(real ? { real } : {}), rerun };
+  return { base, dry, ...(real ? { real } : {}), rerun, rerunInFull };
 }
 
 /**
@@ -529,20 +538,21 @@ async function scaleSize(rows: number, work: string, url: string): Promise<Scale
  * passthrough baseline, at 100,000 and 1,000,000 rows. The real run pays through a standalone
  * simulator without latency (CPU-bound: both processes share this machine); the rerun is of the
  * batch the real run finished (beyond REAL_RUN_MAX, of a finished batch written directly:
- * bench/finished-batch.ts).
+ * bench/finished-batch.ts): first as it comes (its results.csv as the real run wrote it, so it is
+ * kept: src/batch/results-memo.ts), then without the results memo (every line written anew).
  */
 async function scaleSection(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'payouts-bench-'));
   try {
     await withSimulator(async (url) => {
       console.log(
-        'rows      | baseline rows/s | dry run rows/s (of baseline) | dry peak MB | real run rows/s | real peak MB | journal B/row | rerun s (x dry run) | rerun peak MB',
+        'rows      | baseline rows/s | dry run rows/s (of baseline) | dry peak MB | real run rows/s | real peak MB | journal B/row | rerun s (x dry run) | rerun peak MB | rerun, results in full s (x dry run) | its peak MB',
       );
       for (const rows of [100_000, 1_000_000]) {
         const f = await scaleSize(rows, work, url);
         const r = (m: Measured) => fmt(rows / m.seconds);
         console.log(
-          `${fmt(rows).padEnd(9)} | ${r(f.base).padStart(15)} | ${`${r(f.dry)} (${pct(f.base.seconds, f.dry.seconds)})`.padStart(28)} | ${fmt(f.dry.peakRssMb).padStart(11)} | ${(f.real ? r(f.real) : 'not run').padStart(15)} | ${(f.real ? fmt(f.real.peakRssMb) : '-').padStart(12)} | ${(f.real ? fmt(f.real.journalBytesPerRow) : '-').padStart(13)} | ${`${fmt(f.rerun.seconds, 1)} (${fmt(f.rerun.seconds / f.dry.seconds, 2)}x)`.padStart(19)} | ${fmt(f.rerun.peakRssMb).padStart(13)}`,
+          `${fmt(rows).padEnd(9)} | ${r(f.base).padStart(15)} | ${`${r(f.dry)} (${pct(f.base.seconds, f.dry.seconds)})`.padStart(28)} | ${fmt(f.dry.peakRssMb).padStart(11)} | ${(f.real ? r(f.real) : 'not run').padStart(15)} | ${(f.real ? fmt(f.real.peakRssMb) : '-').padStart(12)} | ${(f.real ? fmt(f.real.journalBytesPerRow) : '-').padStart(13)} | ${`${fmt(f.rerun.seconds, 1)} (${fmt(f.rerun.seconds / f.dry.seconds, 2)}x)`.padStart(19)} | ${fmt(f.rerun.peakRssMb).padStart(13)} | ${`${fmt(f.rerunInFull.seconds, 1)} (${fmt(f.rerunInFull.seconds / f.dry.seconds, 2)}x)`.padStart(36)} | ${fmt(f.rerunInFull.peakRssMb).padStart(11)}`,
         );
       }
     }, 0);

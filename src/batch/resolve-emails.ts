@@ -207,6 +207,11 @@ export class EmailDestinations {
     return new EmailDestinations(state, found, api.sending);
   }
 
+  /** Whether this run asked Dwolla for any email (rows are then planned with its answers). */
+  get resolvedAny(): boolean {
+    return this.found.size > 0;
+  }
+
   /** Whether some email resolved to no single bank: its rows are invalid. */
   anyInvalid(): boolean {
     return [...this.found.values()].some((r) => r.kind === 'invalid');

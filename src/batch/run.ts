@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DwollaClient } from '../dwolla/client.js';
 import { openPayeeCsv } from '../input/csv-reader.js';
@@ -26,12 +27,14 @@ import { PlanDigest, type PlanDigestResult } from '../plan/plan-digest.js';
 import { isSendable, Planner, type RepeatedValues, type ValidRow } from '../plan/planner.js';
 import { RECONCILE_COLUMNS, RUN_STATUSES } from '../results/columns.js';
 import { EXIT } from '../results/exit-codes.js';
-import { type ReportedRow, writeReport } from '../results/report.js';
+import { type ReportedRow, writeReport, writeSummary } from '../results/report.js';
 import {
   NeedsAPerson,
   type RowsNeedingAPerson,
   type Summary,
+  type SummaryFigures,
   summaryApi,
+  summaryWith,
   type Tally,
   ThisRunCounter,
 } from '../results/tally.js';
@@ -53,9 +56,18 @@ import { type PreflightOptions, preflightSources, type SourceCheck } from './pre
 import { reconcileCells } from './reconcile.js';
 import { RepeatChecks } from './repeat-checks.js';
 import { type EmailDestinations, refuseInvalidEmails, runEmailDestinations } from './resolve-emails.js';
+import {
+  FingerprintingSink,
+  type LinesFingerprint,
+  memoBasis,
+  memoisedResults,
+  resultsMemoPath,
+  writeResultsMemo,
+} from './results-memo.js';
 import type { RunSettings } from './settings.js';
 import { type ApiIdentity, apiIdentity } from './state-dir.js';
 import { type LedgerSink, Submitter } from './submit.js';
+import { toolVersion } from './tool-version.js';
 
 export interface BatchRunDeps {
   log: Logger;
@@ -112,6 +124,8 @@ interface Sent {
   stopped: boolean;
   /** Where the journal ended before this run wrote to it: what follows is this run's. */
   journalFrom: number;
+  /** Where it ended after (its length once this run closed it). */
+  journalTo: number;
 }
 
 /**
@@ -427,7 +441,7 @@ async function runLocked(s: RunSettings, deps: BatchRunDeps, run: LockedRun): Pr
   });
   const deciding: DecidingRun = { ...run, now, checks, emails };
   const sent = await send(s, deps, deciding, survey);
-  return writeResults(s, deps, { ...deciding, sent, held: survey.held });
+  return writeResults(s, deps, { ...deciding, sent, survey });
 }
 
 /** Step 3. Checks the sources and balances, journals this run's start, then streams the rows still to pay, if any. */
@@ -441,16 +455,19 @@ async function send(s: RunSettings, deps: BatchRunDeps, run: DecidingRun, survey
       await journalRunStart(s, deps, { ...run, apiBase }, journal, survey);
     }
   };
+  let sent: Omit<Sent, 'journalTo'>;
   try {
     if (survey.toSend === 0) {
       await start();
-      return { submitter: undefined, stopped: false, journalFrom };
+      sent = { submitter: undefined, stopped: false, journalFrom };
+    } else {
+      sent = await submitRows(s, deps, { run, journal, start }, survey, journalFrom);
     }
-    return await submitRows(s, deps, { run, journal, start }, survey, journalFrom);
   } finally {
     // A journal that failed mid-run was reported (and stopped the run); the results still get written.
     await journal.close().catch((err: unknown) => deps.log.error({ err }, 'journal close failed'));
   }
+  return { ...sent, journalTo: journal.size };
 }
 
 /** The run record, in the journal and the ledger: written just before this run's first record. */
@@ -496,7 +513,7 @@ async function submitRows(
   { run, journal, start }: { run: DecidingRun; journal: Journal; start: (apiBase?: string) => Promise<void> },
   survey: Survey,
   journalFrom: number,
-): Promise<Sent> {
+): Promise<Omit<Sent, 'journalTo'>> {
   const { log, clock, sleep } = deps;
   const { client } = await run.access.session();
   const opts = preflightOptions(s, deps);
@@ -598,66 +615,160 @@ async function* only<T>(rows: AsyncIterable<T>, keep: (row: T) => boolean): Asyn
 
 /**
  * Step 4. results.csv and summary.json: the file streamed again, each valid row joined with what
- * the journal said before this run and what this run journalled.
+ * the journal said before this run and what this run journalled. A rerun that sent nothing and
+ * finds the results of a finished batch as its last run left them keeps them (src/batch/results-memo.ts).
  */
 async function writeResults(
   s: RunSettings,
   deps: BatchRunDeps,
-  run: DecidingRun & { sent: Sent; held: number },
+  run: DecidingRun & { sent: Sent; survey: Survey },
 ): Promise<BatchRunResult> {
   const { state, sent } = run;
-  const mine = await readJournal(run.place.journal, { from: sent.journalFrom });
   await claimOutputDir(run.place);
   const files = batchFiles(run.place.outputDir);
-  const counts = sent.submitter?.counts ?? new ThisRunCounter();
+  const summaryOf = summaryMaker(s, deps, run);
+  // Once reconcile has run on the batch, results keep its columns.
+  const extraColumns = state.byKey.anyReconciled ? RECONCILE_COLUMNS : [];
+  const memo = resultsMemoPath(run.place.stateDir);
+  const basis = memoBasis({
+    ...s,
+    ...run.plan,
+    inputDigest: run.plan.digest,
+    resultsPath: resolve(files.results),
+    extraColumns,
+    toolVersion: toolVersion(),
+  });
+  const kept = sentNothingToFinished(run)
+    ? await memoisedResults(memo, basis, sent.journalFrom, files.results)
+    : undefined;
+  let reported: Reported;
+  if (kept) {
+    const summary = summaryOf(kept.counts, EXIT.ok);
+    await writeSummary(files.summary, summary);
+    reported = { summary, people: new NeedsAPerson(), changed: false, lines: kept.results };
+    deps.log.info({ batchId: s.batchId }, 'results.csv kept: the same as the last run wrote');
+  } else {
+    reported = await reportInFull(s, deps, run, { files, extraColumns, summaryOf });
+  }
+  const { summary, people } = reported;
+  if (summary.exitCode === EXIT.ok || summary.exitCode === EXIT.attention) {
+    run.ledger.markComplete(s.batchId, run.now.toISOString());
+  }
+  if (summary.exitCode === EXIT.ok && !reported.changed) {
+    await writeResultsMemo(memo, {
+      basis,
+      journalBytes: sent.journalTo,
+      results: reported.lines,
+      counts: summary,
+    }).catch((err: unknown) =>
+      deps.log.warn({ err }, 'results memo not written: the next run writes the results in full'),
+    );
+  }
+  deps.log.info({ batchId: s.batchId, exitCode: summary.exitCode, byStatus: summary.byStatus }, 'run finished');
+  return { summary, needsAPerson: people, resultsPath: files.results, simulated: s.apiUrl === undefined };
+}
+
+/** What writing the results made: the summary, the rows for a person, and the lines' bytes. */
+interface Reported {
+  summary: Summary;
+  people: NeedsAPerson;
+  /** The file changed under the run: the results describe it as it is now. */
+  changed: boolean;
+  lines: LinesFingerprint;
+}
+
+/** The summary of this run's results, from their figures and exit code. */
+function summaryMaker(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  run: DecidingRun & { sent: Sent; survey: Survey },
+): (figures: SummaryFigures, exitCode: number) => Summary {
+  const counts = run.sent.submitter?.counts ?? new ThisRunCounter();
+  return (figures, exitCode) => ({
+    ...summaryWith(figures, {
+      batchId: s.batchId,
+      inputDigest: run.plan.digest,
+      startedAt: run.startedAt.toISOString(),
+      finishedAt: deps.clock().toISOString(),
+      thisRun: {
+        sent: counts.sent,
+        created: counts.created,
+        foundByLookup: counts.foundByLookup,
+        held: run.survey.held,
+      },
+      api: summaryApi(s.env, s.apiUrl),
+      exitCode,
+    }),
+    ...planSummary(run.plan.planDigest, s.clearing),
+  });
+}
+
+/** Every row's line written anew: the file streamed again, joined with the journal. */
+async function reportInFull(
+  s: RunSettings,
+  deps: BatchRunDeps,
+  run: DecidingRun & { sent: Sent; survey: Survey },
+  how: {
+    files: ReturnType<typeof batchFiles>;
+    extraColumns: readonly string[];
+    summaryOf: (figures: SummaryFigures, exitCode: number) => Summary;
+  },
+): Promise<Reported> {
+  const { sent } = run;
+  const mine = await readJournal(run.place.journal, { from: sent.journalFrom });
   // The file streamed with only the repeats the planning pass found indexed; should the file have
   // changed since, streamed again with every value indexed, so that the results find its repeats.
-  const report = async (repeated: RepeatedValues | undefined) => {
+  const report = async (repeated: RepeatedValues | undefined): Promise<Reported> => {
     const csv = await openPayeeCsv(s.file, s);
     const people = new NeedsAPerson();
+    const linesSink = new FingerprintingSink();
     let changed = false;
     const summary = await writeReport({
       csv,
       planner: run.emails.planner(csv.header, { ...s, keyVersion: run.plan.keyVersion, repeated }),
-      linesPath: files.results,
+      linesPath: how.files.results,
       bom: s.bom,
-      summaryPath: files.summary,
+      linesSink,
+      summaryPath: how.files.summary,
       statuses: RUN_STATUSES,
-      // Once reconcile has run on the batch, results keep its columns.
-      extraColumns: state.byKey.anyReconciled ? RECONCILE_COLUMNS : [],
+      extraColumns: how.extraColumns,
       describe: (row) => describeRow(row, run, mine),
       people,
       summarize: (tally) => {
         // A run that has sent anything never exits 2: the file changed under it, so the results
         // describe the file as it is now, and the run is incomplete.
         changed = csv.digest() !== run.plan.digest;
-        const made = tally.summary({
-          batchId: s.batchId,
-          inputDigest: run.plan.digest,
-          startedAt: run.startedAt.toISOString(),
-          finishedAt: deps.clock().toISOString(),
-          thisRun: { sent: counts.sent, created: counts.created, foundByLookup: counts.foundByLookup, held: run.held },
-          api: summaryApi(s.env, s.apiUrl),
-          exitCode: changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped),
-        });
-        return { ...made, ...planSummary(run.plan.planDigest, s.clearing) };
+        return how.summaryOf(tally.figures(), changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped));
       },
     });
-    return { summary, people, changed };
+    return { summary, people, changed, lines: linesSink.finish() };
   };
-  let reported = await report(run.plan.repeated);
-  if (reported.changed) {
-    reported = await report(undefined);
-    deps.say(
-      `warning: ${s.file} changed while the batch was running: sending stopped. Run the same command again with --resume to continue with the edited file (nothing is paid twice).`,
-    );
+  const reported = await report(run.plan.repeated);
+  if (!reported.changed) {
+    return reported;
   }
-  const { summary, people } = reported;
-  if (summary.exitCode === EXIT.ok || summary.exitCode === EXIT.attention) {
-    run.ledger.markComplete(s.batchId, run.now.toISOString());
-  }
-  deps.log.info({ batchId: s.batchId, exitCode: summary.exitCode, byStatus: summary.byStatus }, 'run finished');
-  return { summary, needsAPerson: people, resultsPath: files.results, simulated: s.apiUrl === undefined };
+  deps.say(
+    `warning: ${s.file} changed while the batch was running: sending stopped. Run the same command again with --resume to continue with the edited file (nothing is paid twice).`,
+  );
+  return report(undefined);
+}
+
+/**
+ * This run sent nothing and changed nothing, and every row of the file is valid and was created
+ * as it now says: results made now would be what the last run made of the same file and journal.
+ */
+function sentNothingToFinished(run: DecidingRun & { sent: Sent; survey: Survey }): boolean {
+  const { sent, survey, plan } = run;
+  return (
+    sent.submitter === undefined &&
+    !sent.stopped &&
+    survey.toSend === 0 &&
+    survey.held === 0 &&
+    plan.invalid.count === 0 &&
+    !run.input.changed &&
+    !run.emails.resolvedAny &&
+    allCreatedAsPlanned(run.state, plan.rows)
+  );
 }
 
 /**

@@ -4,10 +4,10 @@
  * ./commands. Each module loads what its command needs only when that command runs (the HTTP
  * client and the simulator cost tens of MB resident that a dry run does not need).
  */
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { toolVersion } from '../batch/tool-version.js';
 import { UsageError } from '../input/usage-error.js';
 import { approveCommand } from './commands/approve.js';
 import { calendarCommand } from './commands/calendar.js';
@@ -24,8 +24,6 @@ import { EXIT, exitCodeForError } from './exit-codes.js';
 // for memory rather than throughput halves peak RSS at the same speed (npm run bench measures it).
 // It only tunes the collector; the heap's limit is unchanged, so it can never cause an out-of-memory.
 setFlagsFromString('--optimize-for-size');
-
-const pkg: { version: string } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
 
 /**
  * yargs' own validation errors (YError: unknown command or option, missing argument) are usage
@@ -57,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
       .demandCommand(1, 'name a command: run, reconcile, approve, cancel, history, simulator, calendar or template')
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .strict()
-      .version(pkg.version)
+      .version(toolVersion())
       .help()
       .alias('h', 'help')
       .wrap(Math.min(110, process.stdout.columns || 100))

@@ -53,21 +53,32 @@ export async function removeOrphanedTemps(dir: string, names: readonly string[])
   return removed;
 }
 
+/** Sees every byte written to an AtomicFile, in order (e.g. to hash them). */
+export interface BytesSink {
+  add(data: Buffer): void;
+}
+
 /** Writes a file atomically: everything goes to a temp file that is renamed over the target on commit. */
 export class AtomicFile {
   private constructor(
     readonly path: string,
     private readonly tmp: string,
     private readonly handle: FileHandle,
+    private readonly sink: BytesSink | undefined,
   ) {}
 
-  static async create(path: string): Promise<AtomicFile> {
+  static async create(path: string, sink?: BytesSink): Promise<AtomicFile> {
     const tmp = join(dirname(path), tempName(path));
-    return new AtomicFile(path, tmp, await open(tmp, 'w'));
+    return new AtomicFile(path, tmp, await open(tmp, 'w'), sink);
   }
 
   write(data: string): Promise<unknown> {
-    return this.handle.write(data);
+    if (!this.sink) {
+      return this.handle.write(data);
+    }
+    const bytes = Buffer.from(data, 'utf8');
+    this.sink.add(bytes);
+    return this.handle.write(bytes);
   }
 
   async commit(): Promise<void> {

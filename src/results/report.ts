@@ -8,7 +8,7 @@
 import { basename, dirname } from 'node:path';
 import type { PayeeCsv } from '../input/csv-reader.js';
 import type { InvalidRow, Planner, ValidRow } from '../plan/planner.js';
-import { removeOrphanedTemps, writeFileAtomic } from './atomic-file.js';
+import { type BytesSink, removeOrphanedTemps, writeFileAtomic } from './atomic-file.js';
 import type { RowStatus } from './columns.js';
 import {
   carriedCells,
@@ -48,6 +48,8 @@ interface ReportSpec {
   extraColumns?: readonly string[];
   /** Start the file with a UTF-8 BOM, for Excel (default: true; --no-bom: false). */
   bom?: boolean | undefined;
+  /** Sees every byte of the lines' file as it is written. */
+  linesSink?: BytesSink;
   describe: (row: ValidRow) => ReportedRow;
   /** Called after an invalid row's line is written. */
   onInvalid?: (row: InvalidRow) => void;
@@ -80,7 +82,10 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
     await removeOrphanedTemps(dirname(path), [basename(path)]);
   }
   const carriedNames = carriedColumns(csv.header).map((c) => c.name);
-  const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns, { bom: spec.bom });
+  const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns, {
+    bom: spec.bom,
+    sink: spec.linesSink,
+  });
   const tally = new Tally(spec.statuses);
   try {
     for await (const rows of planner.rowBatches(csv.batches)) {
@@ -105,10 +110,15 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
     }
     const summary = spec.summarize(tally);
     await writer.commit();
-    await writeFileAtomic(spec.summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+    await writeSummary(spec.summaryPath, summary);
     return summary;
   } catch (err) {
     await writer.abort();
     throw err;
   }
+}
+
+/** Writes summary.json (or plan.json) atomically. */
+export async function writeSummary(path: string, summary: Summary): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -127,26 +127,47 @@ export class Tally {
     return this.cents.get(status)?.count ?? 0;
   }
 
-  summary(meta: Omit<Summary, 'rows' | 'byStatus' | 'sameDay'>): Summary {
+  /** The rows counted, by status and Same Day. */
+  figures(): SummaryFigures {
     const byStatus: Summary['byStatus'] = {};
     for (const [s, t] of this.cents) {
       byStatus[s] = { count: t.count, total: formatCents(t.cents) };
     }
-    const { batchId, inputDigest, startedAt, finishedAt, thisRun, api, exitCode } = meta;
     return {
-      batchId,
-      inputDigest,
-      startedAt,
-      finishedAt,
       rows: this.rows,
       byStatus,
       ...(this.totalRow ? { totalRow: this.totalRow } : {}),
       sameDay: { count: this.sameDay.count, total: formatCents(this.sameDay.cents) },
-      thisRun,
-      api,
-      exitCode,
     };
   }
+
+  summary(meta: SummaryMeta): Summary {
+    return summaryWith(this.figures(), meta);
+  }
+}
+
+/** What a summary says of the rows (`Tally.figures`). */
+export type SummaryFigures = Pick<Summary, 'rows' | 'byStatus' | 'sameDay' | 'totalRow'>;
+
+/** What a summary says besides the rows and the plan. */
+export type SummaryMeta = Omit<Summary, keyof SummaryFigures>;
+
+/** A summary of `figures` (its fields in the order summary.json shows them). */
+export function summaryWith(figures: SummaryFigures, meta: SummaryMeta): Summary {
+  const { batchId, inputDigest, startedAt, finishedAt, thisRun, api, exitCode } = meta;
+  return {
+    batchId,
+    inputDigest,
+    startedAt,
+    finishedAt,
+    rows: figures.rows,
+    byStatus: figures.byStatus,
+    ...(figures.totalRow ? { totalRow: figures.totalRow } : {}),
+    sameDay: figures.sameDay,
+    thisRun,
+    api,
+    exitCode,
+  };
 }
 
 /**

@@ -2,7 +2,7 @@
  * Writing `results.csv` / `plan.csv`: one line per input row, in input order, the results columns
  * then the carried input columns, into an AtomicFile; a UTF-8 BOM first unless told otherwise.
  */
-import { AtomicFile } from './atomic-file.js';
+import { AtomicFile, type BytesSink } from './atomic-file.js';
 import { carriedHeader, csvCell, quoteCell, RESULT_COLUMNS, type ResultRow, resultCells } from './columns.js';
 
 /**
@@ -38,14 +38,17 @@ export class ResultsWriter {
     private readonly extra: readonly string[],
   ) {}
 
-  /** `bom` (the default): the file starts with a UTF-8 BOM, so that Excel reads it as UTF-8 (`--no-bom`: without). */
+  /**
+   * `bom` (the default): the file starts with a UTF-8 BOM, so that Excel reads it as UTF-8
+   * (`--no-bom`: without); `sink` sees every byte written.
+   */
   static async create(
     path: string,
     carriedNames: readonly string[],
     extraColumns: readonly string[] = [],
-    { bom = true }: { bom?: boolean } = {},
+    { bom = true, sink }: { bom?: boolean; sink?: BytesSink | undefined } = {},
   ): Promise<ResultsWriter> {
-    const writer = new ResultsWriter(await AtomicFile.create(path), extraColumns);
+    const writer = new ResultsWriter(await AtomicFile.create(path, sink), extraColumns);
     const names = [...RESULT_COLUMNS, ...extraColumns, ...carriedHeader(carriedNames, extraColumns)];
     writer.lines.push(`${bom ? UTF8_BOM : ''}${names.map(quoteCell).join(',')}`);
     return writer;

@@ -1,0 +1,192 @@
+/**
+ * The results memo (src/batch/results-memo.ts): a rerun of a finished batch that sends nothing
+ * keeps results.csv when it would write the very same bytes, and writes it in full whenever
+ * anything it was made from, or the file itself, is not as it was.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import {
+  FingerprintingSink,
+  memoisedResults,
+  resultsMemoPath,
+  writeResultsMemo,
+} from '../../src/batch/results-memo.js';
+import type { Summary } from '../../src/results/tally.js';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
+import { journalOf, removeDir, runCli, stateDirOf, tempDir } from '../helpers.js';
+import { makePayees, payeesCsv, runArgs, SIM_ENV, writePayees } from './helpers.js';
+
+const COUNTS = {
+  rows: 2,
+  byStatus: { created: { count: 2, total: '3.00' } },
+  sameDay: { count: 0, total: '0.00' },
+};
+
+describe('results memo (unit)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await tempDir('payouts-memo-');
+  });
+  afterEach(async () => {
+    await removeDir(dir);
+  });
+
+  async function memoised(lines: string, basis = 'basis', journalBytes = 100) {
+    const results = join(dir, 'results.csv');
+    await writeFile(results, lines);
+    const sink = new FingerprintingSink();
+    sink.add(Buffer.from(lines));
+    const memo = resultsMemoPath(dir);
+    await writeResultsMemo(memo, { basis, journalBytes, results: sink.finish(), counts: COUNTS });
+    return { results, memo };
+  }
+
+  it('applies to the same basis, journal length and bytes, and gives back the counts', async () => {
+    const { results, memo } = await memoised('row,status\n2,created\n');
+    const kept = await memoisedResults(memo, 'basis', 100, results);
+    expect(kept?.counts).to.deep.equal(COUNTS);
+    expect(kept?.results.bytes).to.equal(21);
+  });
+
+  it('does not apply to another basis or journal length', async () => {
+    const { results, memo } = await memoised('row,status\n2,created\n');
+    expect(await memoisedResults(memo, 'other', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 101, results)).to.equal(undefined);
+  });
+
+  it('does not apply once the file is edited (same length), cut, or gone', async () => {
+    const { results, memo } = await memoised('row,status\n2,created\n');
+    await writeFile(results, 'row,status\n2,createD\n');
+    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    await writeFile(results, 'row,status\n');
+    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    await rm(results);
+    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+  });
+
+  it('is no memo when missing or damaged', async () => {
+    const { results, memo } = await memoised('x\n');
+    await writeFile(memo, '{"format":1,"basis":"basis"');
+    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    await writeFile(memo, '{"format":2}');
+    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    await rm(memo);
+    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+  });
+});
+
+describe('results memo: reruns of a finished batch (built CLI, child process)', function () {
+  this.timeout(120_000);
+
+  let dir: string;
+  let out: string;
+  let sim: SimulatorHandle;
+
+  beforeEach(async () => {
+    dir = await tempDir('payouts-memo-');
+    out = join(dir, 'out');
+    sim = await startSimulator({ port: 0 });
+  });
+  afterEach(async () => {
+    await sim.close();
+    await removeDir(dir);
+  });
+
+  const resultsPath = (outDir = out) => join(outDir, 'pay', 'results.csv');
+  const summaryOf = async (outDir = out) =>
+    JSON.parse(await readFile(join(outDir, 'pay', 'summary.json'), 'utf8')) as Summary;
+  const memoPath = () => resultsMemoPath(stateDirOf('pay', sim.url));
+
+  async function run(file: string, extra: string[] = [], outDir = out): Promise<number | null> {
+    const r = await runCli(runArgs(file, sim, outDir, extra), { env: SIM_ENV });
+    return r.code;
+  }
+
+  /** A file of `n` valid rows, paid by a first run. */
+  async function finished(n = 5): Promise<string> {
+    const file = await writePayees(dir, 'pay.csv', makePayees(n));
+    expect(await run(file)).to.equal(0);
+    return file;
+  }
+
+  it('keeps results.csv (the same file) and writes summary.json anew, run after run', async () => {
+    const file = await finished();
+    const first = await stat(resultsPath());
+    const bytes = await readFile(resultsPath());
+    const before = await summaryOf();
+    for (let i = 0; i < 2; i++) {
+      expect(await run(file)).to.equal(0);
+      const now = await stat(resultsPath());
+      expect(now.ino, 'results.csv kept, not replaced').to.equal(first.ino);
+      expect(await readFile(resultsPath())).to.deep.equal(bytes);
+      const summary = await summaryOf();
+      expect(summary.byStatus).to.deep.equal(before.byStatus);
+      expect(summary.rows).to.equal(5);
+      expect(summary.thisRun).to.deep.equal({ sent: 0, created: 0, foundByLookup: 0, held: 0 });
+      expect(summary.exitCode).to.equal(0);
+      expect(summary.startedAt).to.not.equal(before.startedAt);
+      const memo = JSON.parse(await readFile(memoPath(), 'utf8')) as { journalBytes: number };
+      expect(memo.journalBytes, 'the memo follows the journal').to.equal((await stat(journalOf('pay', sim.url))).size);
+    }
+    expect(sim.transfers().length).to.equal(5);
+  });
+
+  it('keeps exactly what a full rewrite writes', async () => {
+    const file = await finished();
+    expect(await run(file)).to.equal(0);
+    const kept = await readFile(resultsPath());
+    const ino = (await stat(resultsPath())).ino;
+    await rm(memoPath());
+    expect(await run(file)).to.equal(0);
+    expect((await stat(resultsPath())).ino, 'written in full without the memo').to.not.equal(ino);
+    expect(await readFile(resultsPath())).to.deep.equal(kept);
+  });
+
+  it('writes results.csv in full when it was edited or removed', async () => {
+    const file = await finished();
+    const bytes = await readFile(resultsPath());
+    const edited = Buffer.from(bytes);
+    edited[edited.length - 2] = edited[edited.length - 2] === 0x41 ? 0x42 : 0x41;
+    await writeFile(resultsPath(), edited);
+    expect(await run(file)).to.equal(0);
+    expect(await readFile(resultsPath())).to.deep.equal(bytes);
+    await rm(resultsPath());
+    expect(await run(file)).to.equal(0);
+    expect(await readFile(resultsPath())).to.deep.equal(bytes);
+  });
+
+  it('writes results.csv in full with --no-bom, and into another --out', async () => {
+    const file = await finished();
+    const bytes = await readFile(resultsPath());
+    expect(await run(file, ['--no-bom'])).to.equal(0);
+    expect(await readFile(resultsPath())).to.deep.equal(bytes.subarray(3));
+    const other = join(dir, 'other-out');
+    expect(await run(file, ['--no-bom'], other)).to.equal(0);
+    expect(await readFile(resultsPath(other))).to.deep.equal(bytes.subarray(3));
+    expect(sim.transfers().length).to.equal(5);
+  });
+
+  it('writes results.csv in full once the journal has grown (records another run did not make)', async () => {
+    const file = await finished();
+    const ino = (await stat(resultsPath())).ino;
+    // A record the memo did not see: a torn-free line of another run record.
+    const journal = journalOf('pay', sim.url);
+    const lines = (await readFile(journal, 'utf8')).split('\n');
+    await appendFile(journal, `${lines[0]}\n`);
+    expect(await run(file)).to.equal(0);
+    expect((await stat(resultsPath())).ino).to.not.equal(ino);
+  });
+
+  it('keeps no memo of a batch with a row for a person', async () => {
+    const payees = makePayees(3);
+    const file = join(dir, 'pay.csv');
+    await writeFile(file, `${payeesCsv(payees)}PAY-X,not-a-destination,1.00,,Bad\n`);
+    expect(await run(file)).to.equal(1);
+    expect(existsSync(memoPath())).to.equal(false);
+    const ino = (await stat(resultsPath())).ino;
+    expect(await run(file)).to.equal(1);
+    expect((await stat(resultsPath())).ino).to.not.equal(ino);
+  });
+});
