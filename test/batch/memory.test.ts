@@ -2,7 +2,7 @@
  * Memory stays flat however long the file is: a real run of the built CLI in a child process whose
  * V8 heap is capped at 64 MB. A run that kept anything sizeable per row (a row object, an outcome,
  * a journal state object) runs out of heap and dies (exit 134; the version before streaming does),
- * so the test fails rather than slows down: no timing is asserted. One run pays 60,000 rows (far
+ * so the test fails rather than slows down: no timing is asserted. One run pays 40,000 rows (far
  * more than the sender's window of rows in hand), the other reruns a finished 200,000-row batch. The sending side's bound is
  * test/batch/submit.test.ts's (the window of rows in hand); `npm run bench` prints RSS figures.
  */
@@ -43,8 +43,8 @@ describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process
     await removeDir(dir);
   });
 
-  it('pays a 60,000-row batch for real, one transfer a row, every row created once and reported in input order', async () => {
-    const n = 60_000;
+  it('pays a 40,000-row batch for real, one transfer a row, every row created once and reported in input order', async () => {
+    const n = 40_000;
     const file = join(dir, 'big.csv');
     await writeFile(file, payeeFile(n));
     const out = join(dir, 'out');
