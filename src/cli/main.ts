@@ -18,14 +18,12 @@ import { runCommand } from './commands/run.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { templateCommand } from './commands/template.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
-import { capYoungGeneration } from './young-generation.js';
 
 // A run's live heap is small and flat (tens of MB: it streams), but V8's default heap sizing on a
 // large machine lets garbage pile up to a few hundred MB before a full collection. Sizing the heap
 // for memory rather than throughput halves peak RSS at the same speed (npm run bench measures it).
 // It only tunes the collector; the heap's limit is unchanged, so it can never cause an out-of-memory.
 setFlagsFromString('--optimize-for-size');
-capYoungGeneration();
 
 /**
  * yargs' own validation errors (YError: unknown command or option, missing argument) are usage

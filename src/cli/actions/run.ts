@@ -13,6 +13,7 @@ import { needsAPersonLines } from '../needs-a-person.js';
 import type { RunEnd } from '../notify.js';
 import { ProgressMeter, progressText } from '../progress.js';
 import { defaultBatchId, type RunFlags, resolveRunSettings } from '../run-options.js';
+import { capYoungGeneration } from '../young-generation.js';
 
 function describeCounts(summary: Summary): string {
   const counts = Object.entries(summary.byStatus)
@@ -226,6 +227,9 @@ async function notifyEnd(known: Known, end: RunEnd): Promise<void> {
 }
 
 export async function runAction(flags: RunFlags): Promise<number> {
+  // A run streams: a small young generation (src/cli/young-generation.ts). Not the standalone
+  // simulator, which keeps every transfer it made.
+  capYoungGeneration();
   const known: Known = {};
   let end: RunEnd & { unexpected?: unknown };
   try {
