@@ -322,6 +322,8 @@ export interface ReadJournalOptions {
   from?: number;
   /** The key table's bucket function (tests: force collisions). */
   bucketOf?: BucketOf;
+  /** Keep what each intent paid, for `createdRows()` (default true; see `KeyIndexOptions`). */
+  payments?: boolean;
 }
 
 const openFile = promisify(openFd);
@@ -348,7 +350,11 @@ export async function readJournal(path: string, opts: ReadJournalOptions = {}): 
     const { size } = await statFile(fd);
     const tornAt = await findTornTail(fd, size);
     const end = tornAt ?? size;
-    const index = new KeyIndex({ bucketOf: opts.bucketOf, wideOffsets: end >= 2 ** 32 - 1 });
+    const index = new KeyIndex({
+      bucketOf: opts.bucketOf,
+      wideOffsets: end >= 2 ** 32 - 1,
+      payments: opts.payments ?? true,
+    });
     const from = Math.min(opts.from ?? 0, end);
     const scan = new Scan(path, index, from);
     await forEachLine(fd, from, end, (line, offset, lineNo) => scan.line(line, offset, lineNo));

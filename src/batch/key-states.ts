@@ -13,7 +13,7 @@
  * reconcile record), and a few flags. A `KeyState` is made when asked for, by reading those lines
  * back (pread on the journal file, kept open) and checking they are the key's.
  *
- * Memory: an open-addressing table of u32 and a u8 tag (at most 3/4 full) onto columns in pages of 16,384
+ * Memory: an open-addressing table of u32 and a u8 tag (at most 3/4 full, grown by half again) onto columns in pages of 16,384
  * keys: 8 bytes of key, 4 + 4 of offsets, 1 of flags, 4 of the last intent's `paymentTag`, 4 per
  * optional offset once used, so about 27-37 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
  * the table.
@@ -100,7 +100,7 @@ const BORROWS = 4;
 /** The key is not a UUID: it is in the side map. */
 const TEXT_KEY = 8;
 
-/** Bucket of a key's two words in the table (before masking). Injectable to test collisions. */
+/** A 32-bit hash of a key's two words, mapped onto the table's buckets. Injectable to test collisions. */
 export type BucketOf = (hi: number, lo: number) => number;
 
 const mixWords: BucketOf = (hi, lo) => {
@@ -210,6 +210,11 @@ export interface KeyIndexOptions {
   /** Offsets need 8 bytes (a journal of 4 GiB or more). */
   wideOffsets?: boolean;
   bucketOf?: BucketOf;
+  /**
+   * Keep each last intent's `paymentTag`, for `createdRows()` (default). An index read only to
+   * report rows (this run's own records) leaves them out: 4 bytes a key fewer.
+   */
+  payments?: boolean;
 }
 
 /**
@@ -243,6 +248,7 @@ export class KeyIndex implements KeyStates {
   private readonly textOf = new Map<number, string>();
   private readonly w = new Uint32Array(2);
   private readonly bucketOf: BucketOf;
+  private readonly payments: boolean;
   private reader: LineReader | undefined;
 
   constructor(opts: KeyIndexOptions = {}) {
@@ -253,6 +259,7 @@ export class KeyIndex implements KeyStates {
     this.outcomeIntent = new Column(offsets);
     this.reconcile = new Column(offsets);
     this.bucketOf = opts.bucketOf ?? mixWords;
+    this.payments = opts.payments ?? true;
   }
 
   get size(): number {
@@ -316,7 +323,9 @@ export class KeyIndex implements KeyStates {
 
   /** An intent at `offset`, paying what `tag` (`paymentTag`) hashes. */
   noteIntent(i: number, offset: number, tag: number): void {
-    this.paid.set(i, tag);
+    if (this.payments) {
+      this.paid.set(i, tag);
+    }
     const last = this.lastIntent.get(i);
     const f = this.flags.get(i);
     if (last !== 0) {
@@ -354,6 +363,9 @@ export class KeyIndex implements KeyStates {
    * nothing.
    */
   createdRows(): RowSum {
+    if (!this.payments) {
+      throw new Error('this key index was read without payments: createdRows() needs them');
+    }
     const sum = new RowSum();
     for (let i = 0; i < this.count; i++) {
       const f = this.flags.get(i);
@@ -439,24 +451,29 @@ export class KeyIndex implements KeyStates {
     return this.table[this.probe(w)]! - 1;
   }
 
-  /** The table position holding the key of words `w`, or the empty one where it would go. */
+  /**
+   * The table position holding the key of words `w`, or the empty one where it would go. The
+   * hash's high bits choose the bucket (multiply and shift: any table length works, so the table
+   * grows by half again rather than doubling), and its low bits make the tag.
+   */
   private probe(w: Uint32Array): number {
-    const mask = this.table.length - 1;
-    const hash = this.bucketOf(w[0]!, w[1]!);
-    const tag = (hash >>> 24) | 1;
+    const size = this.table.length;
+    const hash = this.bucketOf(w[0]!, w[1]!) >>> 0;
+    const tag = (hash & 0xff) | 1;
     this.tag = tag;
-    let pos = hash & mask;
+    let pos = Math.floor((hash * size) / 0x1_0000_0000);
     for (;;) {
       const entry = this.table[pos]!;
       if (entry === 0 || (this.tags[pos] === tag && this.words.equals(entry - 1, w))) {
         return pos;
       }
-      pos = (pos + 1) & mask;
+      pos = pos + 1 === size ? 0 : pos + 1;
     }
   }
 
+  /** A table half again as long (doubling would leave it up to 5/8 empty, and hold 3 lengths while it grows). */
   private grow(): void {
-    this.table = new Uint32Array(this.table.length * 2);
+    this.table = new Uint32Array(Math.ceil(this.table.length * 1.5));
     this.tags = new Uint8Array(this.table.length);
     const w = this.w;
     for (let i = 0; i < this.count; i++) {

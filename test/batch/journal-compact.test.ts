@@ -21,6 +21,7 @@ import {
   type RunRecord,
   readJournal,
 } from '../../src/batch/journal.js';
+import { KeyIndex } from '../../src/batch/key-states.js';
 
 const API = 'https://api-sandbox.dwolla.com';
 const T0 = Date.parse('2026-12-02T14:00:00.000Z');
@@ -475,6 +476,40 @@ describe('compact journal', () => {
       }
       expect(seen).to.equal(5);
       expect(() => [...state.byKey.values()]).to.throw(JournalCorruptError, /of key/);
+    });
+
+    it('finds every key after growing many times, and tells absent ones apart', async () => {
+      // 6,000 keys: the table (1,024 buckets at first, at most 3/4 full) grows by half again 6 times
+      const keys = Array.from({ length: 6000 }, (_, i) => uuid(i, 0x5a17));
+      await write([[runRec(0), ...keys.map((k, i) => intentRec(k, i, { row: i + 2 }))]]);
+      const state = await readJournal(path);
+      expect(state.byKey.size).to.equal(keys.length);
+      keys.forEach((k, i) => {
+        if (i % 97 === 0) {
+          expect(state.byKey.get(k)?.intent?.row, k).to.equal(i + 2);
+        }
+        expect(state.byKey.has(k), k).to.equal(true);
+      });
+      for (let i = 0; i < 6000; i++) {
+        expect(state.byKey.has(uuid(i, 0x5a18))).to.equal(false);
+      }
+    });
+
+    it('read without payments: the same states in 4 bytes a key fewer, and createdRows() refused', async () => {
+      const keys = Array.from({ length: 17_000 }, (_, i) => uuid(i, 0x7e57));
+      await write([[runRec(0), ...keys.flatMap((k, i) => [intentRec(k, i), createdRec(k, i + 1)])]]);
+      const full = await readJournal(path);
+      const lean = await readJournal(path, { payments: false });
+      const [a, b] = [full.byKey, lean.byKey];
+      if (!(a instanceof KeyIndex && b instanceof KeyIndex)) {
+        throw new Error('readJournal gives a KeyIndex');
+      }
+      expect(a!.bytes - b!.bytes).to.be.at.least(4 * 16_384 * 2);
+      for (const k of [keys[0]!, keys[12_345]!, keys[16_999]!]) {
+        expect(lean.byKey.get(k)).to.deep.equal(full.byKey.get(k));
+      }
+      expect(a!.createdRows().count).to.equal(keys.length);
+      expect(() => b!.createdRows()).to.throw(/without payments/);
     });
 
     it('says whether any key was reconciled', async () => {
