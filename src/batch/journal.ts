@@ -324,6 +324,8 @@ export interface ReadJournalOptions {
   bucketOf?: BucketOf;
   /** Keep what each intent paid, for `createdRows()` (default true; see `KeyIndexOptions`). */
   payments?: boolean;
+  /** About how many keys the records read name, when known (`KeyIndexOptions.expectedKeys`). */
+  expectedKeys?: number;
 }
 
 const openFile = promisify(openFd);
@@ -354,6 +356,7 @@ export async function readJournal(path: string, opts: ReadJournalOptions = {}): 
       bucketOf: opts.bucketOf,
       wideOffsets: end >= 2 ** 32 - 1,
       payments: opts.payments ?? true,
+      ...(opts.expectedKeys === undefined ? {} : { expectedKeys: opts.expectedKeys }),
     });
     const from = Math.min(opts.from ?? 0, end);
     const scan = new Scan(path, index, from);

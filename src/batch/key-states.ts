@@ -215,6 +215,11 @@ export interface KeyIndexOptions {
    * report rows (this run's own records) leaves them out: 4 bytes a key fewer.
    */
   payments?: boolean;
+  /**
+   * About how many keys it will hold, when known: the table starts large enough for them, never
+   * growing through smaller sizes (each growth briefly holds the old table and the new one).
+   */
+  expectedKeys?: number;
 }
 
 /**
@@ -226,9 +231,9 @@ export class KeyIndex implements KeyStates {
   private count = 0;
   private reconciled = false;
   /** Key index + 1 by bucket; 0 is empty. */
-  private table = new Uint32Array(1024);
+  private table: Uint32Array;
   /** By bucket, 8 bits of the key's hash (never 0): most other keys are passed over without reading their words. */
-  private tags = new Uint8Array(1024);
+  private tags: Uint8Array;
   /** The tag of the key `probe` looked for last. */
   private tag = 0;
   /** The key's 64 bits (`keyWords`). */
@@ -260,6 +265,9 @@ export class KeyIndex implements KeyStates {
     this.reconcile = new Column(offsets);
     this.bucketOf = opts.bucketOf ?? mixWords;
     this.payments = opts.payments ?? true;
+    const buckets = Math.max(1024, Math.ceil(((opts.expectedKeys ?? 0) * 4) / 3) + 1);
+    this.table = new Uint32Array(buckets);
+    this.tags = new Uint8Array(buckets);
   }
 
   get size(): number {

@@ -715,8 +715,13 @@ async function reportInFull(
   },
 ): Promise<Reported> {
   const { sent } = run;
-  // This run's records, only to report them: no payment tags (4 bytes a row at the peak of a run).
-  const mine = await readJournal(run.place.journal, { from: sent.journalFrom, payments: false });
+  // This run's records, only to report them: no payment tags (4 bytes a row at the peak of a run),
+  // and a key table sized once for the rows it sent.
+  const mine = await readJournal(run.place.journal, {
+    from: sent.journalFrom,
+    payments: false,
+    expectedKeys: run.survey.toSend,
+  });
   // The file streamed with only the repeats the planning pass found indexed; should the file have
   // changed since, streamed again with every value indexed, so that the results find its repeats.
   const report = async (repeated: RepeatedValues | undefined): Promise<Reported> => {

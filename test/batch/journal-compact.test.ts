@@ -493,6 +493,18 @@ describe('compact journal', () => {
       for (let i = 0; i < 6000; i++) {
         expect(state.byKey.has(uuid(i, 0x5a18))).to.equal(false);
       }
+      // sized for the keys it will hold: the same answers from a table that never grew (8,001
+      // buckets rather than 11,664 after six growths); too small a guess still grows
+      for (const expectedKeys of [6000, 10]) {
+        const sized = await readJournal(path, { expectedKeys });
+        expect(keys.filter((k) => !sized.byKey.has(k))).to.deep.equal([]);
+        expect(sized.byKey.get(keys[4321]!)).to.deep.equal(state.byKey.get(keys[4321]!));
+        const [a, b] = [state.byKey, sized.byKey];
+        if (!(a instanceof KeyIndex && b instanceof KeyIndex)) {
+          throw new Error('readJournal gives a KeyIndex');
+        }
+        expect(b.bytes, String(expectedKeys)).to.equal(expectedKeys === 10 ? a.bytes : a.bytes - (11_664 - 8001) * 5);
+      }
     });
 
     it('read without payments: the same states in 4 bytes a key fewer, and createdRows() refused', async () => {
