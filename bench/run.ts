@@ -15,7 +15,7 @@
  *              (rows/s with and without fsync).
  *   scale    — rows × (dry run, real run, rerun) at 100,000 and 1,000,000 rows: rows/s, peak RSS,
  *              journal bytes per row, beside the passthrough baseline; the rerun as a cron retry
- *              makes it (results.csv kept) and again with its results written in full.
+ *              makes it (results.csv copied from the memo) and again with its results written in full.
  *   mass     — 20,000 rows (no paymentId) from one balance source against a standalone simulator
  *              with 200 ms latency: `--mode mass-payment` (chunks of 5,000; the simulator's mass
  *              payments take 1 s a step) wall time and rows/s, beside `--mode transfers` (one

@@ -14,6 +14,7 @@ import { copyFile, mkdir, open, readFile, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path';
 import { SIMULATOR } from '../dwolla/types.js';
 import { UsageError } from '../input/usage-error.js';
+import { syncFile } from '../results/atomic-file.js';
 import { type JournalState, readJournal } from './journal.js';
 import type { RunSettings } from './settings.js';
 import {
@@ -102,12 +103,7 @@ async function adoptLegacyJournal(
   }
   const tmp = `${journal}.adopting`;
   await copyFile(legacy, tmp);
-  const fh = await open(tmp, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await syncFile(tmp);
   await rename(tmp, journal);
   await rename(legacy, `${legacy}.moved-to-state`);
   say(`note: the journal of this batch moved from ${legacy} to the state directory (${journal})`);

@@ -15,11 +15,12 @@ import type { RunSettings } from './settings.js';
 export async function loadBatchState(
   s: Pick<RunSettings, 'batchId' | 'file' | 'resume'>,
   journalPath: string,
-  input: BatchInput,
+  input: BatchInput & { validRows?: number },
 ): Promise<JournalState> {
   let state: JournalState;
   try {
-    state = await readJournal(journalPath);
+    // Its key table sized for the file's rows (a finished batch's journal names each once).
+    state = await readJournal(journalPath, { expectedKeys: input.validRows ?? 0 });
   } catch (err) {
     if (err instanceof JournalCorruptError) {
       throw new BatchStateError(

@@ -324,7 +324,10 @@ export interface ReadJournalOptions {
   bucketOf?: BucketOf;
   /** Keep what each intent paid, for `createdRows()` (default true; see `KeyIndexOptions`). */
   payments?: boolean;
-  /** About how many keys the records read name, when known (`KeyIndexOptions.expectedKeys`). */
+  /**
+   * About how many keys the records read name, when known (`KeyIndexOptions.expectedKeys`), e.g.
+   * the file's valid rows; never taken beyond what the journal's size allows.
+   */
   expectedKeys?: number;
 }
 
@@ -352,13 +355,14 @@ export async function readJournal(path: string, opts: ReadJournalOptions = {}): 
     const { size } = await statFile(fd);
     const tornAt = await findTornTail(fd, size);
     const end = tornAt ?? size;
+    const from = Math.min(opts.from ?? 0, end);
     const index = new KeyIndex({
       bucketOf: opts.bucketOf,
       wideOffsets: end >= 2 ** 32 - 1,
       payments: opts.payments ?? true,
-      ...(opts.expectedKeys === undefined ? {} : { expectedKeys: opts.expectedKeys }),
+      // never more keys than the bytes could name (a record line is longer than 64 bytes)
+      expectedKeys: Math.min(opts.expectedKeys ?? 0, Math.floor((end - from) / 64)),
     });
-    const from = Math.min(opts.from ?? 0, end);
     const scan = new Scan(path, index, from);
     await forEachLine(fd, from, end, (line, offset, lineNo) => scan.line(line, offset, lineNo));
     if (index.size > 0) {

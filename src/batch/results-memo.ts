@@ -2,22 +2,23 @@
  * What a finished batch's results.csv held when its run wrote it, kept in the batch's state
  * folder (`results-memo.json`): the bytes and SHA-256 of the file, the journal's length then, and
  * what else the lines were made from (the input's digest and reading, the settings that plan a
- * row, the tool's version). A later run that sends nothing (the cron job's retry of a finished
- * batch) and finds all of these as they were, and results.csv still those bytes, would write the
- * very same lines again: it keeps the file and writes only summary.json, rather than reading a
- * million rows and their journal records again to make them.
+ * row, the tool's build). A later run that sends nothing (the cron job's retry of a finished
+ * batch) and finds all of these as they were, the input file still of its digest, and results.csv
+ * still those bytes, would write the very same lines again: it rewrites the file with its own
+ * checked bytes (temp file and rename, as every run does) and writes summary.json, rather than
+ * reading a million rows and their journal records again to make them.
  *
  * Only a batch every row of which was created is memoised (its summary then names no row for a
  * person). Anything that could make a line differ makes the memo not apply, and the results are
  * written in full as always: another file or reading, another journal length (a run, a
- * reconcile), other planning settings or --out or --no-bom, another version of the tool, a
+ * reconcile), other planning settings or --out or --no-bom, another build of the tool, a
  * results.csv edited, replaced or gone. The memo is a cache, never a record: it is not fsync'd,
  * and one that cannot be read is no memo.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../results/atomic-file.js';
+import { rewriteVerified, writeFileAtomic } from '../results/atomic-file.js';
 import type { SummaryFigures } from '../results/tally.js';
 
 const FILE_NAME = 'results-memo.json';
@@ -70,7 +71,8 @@ export function memoBasis(parts: {
   resultsPath: string;
   bom: boolean;
   extraColumns: readonly string[];
-  toolVersion: string;
+  /** `toolBuild()`: the version and a digest of the tool's code (a rebuild may write lines otherwise). */
+  toolBuild: string;
 }): string {
   return JSON.stringify([
     parts.inputDigest,
@@ -83,7 +85,7 @@ export function memoBasis(parts: {
     parts.resultsPath,
     parts.bom,
     parts.extraColumns,
-    parts.toolVersion,
+    parts.toolBuild,
   ]);
 }
 
@@ -104,7 +106,7 @@ async function readMemo(path: string): Promise<ResultsMemo | undefined> {
 }
 
 /** The file's length and SHA-256, read through one buffer (a stream's chunks would each be a new one). */
-async function fingerprintOf(path: string): Promise<LinesFingerprint | undefined> {
+export async function fingerprintOf(path: string): Promise<LinesFingerprint | undefined> {
   const sink = new FingerprintingSink();
   const buf = Buffer.allocUnsafe(256 * 1024);
   let fh: FileHandle | undefined;
@@ -127,7 +129,8 @@ async function fingerprintOf(path: string): Promise<LinesFingerprint | undefined
 
 /**
  * The memoised results when the memo at `memoPath` applies: made on `basis` from a journal of
- * `journalBytes`, and `resultsPath` still holds the bytes it says. Else undefined.
+ * `journalBytes`, and `resultsPath` still holds the bytes it says; the file is then rewritten
+ * atomically with those bytes (copied, checked, renamed over it). Else undefined, and untouched.
  */
 export async function memoisedResults(
   memoPath: string,
@@ -146,8 +149,12 @@ export async function memoisedResults(
   if (size !== memo.results.bytes) {
     return undefined;
   }
-  const now = await fingerprintOf(resultsPath);
-  return now?.sha256 === memo.results.sha256 ? { counts: memo.counts, results: memo.results } : undefined;
+  // Rewritten at the end of this run too (SPEC: temp file + rename), with the bytes checked in the copy.
+  const same = await rewriteVerified(resultsPath, async (copy) => {
+    const now = await fingerprintOf(copy);
+    return now?.bytes === memo.results.bytes && now.sha256 === memo.results.sha256;
+  });
+  return same ? { counts: memo.counts, results: memo.results } : undefined;
 }
 
 /** Keeps what the results just written hold (atomically: a torn memo would only be no memo). */

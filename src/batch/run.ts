@@ -58,6 +58,7 @@ import { RepeatChecks } from './repeat-checks.js';
 import { type EmailDestinations, refuseInvalidEmails, runEmailDestinations } from './resolve-emails.js';
 import {
   FingerprintingSink,
+  fingerprintOf,
   type LinesFingerprint,
   memoBasis,
   memoisedResults,
@@ -67,7 +68,7 @@ import {
 import type { RunSettings } from './settings.js';
 import { type ApiIdentity, apiIdentity } from './state-dir.js';
 import { type LedgerSink, Submitter } from './submit.js';
-import { toolVersion } from './tool-version.js';
+import { toolBuild } from './tool-version.js';
 
 export interface BatchRunDeps {
   log: Logger;
@@ -191,7 +192,7 @@ async function watchedRun(s: RunSettings, deps: BatchRunDeps, input: InputWatch)
       onTakeover: (prev) => sayTakenOver(s, deps, prev),
     });
     try {
-      const state = await loadBatchState(s, place.journal, plan);
+      const state = await loadBatchState(s, place.journal, { ...plan, validRows: plan.rows.count });
       if (state.keyVersion !== undefined && state.keyVersion !== plan.keyVersion) {
         plan = await planBatch(s, state.keyVersion);
       }
@@ -636,17 +637,22 @@ async function writeResults(
     inputDigest: run.plan.digest,
     resultsPath: resolve(files.results),
     extraColumns,
-    toolVersion: toolVersion(),
+    toolBuild: toolBuild(),
   });
-  const kept = sentNothingToFinished(run)
-    ? await memoisedResults(memo, basis, sent.journalFrom, files.results)
-    : undefined;
+  // The input is hashed again: a change the watch missed (a symlink pointed elsewhere) writes in full.
+  const kept =
+    sentNothingToFinished(run) && (await fingerprintOf(s.file))?.sha256 === run.plan.digest
+      ? await memoisedResults(memo, basis, sent.journalFrom, files.results)
+      : undefined;
   let reported: Reported;
   if (kept) {
     const summary = summaryOf(kept.counts, EXIT.ok);
     await writeSummary(files.summary, summary);
     reported = { summary, people: new NeedsAPerson(), changed: false, lines: kept.results };
-    deps.log.info({ batchId: s.batchId }, 'results.csv kept: the same as the last run wrote');
+    deps.log.info(
+      { batchId: s.batchId },
+      'results.csv from the memo: the bytes the last run wrote, checked and rewritten',
+    );
   } else {
     reported = await reportInFull(s, deps, run, { files, extraColumns, summaryOf });
   }

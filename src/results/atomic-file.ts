@@ -2,7 +2,7 @@
  * Files that a reader never sees half-written: everything goes to a temp file in the same
  * folder, is flushed to disk, and is renamed over the target.
  */
-import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** `.<name>.<pid>.<ms>.tmp`: an AtomicFile's temp file, next to its target `name`. */
@@ -101,5 +101,37 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   } catch (err) {
     await file.abort();
     throw err;
+  }
+}
+
+/**
+ * Rewrites `path` atomically with its own bytes: copied to a temp file beside it, which replaces
+ * it (synced, then renamed over it) only when `verify(temp)` holds. What is installed is exactly
+ * the bytes verified, whatever happens to `path` meanwhile. Whether it was replaced.
+ */
+export async function rewriteVerified(path: string, verify: (temp: string) => Promise<boolean>): Promise<boolean> {
+  const tmp = join(dirname(path), tempName(path));
+  try {
+    await copyFile(path, tmp);
+    if (!(await verify(tmp))) {
+      await rm(tmp, { force: true });
+      return false;
+    }
+    await syncFile(tmp);
+    await rename(tmp, path);
+    return true;
+  } catch {
+    await rm(tmp, { force: true });
+    return false;
+  }
+}
+
+/** Flushes a file's bytes to disk (fsync), e.g. a copy about to be renamed into place. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The results memo (src/batch/results-memo.ts): a rerun of a finished batch that sends nothing
- * keeps results.csv when it would write the very same bytes, and writes it in full whenever
+ * rewrites results.csv from its own checked bytes when it would write the very same ones, and writes it in full whenever
  * anything it was made from, or the file itself, is not as it was.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -99,8 +99,12 @@ describe('results memo: reruns of a finished batch (built CLI, child process)', 
     JSON.parse(await readFile(join(outDir, 'pay', 'summary.json'), 'utf8')) as Summary;
   const memoPath = () => resultsMemoPath(stateDirOf('pay', sim.url));
 
+  /** Whether the last run took results.csv from the memo (its log says so). */
+  let fromMemo = false;
+
   async function run(file: string, extra: string[] = [], outDir = out): Promise<number | null> {
-    const r = await runCli(runArgs(file, sim, outDir, extra), { env: SIM_ENV });
+    const r = await runCli(runArgs(file, sim, outDir, ['--log-level', 'info', ...extra]), { env: SIM_ENV });
+    fromMemo = r.stderr.includes('results.csv from the memo');
     return r.code;
   }
 
@@ -111,16 +115,21 @@ describe('results memo: reruns of a finished batch (built CLI, child process)', 
     return file;
   }
 
-  it('keeps results.csv (the same file) and writes summary.json anew, run after run', async () => {
+  it('rewrites results.csv from the memo (same bytes, renamed over it) and summary.json anew, run after run', async () => {
     const file = await finished();
-    const first = await stat(resultsPath());
+    expect(fromMemo, 'the first run writes in full').to.equal(false);
+    let last = await stat(resultsPath());
     const bytes = await readFile(resultsPath());
     const before = await summaryOf();
     for (let i = 0; i < 2; i++) {
       expect(await run(file)).to.equal(0);
+      expect(fromMemo).to.equal(true);
       const now = await stat(resultsPath());
-      expect(now.ino, 'results.csv kept, not replaced').to.equal(first.ino);
+      // SPEC: rewritten atomically (temp file + rename) at the end of every run
+      expect(now.ino, 'results.csv replaced by a rename').to.not.equal(last.ino);
+      last = now;
       expect(await readFile(resultsPath())).to.deep.equal(bytes);
+      expect(readdirSync(join(out, 'pay')).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
       const summary = await summaryOf();
       expect(summary.byStatus).to.deep.equal(before.byStatus);
       expect(summary.rows).to.equal(5);
@@ -136,11 +145,11 @@ describe('results memo: reruns of a finished batch (built CLI, child process)', 
   it('keeps exactly what a full rewrite writes', async () => {
     const file = await finished();
     expect(await run(file)).to.equal(0);
+    expect(fromMemo).to.equal(true);
     const kept = await readFile(resultsPath());
-    const ino = (await stat(resultsPath())).ino;
     await rm(memoPath());
     expect(await run(file)).to.equal(0);
-    expect((await stat(resultsPath())).ino, 'written in full without the memo').to.not.equal(ino);
+    expect(fromMemo, 'written in full without the memo').to.equal(false);
     expect(await readFile(resultsPath())).to.deep.equal(kept);
   });
 
@@ -151,9 +160,11 @@ describe('results memo: reruns of a finished batch (built CLI, child process)', 
     edited[edited.length - 2] = edited[edited.length - 2] === 0x41 ? 0x42 : 0x41;
     await writeFile(resultsPath(), edited);
     expect(await run(file)).to.equal(0);
+    expect(fromMemo).to.equal(false);
     expect(await readFile(resultsPath())).to.deep.equal(bytes);
     await rm(resultsPath());
     expect(await run(file)).to.equal(0);
+    expect(fromMemo).to.equal(false);
     expect(await readFile(resultsPath())).to.deep.equal(bytes);
   });
 
@@ -170,13 +181,12 @@ describe('results memo: reruns of a finished batch (built CLI, child process)', 
 
   it('writes results.csv in full once the journal has grown (records another run did not make)', async () => {
     const file = await finished();
-    const ino = (await stat(resultsPath())).ino;
     // A record the memo did not see: a torn-free line of another run record.
     const journal = journalOf('pay', sim.url);
     const lines = (await readFile(journal, 'utf8')).split('\n');
     await appendFile(journal, `${lines[0]}\n`);
     expect(await run(file)).to.equal(0);
-    expect((await stat(resultsPath())).ino).to.not.equal(ino);
+    expect(fromMemo).to.equal(false);
   });
 
   it('keeps no memo of a batch with a row for a person', async () => {
@@ -185,8 +195,7 @@ describe('results memo: reruns of a finished batch (built CLI, child process)', 
     await writeFile(file, `${payeesCsv(payees)}PAY-X,not-a-destination,1.00,,Bad\n`);
     expect(await run(file)).to.equal(1);
     expect(existsSync(memoPath())).to.equal(false);
-    const ino = (await stat(resultsPath())).ino;
     expect(await run(file)).to.equal(1);
-    expect((await stat(resultsPath())).ino).to.not.equal(ino);
+    expect(fromMemo).to.equal(false);
   });
 });
