@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -193,10 +193,11 @@ describe('batch lock', () => {
         runId: 'claimer',
       };
       await writeFile(claimPath, JSON.stringify(claimer));
-      // the claimer finishes its takeover a little later
+      // the claimer finishes its takeover a little later, as src/batch/lock.ts does: its lock
+      // renamed over the stale one (never a moment without a lock file), then the claim removed
       const finished = sleep(300).then(async () => {
-        await rm(lockPath);
-        await writeFile(lockPath, JSON.stringify(claimer));
+        await writeFile(`${claimPath}.lock`, JSON.stringify(claimer));
+        await rename(`${claimPath}.lock`, lockPath);
         await rm(claimPath);
       });
       const err = await expectLocked(acquireBatchLock(dir));
