@@ -137,6 +137,8 @@ export async function memoisedResults(
   basis: string,
   journalBytes: number,
   resultsPath: string,
+  /** Checked last, before the copy: e.g. the input file still of its digest (hashing it costs). */
+  stillTrue: () => Promise<boolean>,
 ): Promise<{ counts: SummaryFigures; results: LinesFingerprint } | undefined> {
   const memo = await readMemo(memoPath);
   if (memo === undefined || memo.basis !== basis || memo.journalBytes !== journalBytes) {
@@ -146,7 +148,7 @@ export async function memoisedResults(
     (st) => st.size,
     () => -1,
   );
-  if (size !== memo.results.bytes) {
+  if (size !== memo.results.bytes || !(await stillTrue())) {
     return undefined;
   }
   // Rewritten at the end of this run too (SPEC: temp file + rename), with the bytes checked in the copy.

@@ -640,10 +640,10 @@ async function writeResults(
     toolBuild: toolBuild(),
   });
   // The input is hashed again: a change the watch missed (a symlink pointed elsewhere) writes in full.
-  const kept =
-    sentNothingToFinished(run) && (await fingerprintOf(s.file))?.sha256 === run.plan.digest
-      ? await memoisedResults(memo, basis, sent.journalFrom, files.results)
-      : undefined;
+  const inputUnchanged = async () => (await fingerprintOf(s.file))?.sha256 === run.plan.digest;
+  const kept = sentNothingToFinished(run)
+    ? await memoisedResults(memo, basis, sent.journalFrom, files.results, inputUnchanged)
+    : undefined;
   let reported: Reported;
   if (kept) {
     const summary = summaryOf(kept.counts, EXIT.ok);

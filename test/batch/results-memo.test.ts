@@ -24,6 +24,8 @@ const COUNTS = {
   sameDay: { count: 0, total: '0.00' },
 };
 
+const yes = async () => true;
+
 describe('results memo (unit)', () => {
   let dir: string;
   beforeEach(async () => {
@@ -45,35 +47,44 @@ describe('results memo (unit)', () => {
 
   it('applies to the same basis, journal length and bytes, and gives back the counts', async () => {
     const { results, memo } = await memoised('row,status\n2,created\n');
-    const kept = await memoisedResults(memo, 'basis', 100, results);
+    const kept = await memoisedResults(memo, 'basis', 100, results, yes);
     expect(kept?.counts).to.deep.equal(COUNTS);
     expect(kept?.results.bytes).to.equal(21);
   });
 
+  it('does not apply when the last check fails (the input changed), and leaves the file untouched', async () => {
+    const { results, memo } = await memoised('row,status\n2,created\n');
+    const ino = (await stat(results)).ino;
+    expect(await memoisedResults(memo, 'basis', 100, results, async () => false)).to.equal(undefined);
+    expect((await stat(results)).ino).to.equal(ino);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.not.equal(undefined);
+    expect((await stat(results)).ino, 'rewritten by a rename').to.not.equal(ino);
+  });
+
   it('does not apply to another basis or journal length', async () => {
     const { results, memo } = await memoised('row,status\n2,created\n');
-    expect(await memoisedResults(memo, 'other', 100, results)).to.equal(undefined);
-    expect(await memoisedResults(memo, 'basis', 101, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'other', 100, results, yes)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 101, results, yes)).to.equal(undefined);
   });
 
   it('does not apply once the file is edited (same length), cut, or gone', async () => {
     const { results, memo } = await memoised('row,status\n2,created\n');
     await writeFile(results, 'row,status\n2,createD\n');
-    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.equal(undefined);
     await writeFile(results, 'row,status\n');
-    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.equal(undefined);
     await rm(results);
-    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.equal(undefined);
   });
 
   it('is no memo when missing or damaged', async () => {
     const { results, memo } = await memoised('x\n');
     await writeFile(memo, '{"format":1,"basis":"basis"');
-    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.equal(undefined);
     await writeFile(memo, '{"format":2}');
-    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.equal(undefined);
     await rm(memo);
-    expect(await memoisedResults(memo, 'basis', 100, results)).to.equal(undefined);
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.equal(undefined);
   });
 });
 
