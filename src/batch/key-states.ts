@@ -14,8 +14,9 @@
  * back (pread on the journal file, kept open) and checking they are the key's.
  *
  * Memory: an open-addressing table of u32 and a u8 tag (at most 3/4 full, grown by half again) onto columns in pages of 16,384
- * keys: 8 bytes of key, 4 + 4 of offsets, 1 of flags, 4 of the last intent's `paymentTag`, 4 per
- * optional offset once used, so about 27-37 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
+ * keys: 8 bytes of key, 4 + 4 of offsets, 1 of flags, 4 of the last intent's `paymentTag` (none
+ * when read without payments), 4 per optional offset once used; with the table's 7-10, about
+ * 28-39 bytes a key (offsets are 8 bytes for a journal over 4 GiB). Nothing is copied to grow but
  * the table.
  */
 import { closeSync, readSync } from 'node:fs';

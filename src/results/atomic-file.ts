@@ -112,6 +112,8 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 export async function rewriteVerified(path: string, verify: (temp: string) => Promise<boolean>): Promise<boolean> {
   const tmp = join(dirname(path), tempName(path));
   try {
+    // A copy cut short by a kill is as big as the file: the next rewrite clears it, as a writer does.
+    await removeOrphanedTemps(dirname(path), [basename(path)]);
     await copyFile(path, tmp);
     if (!(await verify(tmp))) {
       await rm(tmp, { force: true });

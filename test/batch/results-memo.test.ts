@@ -15,6 +15,7 @@ import {
 } from '../../src/batch/results-memo.js';
 import type { Summary } from '../../src/results/tally.js';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
+import { deadPid } from '../fixtures/child.js';
 import { journalOf, removeDir, runCli, stateDirOf, tempDir } from '../helpers.js';
 import { makePayees, payeesCsv, runArgs, SIM_ENV, writePayees } from './helpers.js';
 
@@ -59,6 +60,15 @@ describe('results memo (unit)', () => {
     expect((await stat(results)).ino).to.equal(ino);
     expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.not.equal(undefined);
     expect((await stat(results)).ino, 'rewritten by a rename').to.not.equal(ino);
+  });
+
+  it("clears a rewrite's temp file left by a killed run, then rewrites", async () => {
+    const { results, memo } = await memoised('row,status\n2,created\n');
+    const orphan = join(dir, `.results.csv.${await deadPid()}.1700000000000.tmp`);
+    await writeFile(orphan, 'row,status\n2,cre');
+    expect(await memoisedResults(memo, 'basis', 100, results, yes)).to.not.equal(undefined);
+    expect(existsSync(orphan)).to.equal(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
   });
 
   it('does not apply to another basis or journal length', async () => {
