@@ -15,6 +15,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { CsvError, type Parser, parse } from 'csv-parse';
+import { readOnAThread } from './csv-thread.js';
 import { type Delimiter, detectDelimiter } from './delimiter.js';
 import { type ColumnPair, type CsvHeader, readHeader, readingOf } from './header.js';
 import { UsageError } from './usage-error.js';
@@ -25,7 +26,19 @@ export type { CsvHeader, KnownColumn } from './header.js';
 export interface CsvReadOptions {
   delimiter?: Delimiter | undefined;
   columns?: readonly ColumnPair[] | undefined;
+  /**
+   * A regular file of at least this many bytes is parsed on a worker thread (THREAD_FROM_BYTES by
+   * default; tests give 0 to read every file there).
+   */
+  threadFromBytes?: number | undefined;
 }
+
+/**
+ * From this size on, a file is parsed on a worker thread (src/input/csv-thread.ts): its bytes are
+ * checked, hashed and parsed there, beside the planning, and its records come over in batches.
+ * Below it, starting the thread (tens of milliseconds) would cost more than it saves.
+ */
+export const THREAD_FROM_BYTES = 4 * 1024 * 1024;
 
 export interface CsvRecord {
   /** 1-based line of the record's first line; the header is line 1. */
@@ -402,12 +415,18 @@ async function* nonBlankBatches(
 }
 
 /** `rest` (the records of the header's batch), then every later batch. */
-async function* batchesAfter(rest: CsvRecord[], later: AsyncIterator<CsvRecord[]>): AsyncGenerator<CsvRecord[]> {
-  if (rest.length > 0) {
-    yield rest;
-  }
-  for (let next = await later.next(); !next.done; next = await later.next()) {
-    yield next.value;
+async function* batchesAfter(
+  rest: CsvRecord[],
+  later: AsyncGenerator<CsvRecord[], void, undefined>,
+): AsyncGenerator<CsvRecord[]> {
+  try {
+    if (rest.length > 0) {
+      yield rest;
+    }
+    yield* later;
+  } finally {
+    // Left early (or failed): the reading stops, and its thread with it. Nothing once it has ended.
+    await later.return(undefined);
   }
 }
 
@@ -420,28 +439,68 @@ async function* oneByOne(batches: AsyncIterable<CsvRecord[]>): AsyncGenerator<Cs
 }
 
 /**
+ * A file's non-blank records in batches, the header first, as read on this thread or on another;
+ * its digest once they are all read.
+ */
+export interface RecordSource {
+  /** The delimiter the file is read with (given, or detected from the header line). */
+  delimiter: Delimiter;
+  batches: AsyncGenerator<CsvRecord[], void, undefined>;
+  /** Hex SHA-256 of the file's bytes, once `batches` is exhausted. */
+  digest(): string | undefined;
+}
+
+/** Reads `path` on this thread. */
+export async function readOnThisThread(path: string, delimiter?: Delimiter): Promise<RecordSource> {
+  const hash = createHash('sha256');
+  const parsed = await parseFile(path, hash, !(await holdsCarriageReturn(path)), delimiter);
+  const state: { digest: string | undefined } = { digest: undefined };
+  return {
+    delimiter: parsed.delimiter,
+    batches: nonBlankBatches(parsed.file, parsed.parser, hash, state),
+    digest: () => state.digest,
+  };
+}
+
+/** The size of `path` when it is a regular file (a pipe is read on this thread, once). */
+async function regularFileSize(path: string): Promise<number | undefined> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Opens a payee CSV: reads up to the header (throwing UsageError if the file is unreadable,
  * empty or has no header it can use) and returns the rest as a stream of records.
  */
 export async function openPayeeCsv(path: string, options: CsvReadOptions = {}): Promise<PayeeCsv> {
-  const hash = createHash('sha256');
-  const { file, parser, delimiter } = await parseFile(
-    path,
-    hash,
-    !(await holdsCarriageReturn(path)),
-    options.delimiter,
-  );
-  const state: { digest: string | undefined } = { digest: undefined };
-  const all = nonBlankBatches(file, parser, hash, state);
-  const first = await all.next();
-  if (first.done) {
-    throw new UsageError(
-      'INPUT_EMPTY',
-      `${path} is empty: expected a header row with at least 'amount' and 'destination' (or 'destinationEmail')`,
-    );
+  const size = await regularFileSize(path);
+  const source =
+    size !== undefined && size >= (options.threadFromBytes ?? THREAD_FROM_BYTES)
+      ? await readOnAThread(path, options.delimiter)
+      : await readOnThisThread(path, options.delimiter);
+  const { delimiter } = source;
+  let header: CsvHeader;
+  let rest: CsvRecord[];
+  try {
+    const first = await source.batches.next();
+    if (first.done) {
+      throw new UsageError(
+        'INPUT_EMPTY',
+        `${path} is empty: expected a header row with at least 'amount' and 'destination' (or 'destinationEmail')`,
+      );
+    }
+    header = readHeader(first.value[0]!.cells, { delimiter, columns: options.columns });
+    rest = first.value.slice(1);
+  } catch (err) {
+    // Stops the reading (and its thread, if any).
+    await source.batches.return(undefined);
+    throw err;
   }
-  const header = readHeader(first.value[0]!.cells, { delimiter, columns: options.columns });
-  const batches = batchesAfter(first.value.slice(1), all);
+  const batches = batchesAfter(rest, source.batches);
 
   return {
     header,
@@ -449,10 +508,11 @@ export async function openPayeeCsv(path: string, options: CsvReadOptions = {}): 
     records: oneByOne(batches),
     reading: readingOf(header, delimiter),
     digest: () => {
-      if (state.digest === undefined) {
+      const digest = source.digest();
+      if (digest === undefined) {
         throw new Error('digest() called before the records were read to the end');
       }
-      return state.digest;
+      return digest;
     },
   };
 }

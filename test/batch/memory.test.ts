@@ -2,14 +2,16 @@
  * Memory stays flat however long the file is: a real run of the built CLI in a child process whose
  * V8 heap is capped at 64 MB. A run that kept anything sizeable per row (a row object, an outcome,
  * a journal state object) runs out of heap and dies (exit 134; the version before streaming does),
- * so the test fails rather than slows down: no timing is asserted. One run pays 40,000 rows (far
- * more than the sender's window of rows in hand), the other reruns a finished 200,000-row batch. The sending side's bound is
+ * so the test fails rather than slows down: no timing is asserted. One run pays 50,000 rows (far
+ * more than the sender's window of rows in hand), the other reruns a finished 200,000-row batch;
+ * both files are large enough to be parsed on a worker thread (src/input/csv-thread.ts). The sending side's bound is
  * test/batch/submit.test.ts's (the window of rows in hand); `npm run bench` prints RSS figures.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { finishedTransferId, writeFinishedBatch } from '../../bench/finished-batch.js';
+import { THREAD_FROM_BYTES } from '../../src/input/csv-reader.js';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/index.js';
 import { journalOf, readCsvRows, removeDir, runCli, tempDir } from '../helpers.js';
 import { SIM_ENV } from './helpers.js';
@@ -43,10 +45,11 @@ describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process
     await removeDir(dir);
   });
 
-  it('pays a 40,000-row batch for real, one transfer a row, every row created once and reported in input order', async () => {
-    const n = 40_000;
+  it('pays a 50,000-row batch for real, one transfer a row, every row created once and reported in input order', async () => {
+    const n = 50_000;
     const file = join(dir, 'big.csv');
     await writeFile(file, payeeFile(n));
+    expect((await stat(file)).size, 'parsed on a worker thread').to.be.at.least(THREAD_FROM_BYTES);
     const out = join(dir, 'out');
     const r = await runCli(
       [
@@ -78,6 +81,7 @@ describe('memory stays flat: real runs in a 64 MB heap (built CLI, child process
     const n = 200_000;
     const file = join(dir, 'huge.csv');
     await writeFile(file, payeeFile(n));
+    expect((await stat(file)).size, 'parsed on a worker thread').to.be.at.least(THREAD_FROM_BYTES);
     // The batch as a finished run would have left it: a run record, then every row's intent and outcome.
     await writeFinishedBatch(file, 'huge', sim.url, journalOf('huge', sim.url));
 
