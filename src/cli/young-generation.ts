@@ -6,12 +6,14 @@
  * growth) while the young generation is at the cap, and back to 2 (V8's default) once V8 has
  * shrunk it. A streaming run allocates fast and keeps little, and a young generation larger than
  * the cap only holds garbage longer: the default's 32 MB made a 1,000,000-row run's peak RSS
- * about 13-20 MB higher, and no faster (npm run bench).
+ * about 13-20 MB higher, and no faster (npm run bench). Since the file is parsed on its own
+ * thread (src/input/csv-thread.ts), this thread allocates less per row: 8 MB took another 4-5 MB
+ * off a 1,000,000-row dry run's peak, in the same time within this machine's noise.
  */
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
-/** Both semi-spaces, as `new_space`'s size reports them: `--max-semi-space-size=8`. */
-const YOUNG_CAP = 16 * 1024 * 1024;
+/** Both semi-spaces, as `new_space`'s size reports them: `--max-semi-space-size=4`. */
+const YOUNG_CAP = 8 * 1024 * 1024;
 /**
  * How often the young generation's size is looked at (microseconds of work each time). Measured
  * on a 1,000,000-row dry run: every 50 ms, as fast as without the watcher; every 5 ms, half as

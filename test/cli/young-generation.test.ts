@@ -9,10 +9,10 @@ import { capYoungGeneration, growthFactorAt } from '../../src/cli/young-generati
 const MB = 1024 * 1024;
 
 describe('young generation cap', () => {
-  it('stops growth at 16 MB (both semi-spaces, as --max-semi-space-size=8) and allows it below', () => {
+  it('stops growth at 8 MB (both semi-spaces, as --max-semi-space-size=4) and allows it below', () => {
     expect(growthFactorAt(1 * MB)).to.equal(2);
-    expect(growthFactorAt(16 * MB - 1)).to.equal(2);
-    expect(growthFactorAt(16 * MB)).to.equal(1);
+    expect(growthFactorAt(8 * MB - 1)).to.equal(2);
+    expect(growthFactorAt(8 * MB)).to.equal(1);
     expect(growthFactorAt(32 * MB)).to.equal(1);
     expect(growthFactorAt(4 * MB, 4 * MB)).to.equal(1);
   });
