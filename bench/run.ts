@@ -23,7 +23,7 @@
  *              its 20,000-row wall time extrapolated), and the ratio.
  * `npm run bench -- dry-run` runs one section.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -54,9 +54,17 @@ interface Measured {
   code: number | null;
 }
 
-/** Runs `node --import rss-probe.js ARGS` (PAYOUTS_HOME=home) and measures wall time and peak RSS. */
+/**
+ * Runs `node --import rss-probe.js ARGS` (PAYOUTS_HOME=home) and measures wall time and peak RSS.
+ * The files earlier runs wrote are flushed to disk first (`sync`): a rerun measured right after a
+ * million-row real run otherwise shares the disk with the writeback of its 1.2 GB of journal,
+ * ledger and results (it took 18 s there, 14 s on a quiet disk).
+ */
 async function measure(args: string[], workDir: string, home: string): Promise<Measured> {
   const rssFile = join(workDir, `rss-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  if (process.platform !== 'win32') {
+    execFileSync('sync');
+  }
   const started = process.hrtime.bigint();
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', join(HERE, 'rss-probe.js'), ...args], {

@@ -131,16 +131,20 @@ async function journalKeysInFile(
   state: JournalState,
 ): Promise<{ keys: KeySet; repeated: RepeatedValues; digest: string }> {
   const csv = await openPayeeCsv(s.file, s);
-  const planner = new Planner(csv.header, { ...s, keyVersion });
-  const keys = new KeySet();
-  for await (const rows of planner.rowBatches(csv.batches)) {
-    for (const row of rows) {
-      if (row.status === 'valid' && state.byKey.has(row.key)) {
-        keys.add(row.key);
+  try {
+    const planner = new Planner(csv.header, { ...s, keyVersion });
+    const keys = new KeySet();
+    for await (const rows of planner.rowBatches(csv.batches)) {
+      for (const row of rows) {
+        if (row.status === 'valid' && state.byKey.has(row.key)) {
+          keys.add(row.key);
+        }
       }
     }
+    return { keys, repeated: planner.repeated(), digest: csv.digest() };
+  } finally {
+    await csv.close();
   }
-  return { keys, repeated: planner.repeated(), digest: csv.digest() };
 }
 
 export async function dryRun(s: RunSettings, clock: () => Date, log: Logger): Promise<DryRunOutcome> {
@@ -166,7 +170,10 @@ async function predict(
   await refuseUnapprovedPlan(s, keyVersion);
   const emails = await dryRunEmailDestinations(s, { ...s, keyVersion }, found.state, log);
   const csv = await openPayeeCsv(s.file, s);
-  const folder = await makeBatchFolder(found.outputDir);
+  const folder = await makeBatchFolder(found.outputDir).catch(async (err: unknown) => {
+    await csv.close();
+    throw err;
+  });
   const files = batchFiles(found.outputDir);
   const planned = plannedAt(now, s.cutoffMarginMinutes);
   const counts = { sourceless: 0, lookups: 0 };
@@ -215,6 +222,8 @@ async function predict(
   } catch (err) {
     await folder.discard();
     throw err;
+  } finally {
+    await csv.close();
   }
 }
 
@@ -252,10 +261,14 @@ async function refuseUnapprovedPlan(s: RunSettings, keyVersion: KeyVersion): Pro
 /** The file's valid rows, in input order. */
 async function* validRowsOf(s: RunSettings, keyVersion: KeyVersion): AsyncGenerator<ValidRow> {
   const csv = await openPayeeCsv(s.file, s);
-  for await (const row of new Planner(csv.header, { ...s, keyVersion }).rows(csv.batches)) {
-    if (row.status === 'valid') {
-      yield row;
+  try {
+    for await (const row of new Planner(csv.header, { ...s, keyVersion }).rows(csv.batches)) {
+      if (row.status === 'valid') {
+        yield row;
+      }
     }
+  } finally {
+    await csv.close();
   }
 }
 

@@ -947,9 +947,11 @@ export class Ledger {
   }
 }
 
+/** A connection to the ledger, read-only or not, with its page cache of CACHE_KIB. */
 function connect(path: string, readonly: boolean, opts: LedgerOptions): Database.Database {
+  let db: Database.Database;
   try {
-    return new Database(path, {
+    db = new Database(path, {
       readonly,
       fileMustExist: readonly,
       timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
@@ -957,6 +959,13 @@ function connect(path: string, readonly: boolean, opts: LedgerOptions): Database
   } catch (err) {
     throw openError(err, path);
   }
+  try {
+    db.pragma(`cache_size = ${CACHE_KIB}`);
+  } catch (err) {
+    db.close();
+    throw openError(err, path);
+  }
+  return db;
 }
 
 /**
@@ -970,7 +979,6 @@ function configure(db: Database.Database, path: string): void {
   }
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = OFF');
-  db.pragma(`cache_size = ${CACHE_KIB}`);
 }
 
 /**

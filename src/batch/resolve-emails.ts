@@ -115,20 +115,24 @@ export async function resolveEmail(client: DwollaClient, email: string, opts: Re
 /** The emails of the file's rows that may be sent: valid, named by email only, not created earlier. */
 async function emailsToResolve(s: FileSettings, settings: PlanSettings, state: JournalState): Promise<Set<string>> {
   const csv = await openPayeeCsv(s.file, s);
-  const emails = new Set<string>();
-  if (csv.header.known.destinationEmail === undefined) {
+  try {
+    const emails = new Set<string>();
+    if (csv.header.known.destinationEmail === undefined) {
+      return emails;
+    }
+    for await (const row of new Planner(csv.header, settings).rows(csv.batches)) {
+      const email = row.status === 'valid' ? row.payment.destinationEmail : undefined;
+      if (email === undefined || emails.has(email) || row.status !== 'valid') {
+        continue;
+      }
+      if (state.byKey.get(row.key)?.outcome?.status !== 'created') {
+        emails.add(email);
+      }
+    }
     return emails;
+  } finally {
+    await csv.close();
   }
-  for await (const row of new Planner(csv.header, settings).rows(csv.batches)) {
-    const email = row.status === 'valid' ? row.payment.destinationEmail : undefined;
-    if (email === undefined || emails.has(email) || row.status !== 'valid') {
-      continue;
-    }
-    if (state.byKey.get(row.key)?.outcome?.status !== 'created') {
-      emails.add(email);
-    }
-  }
-  return emails;
 }
 
 /** The rows of one pass over the file with their email destinations resolved (see the top of this file). */
@@ -336,13 +340,17 @@ export async function refuseInvalidEmails(
     return;
   }
   const csv = await openPayeeCsv(s.file, s);
-  const invalid = new InvalidRows();
-  for await (const row of emails.planner(csv.header, settings).rows(csv.batches)) {
-    if (row.status === 'invalid') {
-      invalid.add(row);
+  try {
+    const invalid = new InvalidRows();
+    for await (const row of emails.planner(csv.header, settings).rows(csv.batches)) {
+      if (row.status === 'invalid') {
+        invalid.add(row);
+      }
     }
+    refuseInvalidRows(s, invalid);
+  } finally {
+    await csv.close();
   }
-  refuseInvalidRows(s, invalid);
 }
 
 /** What a dry run's plan.csv says of an email row's destination: resolved when sent, or why it could not be. */

@@ -238,32 +238,36 @@ function sayTakenOver(s: RunSettings, { say, log }: BatchRunDeps, prev: LockInfo
 /** Step 1. Reads and plans the whole file: its digest and its rows' keys. Nothing is made if it cannot be read. */
 async function planBatch(s: RunSettings, keyVersion: KeyVersion): Promise<BatchPlan> {
   const csv = await openPayeeCsv(s.file, s);
-  const planner = new Planner(csv.header, { ...s, keyVersion });
-  const rows = new RowSum();
-  const planDigest = new PlanDigest(s.batchId);
-  const invalid = new InvalidRows();
-  const sources = new Set<string>();
-  for await (const row of planner.rows(csv.batches)) {
-    if (row.status === 'valid') {
-      rows.addRow(row.key, row.payment.destinationId, row.payment.amountCents);
-      planDigest.addRow(row, s.clearing);
-      if (row.payment.sourceId !== undefined && sources.size < EARLY_SOURCES) {
-        sources.add(row.payment.sourceId);
+  try {
+    const planner = new Planner(csv.header, { ...s, keyVersion });
+    const rows = new RowSum();
+    const planDigest = new PlanDigest(s.batchId);
+    const invalid = new InvalidRows();
+    const sources = new Set<string>();
+    for await (const row of planner.rows(csv.batches)) {
+      if (row.status === 'valid') {
+        rows.addRow(row.key, row.payment.destinationId, row.payment.amountCents);
+        planDigest.addRow(row, s.clearing);
+        if (row.payment.sourceId !== undefined && sources.size < EARLY_SOURCES) {
+          sources.add(row.payment.sourceId);
+        }
+      } else if (row.status === 'invalid') {
+        invalid.add(row);
       }
-    } else if (row.status === 'invalid') {
-      invalid.add(row);
     }
+    return {
+      digest: csv.digest(),
+      reading: csv.reading,
+      keyVersion,
+      rows,
+      repeated: planner.repeated(),
+      planDigest: planDigest.finish(),
+      invalid,
+      sources,
+    };
+  } finally {
+    await csv.close();
   }
-  return {
-    digest: csv.digest(),
-    reading: csv.reading,
-    keyVersion,
-    rows,
-    repeated: planner.repeated(),
-    planDigest: planDigest.finish(),
-    invalid,
-    sources,
-  };
 }
 
 /** At most this many distinct sources of the file are looked up ahead of the preflight. */
@@ -345,12 +349,16 @@ async function* validRows(
   emails?: EmailDestinations,
 ): AsyncGenerator<ValidRow> {
   const csv = await openPayeeCsv(s.file, s);
-  const settings = { ...s, keyVersion: plan.keyVersion, repeated: plan.repeated };
-  const planner = emails ? emails.planner(csv.header, settings) : new Planner(csv.header, settings);
-  for await (const row of planner.rows(csv.batches)) {
-    if (row.status === 'valid') {
-      yield row;
+  try {
+    const settings = { ...s, keyVersion: plan.keyVersion, repeated: plan.repeated };
+    const planner = emails ? emails.planner(csv.header, settings) : new Planner(csv.header, settings);
+    for await (const row of planner.rows(csv.batches)) {
+      if (row.status === 'valid') {
+        yield row;
+      }
     }
+  } finally {
+    await csv.close();
   }
 }
 
@@ -732,28 +740,32 @@ async function reportInFull(
   // changed since, streamed again with every value indexed, so that the results find its repeats.
   const report = async (repeated: RepeatedValues | undefined): Promise<Reported> => {
     const csv = await openPayeeCsv(s.file, s);
-    const people = new NeedsAPerson();
-    const linesSink = new FingerprintingSink();
-    let changed = false;
-    const summary = await writeReport({
-      csv,
-      planner: run.emails.planner(csv.header, { ...s, keyVersion: run.plan.keyVersion, repeated }),
-      linesPath: how.files.results,
-      bom: s.bom,
-      linesSink,
-      summaryPath: how.files.summary,
-      statuses: RUN_STATUSES,
-      extraColumns: how.extraColumns,
-      describe: (row) => describeRow(row, run, mine),
-      people,
-      summarize: (tally) => {
-        // A run that has sent anything never exits 2: the file changed under it, so the results
-        // describe the file as it is now, and the run is incomplete.
-        changed = csv.digest() !== run.plan.digest;
-        return how.summaryOf(tally.figures(), changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped));
-      },
-    });
-    return { summary, people, changed, lines: linesSink.finish() };
+    try {
+      const people = new NeedsAPerson();
+      const linesSink = new FingerprintingSink();
+      let changed = false;
+      const summary = await writeReport({
+        csv,
+        planner: run.emails.planner(csv.header, { ...s, keyVersion: run.plan.keyVersion, repeated }),
+        linesPath: how.files.results,
+        bom: s.bom,
+        linesSink,
+        summaryPath: how.files.summary,
+        statuses: RUN_STATUSES,
+        extraColumns: how.extraColumns,
+        describe: (row) => describeRow(row, run, mine),
+        people,
+        summarize: (tally) => {
+          // A run that has sent anything never exits 2: the file changed under it, so the results
+          // describe the file as it is now, and the run is incomplete.
+          changed = csv.digest() !== run.plan.digest;
+          return how.summaryOf(tally.figures(), changed ? EXIT.incomplete : exitCodeOf(tally, sent.stopped));
+        },
+      });
+      return { summary, people, changed, lines: linesSink.finish() };
+    } finally {
+      await csv.close();
+    }
   };
   const reported = await report(run.plan.repeated);
   if (!reported.changed) {

@@ -61,6 +61,11 @@ export interface PayeeCsv {
   digest(): string;
   /** How it is read: the delimiter and the header of each column read (src/input/header.ts `readingOf`). */
   reading: string;
+  /**
+   * Stops the reading (and its thread, if any), whether or not its records were read: for a pass
+   * that ends before it reads them, or before their end. Nothing once they have all been read.
+   */
+  close(): Promise<void>;
 }
 
 const TERMINATOR = /\r\n|\r|\n/g;
@@ -448,6 +453,8 @@ export interface RecordSource {
   batches: AsyncGenerator<CsvRecord[], void, undefined>;
   /** Hex SHA-256 of the file's bytes, once `batches` is exhausted. */
   digest(): string | undefined;
+  /** Stops the reading, even before `batches` is started (whose own `return()` would not reach it). */
+  close(): Promise<void>;
 }
 
 /** Reads `path` on this thread. */
@@ -455,10 +462,16 @@ export async function readOnThisThread(path: string, delimiter?: Delimiter): Pro
   const hash = createHash('sha256');
   const parsed = await parseFile(path, hash, !(await holdsCarriageReturn(path)), delimiter);
   const state: { digest: string | undefined } = { digest: undefined };
+  const batches = nonBlankBatches(parsed.file, parsed.parser, hash, state);
   return {
     delimiter: parsed.delimiter,
-    batches: nonBlankBatches(parsed.file, parsed.parser, hash, state),
+    batches,
     digest: () => state.digest,
+    close: async () => {
+      await batches.return(undefined);
+      parsed.parser.destroy();
+      parsed.file.destroy();
+    },
   };
 }
 
@@ -496,16 +509,21 @@ export async function openPayeeCsv(path: string, options: CsvReadOptions = {}): 
     header = readHeader(first.value[0]!.cells, { delimiter, columns: options.columns });
     rest = first.value.slice(1);
   } catch (err) {
-    // Stops the reading (and its thread, if any).
-    await source.batches.return(undefined);
+    await source.close();
     throw err;
   }
   const batches = batchesAfter(rest, source.batches);
 
+  const records = oneByOne(batches);
   return {
     header,
     batches,
-    records: oneByOne(batches),
+    records,
+    close: async () => {
+      await records.return(undefined);
+      await batches.return(undefined);
+      await source.close();
+    },
     reading: readingOf(header, delimiter),
     digest: () => {
       const digest = source.digest();

@@ -38,10 +38,10 @@ async function hand(records: CsvRecord[]): Promise<void> {
   post({ kind: 'batch', records });
 }
 
+let pending: CsvRecord[] = [];
 try {
   const source = await readOnThisThread(input.path, input.delimiter);
   post({ kind: 'delimiter', delimiter: source.delimiter });
-  let pending: CsvRecord[] = [];
   for await (const batch of source.batches) {
     for (const record of batch) {
       pending.push(record);
@@ -56,6 +56,11 @@ try {
   }
   post({ kind: 'end', digest: source.digest() });
 } catch (err) {
+  // The records read before the failure go first, as the same reading on the other thread yields
+  // them before it throws (a bad header before a malformed line is reported as the bad header).
+  if (pending.length > 0) {
+    post({ kind: 'batch', records: pending });
+  }
   post(
     err instanceof UsageError
       ? { kind: 'error', message: err.message, usage: { code: err.code, line: err.line } }

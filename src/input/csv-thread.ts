@@ -62,6 +62,8 @@ class Inbox {
   constructor(private readonly worker: Worker) {
     worker.on('message', (m: ThreadMessage) => this.put(m));
     worker.on('error', (err: Error) => this.put(err));
+    // A message that could not be deserialized: the reading cannot go on without it.
+    worker.on('messageerror', (err: Error) => this.put(err));
     worker.on('exit', (code) => this.put(new Error(`the thread reading the CSV stopped (exit code ${code})`)));
     worker.unref();
   }
@@ -138,5 +140,16 @@ export async function readOnAThread(path: string, delimiter?: Delimiter): Promis
     throw new Error(`the thread reading the CSV said ${first.kind} before the delimiter`);
   }
   const state: { digest: string | undefined } = { digest: undefined };
-  return { delimiter: first.delimiter, batches: batchesOf(worker, inbox, state), digest: () => state.digest };
+  const batches = batchesOf(worker, inbox, state);
+  return {
+    delimiter: first.delimiter,
+    batches,
+    digest: () => state.digest,
+    close: async () => {
+      await batches.return(undefined);
+      // Not started, its return() runs no finally: the thread is stopped here (a thread that has
+      // ended is not disturbed).
+      await worker.terminate();
+    },
+  };
 }

@@ -265,6 +265,15 @@ describe('ledger', () => {
       expect(open().countOfBatch('A')).to.equal(1);
     });
 
+    it("keeps the same small page cache as a writer (4 MB, not better-sqlite3's 16 MB)", async () => {
+      const w = open();
+      await w.recordIntent(intent('A', 'k1'));
+      const r = openReadOnly()!;
+      // The connection is private: read through TypeScript's element-access escape hatch.
+      const cacheOf = (l: Ledger) => Number(l['db'].pragma('cache_size', { simple: true }));
+      expect([cacheOf(w), cacheOf(r)]).to.deep.equal([-4096, -4096]);
+    });
+
     it('sees what a writer commits while it is open', async () => {
       const w = open();
       await w.recordIntent(intent('A', 'k1'));

@@ -124,6 +124,13 @@ for (const [how, thread] of READINGS) {
       await expectUsage(`destination,amt\n${UUIDS.a},1.00\n`, 'INPUT_MISSING_COLUMN', "no 'amount' column", 1);
     });
 
+    it('a bad header is reported as such even when a quote never closed follows it: the records before a failure come first', async () => {
+      // The quote swallows the rest of the file (a megabyte, many reads): the header is read long before.
+      const rows = Array.from({ length: 10 }, (_, i) => `${UUIDS.a},${i + 1}.00`).join('\n');
+      const text = `destination,amt\n${rows}\n${UUIDS.b},"never closed ${'x'.repeat(1024 * 1024)}\n`;
+      await expectUsage(text, 'INPUT_MISSING_COLUMN', "no 'amount' column", 1);
+    });
+
     it('an empty file is a usage error', async () => {
       await expectUsage('', 'INPUT_EMPTY', 'empty');
       await expectUsage('\n\n\r\n', 'INPUT_EMPTY', 'empty');
