@@ -53,6 +53,7 @@ try {
   }
   if (pending.length > 0) {
     await hand(pending);
+    pending = [];
   }
   post({ kind: 'end', digest: source.digest() });
 } catch (err) {

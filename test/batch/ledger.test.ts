@@ -270,6 +270,7 @@ describe('ledger', () => {
       await w.recordIntent(intent('A', 'k1'));
       const r = openReadOnly()!;
       // The connection is private: read through TypeScript's element-access escape hatch.
+      // biome-ignore lint/complexity/useLiteralKeys: db is private, and only element access reaches it
       const cacheOf = (l: Ledger) => Number(l['db'].pragma('cache_size', { simple: true }));
       expect([cacheOf(w), cacheOf(r)]).to.deep.equal([-4096, -4096]);
     });
