@@ -78,9 +78,8 @@ function personLine(row: InvalidRow) {
  */
 export async function writeReport(spec: ReportSpec): Promise<Summary> {
   const { csv, planner, describe } = spec;
-  for (const path of [spec.linesPath, spec.summaryPath]) {
-    await removeOrphanedTemps(dirname(path), [basename(path)]);
-  }
+  // The summary's own are cleared when it is written (writeSummary).
+  await removeOrphanedTemps(dirname(spec.linesPath), [basename(spec.linesPath)]);
   const carriedNames = carriedColumns(csv.header).map((c) => c.name);
   const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns, {
     bom: spec.bom,
@@ -118,7 +117,11 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
   }
 }
 
-/** Writes summary.json (or plan.json) atomically. */
+/**
+ * Writes summary.json (or plan.json) atomically, first removing the temp files a killed earlier
+ * write of it left (a rerun that keeps results.csv from its memo writes only the summary).
+ */
 export async function writeSummary(path: string, summary: Summary): Promise<void> {
+  await removeOrphanedTemps(dirname(path), [basename(path)]);
   await writeFileAtomic(path, `${JSON.stringify(summary, null, 2)}\n`);
 }

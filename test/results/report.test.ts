@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { openPayeeCsv } from '../../src/input/csv-reader.js';
 import { type InvalidRow, Planner } from '../../src/plan/planner.js';
 import { PLAN_STATUSES, RESULT_COLUMNS } from '../../src/results/columns.js';
-import { writeReport } from '../../src/results/report.js';
+import { writeReport, writeSummary } from '../../src/results/report.js';
 import type { Tally } from '../../src/results/tally.js';
 import { type CsvRow, readCsvRows, removeDir, tempDir, UUIDS, writeCsv } from '../helpers.js';
 
@@ -97,6 +97,22 @@ describe('results: writeReport', () => {
     }
     await report();
     expect((await readdir(join(dir, 'out'))).sort()).to.deep.equal([other, live, 'plan.csv', 'plan.json'].sort());
+  });
+
+  it("writeSummary alone removes its own file's temp files left by a killed write, and no other", async () => {
+    await mkdir(join(dir, 'out'));
+    const dead = 2 ** 31 - 1; // above any pid_max: never a live process
+    const orphan = `.summary.json.${dead}.1700000000000.tmp`;
+    const live = `.summary.json.${process.pid}.1700000000000.tmp`;
+    const other = `.results.csv.${dead}.1700000000000.tmp`;
+    for (const name of [orphan, live, other]) {
+      await writeCsv(dir, `out/${name}`, 'half a file');
+    }
+    const { summary } = await report();
+    await writeSummary(join(dir, 'out', 'summary.json'), summary);
+    expect((await readdir(join(dir, 'out'))).sort()).to.deep.equal(
+      [other, live, 'plan.csv', 'plan.json', 'summary.json'].sort(),
+    );
   });
 
   it('a summary that throws leaves the earlier report as it was, and no temp file', async () => {
