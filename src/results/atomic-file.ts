@@ -58,6 +58,16 @@ export interface BytesSink {
   add(data: Buffer): void;
 }
 
+/**
+ * The temp file's path for a new write of `path`, once the temp files that killed earlier writes
+ * of `path` left beside it are removed: every atomic write clears its own target's, whoever
+ * calls it (results.csv, summary.json, plan.json, the results memo).
+ */
+async function newTemp(path: string): Promise<string> {
+  await removeOrphanedTemps(dirname(path), [basename(path)]);
+  return join(dirname(path), tempName(path));
+}
+
 /** Writes a file atomically: everything goes to a temp file that is renamed over the target on commit. */
 export class AtomicFile {
   private constructor(
@@ -68,7 +78,7 @@ export class AtomicFile {
   ) {}
 
   static async create(path: string, sink?: BytesSink): Promise<AtomicFile> {
-    const tmp = join(dirname(path), tempName(path));
+    const tmp = await newTemp(path);
     return new AtomicFile(path, tmp, await open(tmp, 'w'), sink);
   }
 
@@ -110,10 +120,10 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
  * the bytes verified, whatever happens to `path` meanwhile. Whether it was replaced.
  */
 export async function rewriteVerified(path: string, verify: (temp: string) => Promise<boolean>): Promise<boolean> {
-  const tmp = join(dirname(path), tempName(path));
+  let tmp: string | undefined;
   try {
     // A copy cut short by a kill is as big as the file: the next rewrite clears it, as a writer does.
-    await removeOrphanedTemps(dirname(path), [basename(path)]);
+    tmp = await newTemp(path);
     await copyFile(path, tmp);
     if (!(await verify(tmp))) {
       await rm(tmp, { force: true });
@@ -123,7 +133,9 @@ export async function rewriteVerified(path: string, verify: (temp: string) => Pr
     await rename(tmp, path);
     return true;
   } catch {
-    await rm(tmp, { force: true });
+    if (tmp !== undefined) {
+      await rm(tmp, { force: true });
+    }
     return false;
   }
 }

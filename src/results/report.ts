@@ -5,10 +5,9 @@
  * atomically, the lines first: a report that fails leaves the earlier one as it was.
  */
 
-import { basename, dirname } from 'node:path';
 import type { PayeeCsv } from '../input/csv-reader.js';
 import type { InvalidRow, Planner, ValidRow } from '../plan/planner.js';
-import { type BytesSink, removeOrphanedTemps, writeFileAtomic } from './atomic-file.js';
+import { type BytesSink, writeFileAtomic } from './atomic-file.js';
 import type { RowStatus } from './columns.js';
 import {
   carriedCells,
@@ -73,13 +72,11 @@ function personLine(row: InvalidRow) {
 }
 
 /**
- * Writes the lines, then the summary; resolves with the summary. First removes what an earlier
- * report of these files left when its process was killed mid-write (their temp files).
+ * Writes the lines, then the summary; resolves with the summary. Each atomic write first removes
+ * what an earlier write of its file left when its process was killed mid-write (its temp files).
  */
 export async function writeReport(spec: ReportSpec): Promise<Summary> {
   const { csv, planner, describe } = spec;
-  // The summary's own are cleared when it is written (writeSummary).
-  await removeOrphanedTemps(dirname(spec.linesPath), [basename(spec.linesPath)]);
   const carriedNames = carriedColumns(csv.header).map((c) => c.name);
   const writer = await ResultsWriter.create(spec.linesPath, carriedNames, spec.extraColumns, {
     bom: spec.bom,
@@ -118,10 +115,9 @@ export async function writeReport(spec: ReportSpec): Promise<Summary> {
 }
 
 /**
- * Writes summary.json (or plan.json) atomically, first removing the temp files a killed earlier
- * write of it left (a rerun that keeps results.csv from its memo writes only the summary).
+ * Writes summary.json (or plan.json) atomically; like every atomic write, it first removes the
+ * temp files a killed earlier write of it left (src/results/atomic-file.ts).
  */
 export async function writeSummary(path: string, summary: Summary): Promise<void> {
-  await removeOrphanedTemps(dirname(path), [basename(path)]);
   await writeFileAtomic(path, `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { AtomicFile, removeOrphanedTemps } from '../../src/results/atomic-file.js';
+import { AtomicFile, removeOrphanedTemps, writeFileAtomic } from '../../src/results/atomic-file.js';
 import { removeDir, tempDir, writeCsv } from '../helpers.js';
 
 /** Above any pid_max (at most 2^22 on Linux): never a live process. */
@@ -41,6 +41,17 @@ describe('results: removeOrphanedTemps', () => {
     } finally {
       await file.abort();
     }
+  });
+
+  it("every atomic write first clears its own target's orphans (dead processes), and no other file's", async () => {
+    const orphan = `.results-memo.json.${DEAD_PID}.1700000000000.tmp`;
+    const live = `.results-memo.json.${process.pid}.1700000000001.tmp`;
+    const otherTarget = `.summary.json.${DEAD_PID}.1700000000002.tmp`;
+    for (const name of [orphan, live, otherTarget]) {
+      await writeCsv(dir, name, 'half a file');
+    }
+    await writeFileAtomic(join(dir, 'results-memo.json'), '{}\n');
+    expect((await readdir(dir)).sort()).to.deep.equal([live, otherTarget, 'results-memo.json'].sort());
   });
 
   it('does nothing for a folder that does not exist', async () => {

@@ -9,6 +9,8 @@ import type { Tally } from '../../src/results/tally.js';
 import { type CsvRow, readCsvRows, removeDir, tempDir, UUIDS, writeCsv } from '../helpers.js';
 
 const SETTINGS = { batchId: 'b', allowDuplicates: false, defaultSourceId: UUIDS.source, maxAmountCents: 1_000_000 };
+/** Above any pid_max: never a live process. */
+const DEAD_PID = 2 ** 31 - 1;
 const FILE = `paymentId,destination,amount,name\nP1,${UUIDS.a},10.00,Ann\nP2,x,1.00,bad\nP3,${UUIDS.b},2.50,Cy\n`;
 
 describe('results: writeReport', () => {
@@ -88,10 +90,9 @@ describe('results: writeReport', () => {
 
   it("removes the temp files of a killed earlier report before writing, and keeps a live process's", async () => {
     await mkdir(join(dir, 'out'));
-    const dead = 2 ** 31 - 1; // above any pid_max: never a live process
-    const orphans = ['.plan.csv', '.plan.json'].map((n) => `${n}.${dead}.1700000000000.tmp`);
+    const orphans = ['.plan.csv', '.plan.json'].map((n) => `${n}.${DEAD_PID}.1700000000000.tmp`);
     const live = `.plan.csv.${process.pid}.1700000000000.tmp`;
-    const other = `.results.csv.${dead}.1700000000000.tmp`;
+    const other = `.results.csv.${DEAD_PID}.1700000000000.tmp`;
     for (const name of [...orphans, live, other]) {
       await writeCsv(dir, `out/${name}`, 'half a file');
     }
@@ -101,10 +102,9 @@ describe('results: writeReport', () => {
 
   it("writeSummary alone removes its own file's temp files left by a killed write, and no other", async () => {
     await mkdir(join(dir, 'out'));
-    const dead = 2 ** 31 - 1; // above any pid_max: never a live process
-    const orphan = `.summary.json.${dead}.1700000000000.tmp`;
+    const orphan = `.summary.json.${DEAD_PID}.1700000000000.tmp`;
     const live = `.summary.json.${process.pid}.1700000000000.tmp`;
-    const other = `.results.csv.${dead}.1700000000000.tmp`;
+    const other = `.results.csv.${DEAD_PID}.1700000000000.tmp`;
     for (const name of [orphan, live, other]) {
       await writeCsv(dir, `out/${name}`, 'half a file');
     }
